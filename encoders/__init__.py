@@ -1,0 +1,1 @@
+"""Image and audio towers and the projectors that turn their features into soft tokens for the LLM."""

@@ -1,0 +1,24 @@
+"""mmembed: one decoder LLM that embeds text, images and audio into one space, and still generates text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import CONFIG_NAME, EmbedderConfig
+from .embedder import Embedder
+from .errors import InvalidBatchError, InvalidInputError
+from .text_inputs import TruncationWarning
+
+__version__ = "0.1.0"
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+
+def load(name_or_path: str = DEFAULT_MODEL, device=None, **config_overrides) -> Embedder:
+    """An embedder from a saved mmembed folder, or a fresh one on a backbone (packaged name, folder, .gguf, hub id)."""
+    if (Path(name_or_path).expanduser() / CONFIG_NAME).is_file():
+        if config_overrides:
+            raise ValueError("config overrides apply to new embedders only; edit the saved folder's config instead")
+        return Embedder.from_pretrained(Path(name_or_path).expanduser(), device=device)
+    return Embedder.build(name_or_path, device=device, **config_overrides)
+
+
+__all__ = ["Embedder", "EmbedderConfig", "InvalidBatchError", "InvalidInputError", "TruncationWarning", "load", "DEFAULT_MODEL"]

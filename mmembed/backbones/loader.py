@@ -1,0 +1,81 @@
+"""Resolve a backbone source to something ``from_pretrained`` can read, and load it.
+
+A source is, in order of lookup:
+1. a packaged name from the registry (``smollm2-135m-instruct``): the weights shipped in a pip package, converted
+   once into the verified cache; when the package is absent, its Hugging Face id (online users);
+2. a local folder with ``config.json`` (a Hugging Face model folder), or a ``.gguf`` file / a folder with one;
+3. anything else is a Hugging Face hub id, loaded by transformers with its own cache (needs the network once).
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from .cache import cached_folder
+from .gguf_convert import convert_gguf
+from .registry import get_model_spec, list_models
+
+
+class BackboneNotFoundError(RuntimeError):
+    pass
+
+
+def _packaged_gguf(spec: dict) -> Path | None:
+    packaged = spec.get("packaged") or {}
+    module = packaged.get("module")
+    found = importlib.util.find_spec(module) if module else None
+    if found is None or not found.origin:
+        return None
+    path = Path(found.origin).parent / packaged["files"][0]
+    return path if path.is_file() else None
+
+
+def _gguf_cache(gguf_path: Path, name: str) -> Path:
+    stat = gguf_path.stat()
+    source = {"gguf": str(gguf_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return cached_folder(name, source, lambda out: convert_gguf(gguf_path, out))
+
+
+def resolve_backbone(source: str) -> str:
+    """A local folder or hub id for ``source`` (see the module docstring); converts GGUF into the cache."""
+    spec = get_model_spec(source)
+    if spec is not None:
+        gguf = _packaged_gguf(spec)
+        if gguf is not None:
+            return str(_gguf_cache(gguf, spec["name"]))
+        hub_id = spec.get("hf_id")
+        if hub_id:
+            return hub_id
+        raise BackboneNotFoundError(f"{source!r} needs its package: {spec['packaged']['install']}")
+    path = Path(source).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return str(_gguf_cache(path, f"gguf-{path.stem}"))
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return str(path)
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return str(_gguf_cache(ggufs[0], f"gguf-{ggufs[0].stem}"))
+        raise BackboneNotFoundError(f"{path} holds neither a config.json nor exactly one .gguf file")
+    if path.suffix == ".gguf" or source.startswith((".", "/", "~")):
+        raise BackboneNotFoundError(f"backbone path {source!r} does not exist")
+    return source  # a Hugging Face hub id
+
+
+def load_backbone(source: str, attn_implementation: str = "sdpa", dtype: torch.dtype = torch.float32):
+    """(causal LM, tokenizer) for a backbone source."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    location = resolve_backbone(source)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, attn_implementation=attn_implementation)
+    except OSError as error:
+        raise BackboneNotFoundError(
+            f"cannot load backbone {source!r} (resolved to {location!r}): {error}\n"
+            f"Offline, use a local folder, a .gguf file, or a packaged name: {', '.join(list_models())}"
+        ) from error
+    model.eval()
+    return model, tokenizer

@@ -1,0 +1,37 @@
+"""The ``mmembed`` command line. Each subcommand lives in its own module with ``register(subparsers)``; heavy imports
+happen inside the handlers, so ``mmembed --help`` is instant."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import bench_cmd, text_cmds
+
+COMMAND_MODULES = [text_cmds, bench_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mmembed",
+        description="One decoder LLM that embeds text, images and audio into one space, and still generates text.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"mmembed {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""The unified embedder: one decoder LLM in two modes.
+
+Embedding mode: ``instruction + content + <|embed|>`` through the decoder (causal or bidirectional attention), pooled
+into one vector. Generation mode: the same weights generate text, always causal, untouched by embedding calls.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .attention import bidirectional_attention, bidirectional_mask
+from .batching import TokenBatch, collate, length_sorted_batches
+from .config import EmbedderConfig
+from .errors import InvalidBatchError, InvalidInputError
+from .mode_token import add_mode_token
+from .pooling import pool
+from .text_inputs import TextTokenizer, check_text
+
+OnError = str | Callable[[InvalidInputError], None]
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Embedder:
+    """Text (and, through the encoders, media) -> vectors in one shared space, plus ``generate`` on the same model."""
+
+    def __init__(self, model, tokenizer, config: EmbedderConfig, device: str | torch.device | None = None):
+        self.model = model  # a causal LM, possibly wrapped by peft
+        self.tokenizer = tokenizer
+        self.config = config
+        self.embed_token_id = add_mode_token(self.causal_lm, tokenizer, config.embed_token)
+        self.config.dimension = self.causal_lm.config.hidden_size
+        self.text = TextTokenizer(tokenizer, config)
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+        self._lock = threading.RLock()
+        self.to(device or default_device())
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def build(cls, backbone: str = "smollm2-135m-instruct", device=None, dtype=torch.float32, **config_overrides) -> "Embedder":
+        """A new embedder on ``backbone`` (packaged name, local folder, .gguf or hub id) with default settings."""
+        from .backbones import get_model_spec, load_backbone
+
+        spec = get_model_spec(backbone) or {}
+        settings = {**spec.get("embedder", {}), **config_overrides, "backbone": backbone}
+        config = EmbedderConfig(**settings)
+        model, tokenizer = load_backbone(backbone, config.attn_implementation, dtype)
+        return cls(model, tokenizer, config, device)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device=None, dtype=torch.float32) -> "Embedder":
+        from .serialization import load_embedder
+
+        return load_embedder(cls, Path(folder), device, dtype)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        from .serialization import save_embedder
+
+        return save_embedder(self, Path(folder))
+
+    def to(self, device: str | torch.device) -> "Embedder":
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+    @property
+    def causal_lm(self):
+        """The transformers causal LM (LoRA layers, if any, are injected in place)."""
+        return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+
+    @property
+    def decoder(self):
+        return self.causal_lm.get_decoder()
+
+    @property
+    def dimension(self) -> int:
+        return self.config.dimension
+
+    # ----------------------------------------------------------------- embedding mode
+    def token_states(self, batch: TokenBatch) -> torch.Tensor:
+        """Last-layer hidden states (B, T, D) in embedding mode (the configured attention), with gradients."""
+        batch = batch.to(self.device)
+        decoder = self.decoder
+        with self._lock:
+            if self.config.attention == "bidirectional":
+                mask = bidirectional_mask(batch.attention_mask, decoder.dtype)
+                with bidirectional_attention(decoder):
+                    return decoder(input_ids=batch.input_ids, attention_mask=mask, use_cache=False).last_hidden_state
+            return decoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
+
+    def embed_batch(self, batch: TokenBatch) -> torch.Tensor:
+        """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
+        hidden = self.token_states(batch)
+        batch = batch.to(hidden.device)
+        return pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
+
+    def tokenize(self, texts: list[str], instruction: str | None = None) -> TokenBatch:
+        """Checked texts -> one collated batch (for training and inspection; ``encode`` batches by length itself)."""
+        checked = [check_text(i, text) for i, text in enumerate(texts)]
+        return collate(self.text.tokenize(checked, instruction), self.pad_id)
+
+    def encode(
+        self,
+        inputs,
+        batch_size: int = 32,
+        instruction: str | None = None,
+        normalize: bool | None = None,
+        convert_to_tensor: bool = False,
+        show_progress_bar: bool | None = None,
+        on_error: OnError = "raise",
+    ):
+        """Embed ``inputs`` (one text or a list) -> array (N, D) in input order.
+
+        instruction: a name from ``config.instructions`` (``"query"``, ``"document"``, ...) or a literal instruction.
+        on_error: ``"raise"`` (default: an :class:`InvalidBatchError` naming every bad item, before any compute),
+            ``"nan"`` (bad rows come back as NaN, with a warning naming them; the rest is embedded), or a callback
+            receiving each :class:`InvalidInputError` (its rows are NaN too).
+        """
+        single = isinstance(inputs, (str, bytes))
+        items = [inputs] if single else list(inputs)
+        texts, positions, failures = [], [], []
+        for index, item in enumerate(items):
+            try:
+                texts.append(check_text(index, item))
+                positions.append(index)
+            except InvalidInputError as failure:
+                failures.append(failure)
+        self._report(failures, on_error)
+
+        output = torch.full((len(items), self.dimension), float("nan"))
+        if texts:
+            sequences = self.text.tokenize(texts, instruction, positions)
+            batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
+            if show_progress_bar is None:
+                show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
+            with torch.inference_mode():
+                for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
+                    vectors = self.embed_batch(collate([sequences[i] for i in batch_indices], self.pad_id))
+                    output[[positions[i] for i in batch_indices]] = vectors.cpu()
+        if normalize if normalize is not None else self.config.normalize:
+            output = F.normalize(output, dim=-1)
+        if single:
+            output = output[0]
+        return output if convert_to_tensor else output.numpy()
+
+    @staticmethod
+    def _report(failures: list[InvalidInputError], on_error: OnError) -> None:
+        if not failures:
+            return
+        if on_error == "raise":
+            raise InvalidBatchError(failures)
+        if on_error == "nan":
+            warnings.warn(str(InvalidBatchError(failures)).replace("cannot be embedded", "were not embedded (NaN rows)"), stacklevel=3)
+        elif callable(on_error):
+            for failure in failures:
+                on_error(failure)
+        else:
+            raise ValueError(f"on_error must be 'raise', 'nan' or a callable, got {on_error!r}")
+
+    def similarity(self, a, b) -> np.ndarray:
+        """Cosine similarity matrix between two sets of vectors (normalized here, whatever they were)."""
+        a, b = (F.normalize(torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(-1, self.dimension), dim=-1) for x in (a, b))
+        return (a @ b.T).numpy()
+
+    # ----------------------------------------------------------------- generation mode
+    def generate(self, prompt: str | list[dict], max_new_tokens: int = 128, chat: bool = True, **generate_kwargs) -> str:
+        """Generate text with the same weights, causal attention, the mode token suppressed.
+
+        prompt: a user message (``chat=True`` wraps it in the tokenizer's chat template, when it has one), raw
+        text (``chat=False``) or a list of chat messages.
+        """
+        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+        if (chat or isinstance(prompt, list)) and self.tokenizer.chat_template:
+            encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True, return_tensors="pt")
+        else:
+            encoded = self.tokenizer(prompt, return_tensors="pt")
+        encoded = {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+        generate_kwargs.setdefault("do_sample", False)
+        generate_kwargs.setdefault("pad_token_id", self.pad_id)
+        suppressed = list(generate_kwargs.pop("suppress_tokens", None) or []) + [self.embed_token_id]
+        with self._lock, torch.inference_mode():
+            output = self.causal_lm.generate(**encoded, max_new_tokens=max_new_tokens, suppress_tokens=suppressed, **generate_kwargs)
+        return self.tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"Embedder(backbone={c.backbone!r}, dim={c.dimension}, pooling={c.pooling}, attention={c.attention}, device={self.device})"

@@ -1,0 +1,1 @@
+"""Vector store: Qdrant Edge (embedded) and qdrant-client (server) behind one interface."""

@@ -1,0 +1,1 @@
+"""The Gradio demo for text-and-image search."""
