@@ -12,13 +12,19 @@ __version__ = "0.1.0"
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
 
-def load(name_or_path: str = DEFAULT_MODEL, device=None, **config_overrides) -> Embedder:
-    """An embedder from a saved mmembed folder, or a fresh one on a backbone (packaged name, folder, .gguf, hub id)."""
+def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_overrides) -> Embedder:
+    """An embedder from a saved mmembed folder, or a fresh one on a backbone (packaged name, folder, .gguf, hub id).
+
+    dtype: torch dtype or its name (``"bfloat16"`` on a GPU halves memory); float32 by default.
+    """
+    import torch
+
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
     if (Path(name_or_path).expanduser() / CONFIG_NAME).is_file():
         if config_overrides:
             raise ValueError("config overrides apply to new embedders only; edit the saved folder's config instead")
-        return Embedder.from_pretrained(Path(name_or_path).expanduser(), device=device)
-    return Embedder.build(name_or_path, device=device, **config_overrides)
+        return Embedder.from_pretrained(Path(name_or_path).expanduser(), device=device, dtype=dtype)
+    return Embedder.build(name_or_path, device=device, dtype=dtype, **config_overrides)
 
 
 __all__ = ["Embedder", "EmbedderConfig", "InvalidBatchError", "InvalidInputError", "TruncationWarning", "load", "DEFAULT_MODEL"]

@@ -15,8 +15,14 @@ class TokenBatch:
     pool_mask: torch.Tensor  # (B, T) 1 for tokens a mean pooling covers
     last_index: torch.Tensor  # (B,) position of the mode token
 
-    def to(self, device: torch.device | str) -> "TokenBatch":
-        return TokenBatch(*(tensor.to(device) for tensor in (self.input_ids, self.attention_mask, self.pool_mask, self.last_index)))
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        return self.input_ids, self.attention_mask, self.pool_mask, self.last_index
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "TokenBatch":
+        return TokenBatch(*(tensor.to(device, non_blocking=non_blocking) for tensor in self.tensors()))
+
+    def pin_memory(self) -> "TokenBatch":
+        return TokenBatch(*(tensor.pin_memory() for tensor in self.tensors()))
 
 
 def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -28,15 +34,12 @@ def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]
 
 
 def collate(sequences: list[TokenSequence], pad_id: int) -> TokenBatch:
+    """Right-pad sequences into one batch (one tensor construction per field, no per-row loops in torch)."""
     longest = max(len(sequence.ids) for sequence in sequences)
-    size = (len(sequences), longest)
-    input_ids = torch.full(size, pad_id, dtype=torch.long)
-    attention_mask = torch.zeros(size, dtype=torch.long)
-    pool_mask = torch.zeros(size, dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        length = len(sequence.ids)
-        input_ids[row, :length] = torch.tensor(sequence.ids, dtype=torch.long)
-        attention_mask[row, :length] = 1
-        pool_mask[row, sequence.pool_start : length] = 1
-    last_index = attention_mask.sum(dim=1) - 1
-    return TokenBatch(input_ids, attention_mask, pool_mask, last_index)
+    input_ids = torch.tensor([s.ids + [pad_id] * (longest - len(s.ids)) for s in sequences], dtype=torch.long)
+    lengths = torch.tensor([len(s.ids) for s in sequences])
+    starts = torch.tensor([s.pool_start for s in sequences])
+    positions = torch.arange(longest)
+    attention_mask = (positions < lengths[:, None]).long()
+    pool_mask = ((positions >= starts[:, None]) & (positions < lengths[:, None])).long()
+    return TokenBatch(input_ids, attention_mask, pool_mask, lengths - 1)

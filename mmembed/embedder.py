@@ -89,7 +89,7 @@ class Embedder:
     # ----------------------------------------------------------------- embedding mode
     def token_states(self, batch: TokenBatch) -> torch.Tensor:
         """Last-layer hidden states (B, T, D) in embedding mode (the configured attention), with gradients."""
-        batch = batch.to(self.device)
+        batch = batch.to(self.device, non_blocking=True)
         decoder = self.decoder
         with self._lock:
             if self.config.attention == "bidirectional":
@@ -100,8 +100,8 @@ class Embedder:
 
     def embed_batch(self, batch: TokenBatch) -> torch.Tensor:
         """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
+        batch = batch.to(self.device, non_blocking=True)
         hidden = self.token_states(batch)
-        batch = batch.to(hidden.device)
         return pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
 
     def tokenize(self, texts: list[str], instruction: str | None = None) -> TokenBatch:
@@ -143,10 +143,14 @@ class Embedder:
             batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
             if show_progress_bar is None:
                 show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
-            with torch.inference_mode():
+            pin = self.device.type == "cuda"
+            chunks = []  # kept on the device: one transfer at the end, no per-batch sync, so the CPU collates the
+            with torch.inference_mode():  # next batch while the accelerator still works on this one
                 for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
-                    vectors = self.embed_batch(collate([sequences[i] for i in batch_indices], self.pad_id))
-                    output[[positions[i] for i in batch_indices]] = vectors.cpu()
+                    batch = collate([sequences[i] for i in batch_indices], self.pad_id)
+                    chunks.append(self.embed_batch(batch.pin_memory() if pin else batch))
+                order = [positions[i] for batch_indices in batches for i in batch_indices]
+                output[order] = torch.cat(chunks).cpu()
         if normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
         if single:

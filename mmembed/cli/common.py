@@ -11,12 +11,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an mmembed model folder, a packaged backbone name, a local HF folder, a .gguf file or a "
                              f"Hugging Face id (default: {DEFAULT_MODEL})")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default float32)")
 
 
 def load_model(args):
     import mmembed
 
-    return mmembed.load(args.model, device=args.device)
+    return mmembed.load(args.model, device=args.device, dtype=args.dtype)
 
 
 def read_texts(args) -> list[str]:
