@@ -6,7 +6,7 @@ from pathlib import Path
 from .config import CONFIG_NAME, EmbedderConfig
 from .embedder import Embedder
 from .errors import InvalidBatchError, InvalidInputError
-from .text_inputs import TruncationWarning
+from .sequences import TruncationWarning
 
 __version__ = "0.1.0"
 DEFAULT_MODEL = "smollm2-135m-instruct"

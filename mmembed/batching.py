@@ -1,11 +1,23 @@
 """Length-sorted batching: sequences of similar length share a batch, so little compute goes to padding."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from .text_inputs import TokenSequence
+from .sequences import TokenSequence
+
+
+@dataclass
+class MediaSlots:
+    """Where one modality's soft tokens go: rows of the batch, first placeholder position, tower features."""
+
+    rows: torch.Tensor  # (M,)
+    starts: torch.Tensor  # (M,)
+    features: torch.Tensor  # (M, num_tokens, F)
+
+    def to(self, device, non_blocking: bool = False) -> "MediaSlots":
+        return MediaSlots(*(t.to(device, non_blocking=non_blocking) for t in (self.rows, self.starts, self.features)))
 
 
 @dataclass
@@ -14,15 +26,17 @@ class TokenBatch:
     attention_mask: torch.Tensor  # (B, T) 1 for real tokens
     pool_mask: torch.Tensor  # (B, T) 1 for tokens a mean pooling covers
     last_index: torch.Tensor  # (B,) position of the mode token
+    media: dict[str, MediaSlots] = field(default_factory=dict)
 
     def tensors(self) -> tuple[torch.Tensor, ...]:
         return self.input_ids, self.attention_mask, self.pool_mask, self.last_index
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "TokenBatch":
-        return TokenBatch(*(tensor.to(device, non_blocking=non_blocking) for tensor in self.tensors()))
+        moved = (tensor.to(device, non_blocking=non_blocking) for tensor in self.tensors())
+        return TokenBatch(*moved, media={k: v.to(device, non_blocking) for k, v in self.media.items()})
 
     def pin_memory(self) -> "TokenBatch":
-        return TokenBatch(*(tensor.pin_memory() for tensor in self.tensors()))
+        return TokenBatch(*(tensor.pin_memory() for tensor in self.tensors()), media=self.media)
 
 
 def length_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -42,4 +56,11 @@ def collate(sequences: list[TokenSequence], pad_id: int) -> TokenBatch:
     positions = torch.arange(longest)
     attention_mask = (positions < lengths[:, None]).long()
     pool_mask = ((positions >= starts[:, None]) & (positions < lengths[:, None])).long()
-    return TokenBatch(input_ids, attention_mask, pool_mask, lengths - 1)
+    media = {}
+    for kind in sorted({s.media_kind for s in sequences if s.media_kind}):
+        rows = [row for row, s in enumerate(sequences) if s.media_kind == kind]
+        media[kind] = MediaSlots(
+            rows=torch.tensor(rows), starts=torch.tensor([sequences[r].media_start for r in rows]),
+            features=torch.stack([sequences[r].features for r in rows]),
+        )
+    return TokenBatch(input_ids, attention_mask, pool_mask, lengths - 1, media)

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from encoders.config import AudioTowerConfig, ImageTowerConfig
+
 CONFIG_NAME = "mmembed_config.json"
 FORMAT_VERSION = 1
 
@@ -45,6 +47,11 @@ class EmbedderConfig:
     attn_implementation: str = "sdpa"
     dimension: int | None = None  # filled in from the backbone's hidden size
     has_adapter: bool = False
+    image_tower: dict | None = None  # encoders.ImageTowerConfig fields; None: no image input
+    audio_tower: dict | None = None  # encoders.AudioTowerConfig fields; None: no audio input
+    image_token: str = "<image>"
+    audio_token: str = "<audio>"
+    projector_hidden_dim: int | None = None  # defaults to the LLM's hidden size
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -56,6 +63,10 @@ class EmbedderConfig:
             raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
         if "{instruction}" not in self.instruction_template:
             raise ValueError("instruction_template must contain '{instruction}'")
+        if self.image_tower is not None:
+            ImageTowerConfig(**self.image_tower)  # validates; the tower itself is built on first use
+        if self.audio_tower is not None:
+            AudioTowerConfig(**self.audio_tower)
         if self.default_instruction not in self.instructions:
             raise ValueError(f"default_instruction {self.default_instruction!r} is not in instructions")
 

@@ -19,10 +19,14 @@ from tqdm.auto import tqdm
 from .attention import bidirectional_attention, bidirectional_mask
 from .batching import TokenBatch, collate, length_sorted_batches
 from .config import EmbedderConfig
+from encoders import MediaError
+
 from .errors import InvalidBatchError, InvalidInputError
-from .mode_token import add_mode_token
+from .inputs import parse_input
+from .modalities import Modalities
+from .special_tokens import add_special_token
 from .pooling import pool
-from .text_inputs import TextTokenizer, check_text
+from .sequences import SequenceBuilder, check_text
 
 OnError = str | Callable[[InvalidInputError], None]
 
@@ -38,9 +42,12 @@ class Embedder:
         self.model = model  # a causal LM, possibly wrapped by peft
         self.tokenizer = tokenizer
         self.config = config
-        self.embed_token_id = add_mode_token(self.causal_lm, tokenizer, config.embed_token)
+        self.embed_token_id = add_special_token(self.causal_lm, tokenizer, config.embed_token)
         self.config.dimension = self.causal_lm.config.hidden_size
-        self.text = TextTokenizer(tokenizer, config)
+        self.modalities = Modalities(config.image_tower, config.audio_tower, self.dimension, config.projector_hidden_dim)
+        for kind in self.modalities.kinds:
+            add_special_token(self.causal_lm, tokenizer, getattr(config, f"{kind}_token"))
+        self.sequences = SequenceBuilder(tokenizer, config)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
         self._lock = threading.RLock()
         self.to(device or default_device())
@@ -71,7 +78,13 @@ class Embedder:
     def to(self, device: str | torch.device) -> "Embedder":
         self.device = torch.device(device)
         self.model.to(self.device)
+        self.modalities.to(self.device)
         return self
+
+    @property
+    def special_token_ids(self) -> list[int]:
+        tokens = [self.config.embed_token] + [getattr(self.config, f"{kind}_token") for kind in self.modalities.kinds]
+        return [self.tokenizer.convert_tokens_to_ids(token) for token in tokens]
 
     @property
     def causal_lm(self):
@@ -91,12 +104,20 @@ class Embedder:
         """Last-layer hidden states (B, T, D) in embedding mode (the configured attention), with gradients."""
         batch = batch.to(self.device, non_blocking=True)
         decoder = self.decoder
+        inputs = {"input_ids": batch.input_ids}
+        if batch.media:
+            embeds = decoder.get_input_embeddings()(batch.input_ids)
+            for kind, slots in batch.media.items():
+                soft = self.modalities.project(kind, slots.features.to(embeds.dtype))  # (M, K, D)
+                positions = slots.starts[:, None] + torch.arange(soft.shape[1], device=embeds.device)
+                embeds = embeds.index_put((slots.rows[:, None].expand_as(positions), positions), soft)
+            inputs = {"inputs_embeds": embeds}
         with self._lock:
             if self.config.attention == "bidirectional":
                 mask = bidirectional_mask(batch.attention_mask, decoder.dtype)
                 with bidirectional_attention(decoder):
-                    return decoder(input_ids=batch.input_ids, attention_mask=mask, use_cache=False).last_hidden_state
-            return decoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
+                    return decoder(**inputs, attention_mask=mask, use_cache=False).last_hidden_state
+            return decoder(**inputs, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
 
     def embed_batch(self, batch: TokenBatch) -> torch.Tensor:
         """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
@@ -105,9 +126,9 @@ class Embedder:
         return pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
 
     def tokenize(self, texts: list[str], instruction: str | None = None) -> TokenBatch:
-        """Checked texts -> one collated batch (for training and inspection; ``encode`` batches by length itself)."""
+        """Texts -> one collated batch (for training and inspection; ``encode`` batches by length itself)."""
         checked = [check_text(i, text) for i, text in enumerate(texts)]
-        return collate(self.text.tokenize(checked, instruction), self.pad_id)
+        return collate(self.sequences.tokenize(checked, instruction), self.pad_id)
 
     def encode(
         self,
@@ -126,29 +147,31 @@ class Embedder:
             ``"nan"`` (bad rows come back as NaN, with a warning naming them; the rest is embedded), or a callback
             receiving each :class:`InvalidInputError` (its rows are NaN too).
         """
-        single = isinstance(inputs, (str, bytes))
+        single = not isinstance(inputs, (list, tuple)) or (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int))
         items = [inputs] if single else list(inputs)
-        texts, positions, failures = [], [], []
+        parsed, failures = {}, []
         for index, item in enumerate(items):
             try:
-                texts.append(check_text(index, item))
-                positions.append(index)
+                parsed[index] = parse_input(index, item)
             except InvalidInputError as failure:
                 failures.append(failure)
         self._report(failures, on_error)
 
         output = torch.full((len(items), self.dimension), float("nan"))
-        if texts:
-            sequences = self.text.tokenize(texts, instruction, positions)
+        if parsed:
+            features = self._media_features(parsed, batch_size, on_error)
+            positions = [i for i in parsed if i in features or parsed[i].media_kind is None]
+            sequences = self.sequences.build(
+                [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
+            )
             batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
             if show_progress_bar is None:
                 show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
-            pin = self.device.type == "cuda"
-            chunks = []  # kept on the device: one transfer at the end, no per-batch sync, so the CPU collates the
-            with torch.inference_mode():  # next batch while the accelerator still works on this one
+            chunks = []  # kept on the device: one transfer at the end, no per-batch sync
+            with torch.inference_mode():
                 for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
                     batch = collate([sequences[i] for i in batch_indices], self.pad_id)
-                    chunks.append(self.embed_batch(batch.pin_memory() if pin else batch))
+                    chunks.append(self.embed_batch(batch.pin_memory() if self.device.type == "cuda" else batch))
                 order = [positions[i] for batch_indices in batches for i in batch_indices]
                 output[order] = torch.cat(chunks).cpu()
         if normalize if normalize is not None else self.config.normalize:
@@ -156,6 +179,31 @@ class Embedder:
         if single:
             output = output[0]
         return output if convert_to_tensor else output.numpy()
+
+    def _media_features(self, parsed: dict, batch_size: int, on_error: OnError) -> dict[int, torch.Tensor]:
+        """Frozen tower features per media item, one modality at a time, in batches. A batch the tower rejects is
+        retried item by item, so one bad item is named and the rest kept."""
+        features: dict[int, torch.Tensor] = {}
+        failures = []
+        for kind in ("image", "audio"):
+            indices = [i for i, p in parsed.items() if p.media_kind == kind]
+            if indices and kind not in self.modalities.kinds:
+                failures += [InvalidInputError(i, f"<{kind}>", f"this model has no {kind} tower") for i in indices]
+                continue
+            run = self.modalities.image_features if kind == "image" else self.modalities.audio_features
+            for start in range(0, len(indices), batch_size):
+                group = indices[start : start + batch_size]
+                try:
+                    out = run([getattr(parsed[i], kind) for i in group])
+                    features.update(zip(group, out))
+                except (MediaError, RuntimeError, ValueError):
+                    for i in group:
+                        try:
+                            features[i] = run([getattr(parsed[i], kind)])[0]
+                        except (MediaError, RuntimeError, ValueError) as error:
+                            failures.append(InvalidInputError(i, f"<{kind}>", f"the {kind} tower failed on it: {error}"))
+        self._report(failures, on_error)
+        return features
 
     @staticmethod
     def _report(failures: list[InvalidInputError], on_error: OnError) -> None:

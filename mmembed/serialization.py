@@ -2,7 +2,8 @@
 
     mmembed_config.json                 EmbedderConfig: backbone source, pooling, attention, instructions, dimension
     tokenizer/                          the tokenizer, with the <|embed|> token
-    mode_token_embeddings.safetensors   the mode token's embedding row(s)
+    special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
+    projectors.safetensors              the modality projectors (when the model has towers; tower specs are in the config)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
                                         (a random-init or fully fine-tuned model that no source can rebuild)
@@ -14,9 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 from .config import EmbedderConfig
-from .mode_token import load_mode_token_rows, save_mode_token_rows
+
+PROJECTORS_FILE = "projectors.safetensors"
+from .special_tokens import load_token_rows, save_token_rows
 
 
 def save_embedder(embedder, folder: Path) -> Path:
@@ -25,7 +29,9 @@ def save_embedder(embedder, folder: Path) -> Path:
     config.has_adapter = hasattr(embedder.model, "peft_config")
     config.save(folder)
     embedder.tokenizer.save_pretrained(folder / "tokenizer")
-    save_mode_token_rows(embedder.causal_lm, embedder.embed_token_id, folder)
+    save_token_rows(embedder.causal_lm, embedder.special_token_ids, folder)
+    if embedder.modalities.kinds:
+        save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))
     if config.has_adapter:
         embedder.model.save_pretrained(folder / "adapter", save_embedding_layers=False)  # the mode row is saved above
     if config.backbone is None:
@@ -48,13 +54,14 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
         model, _ = load_backbone(config.backbone, config.attn_implementation, dtype)
     else:
         raise FileNotFoundError(f"{folder} has no backbone/ folder and its config names no backbone source")
-    token_id = tokenizer.convert_tokens_to_ids(config.embed_token)
-    if token_id >= model.get_input_embeddings().weight.shape[0]:
-        model.resize_token_embeddings(token_id + 1, mean_resizing=False)
-    load_mode_token_rows(model, token_id, folder)
+    load_token_rows(model, folder)
     if config.has_adapter:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, folder / "adapter")
     model.eval()
-    return cls(model, tokenizer, config, device)
+    embedder = cls(model, tokenizer, config, device)
+    if embedder.modalities.kinds:
+        embedder.modalities.projectors.load_state_dict(load_file(str(folder / PROJECTORS_FILE)))
+        embedder.modalities.to(embedder.device)
+    return embedder

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .cache import cached_folder
+from encoders.weight_cache import cached_folder
 from .gguf_convert import convert_gguf
 from .registry import get_model_spec, list_models
 

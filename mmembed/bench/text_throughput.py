@@ -54,7 +54,7 @@ def naive_loop(embedder, texts: list[str], batch_size: int) -> torch.Tensor:
 
 def measure(embedder, n_texts: int = 128, max_words: int = 300, batch_size: int = 16, repeats: int = 3, seed: int = 0) -> TextThroughput:
     texts = mixed_length_corpus(n_texts, max_words=max_words, seed=seed)
-    sequences = embedder.text.tokenize(texts, None)
+    sequences = embedder.sequences.tokenize(texts, None)
     batches = [collate([sequences[i] for i in b], embedder.pad_id).to(embedder.device)
                for b in length_sorted_batches([len(s.ids) for s in sequences], batch_size)]
     decoder = embedder.decoder

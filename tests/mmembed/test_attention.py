@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmembed.batching import collate
-from mmembed.text_inputs import TokenSequence
+from mmembed.sequences import TokenSequence
 
 IMPLEMENTATIONS = ["eager", "sdpa"]
 

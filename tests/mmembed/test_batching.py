@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mmembed.batching import collate, length_sorted_batches
-from mmembed.text_inputs import TokenSequence
+from mmembed.sequences import TokenSequence
 
 
 def test_every_index_once_longest_first():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mmembed import InvalidBatchError, TruncationWarning
-from mmembed.text_inputs import check_text
+from mmembed.sequences import check_text
 
 
 def test_layout_is_instruction_content_mode_token(make_embedder):
@@ -40,7 +40,7 @@ def test_long_text_is_truncated_with_a_warning_and_keeps_the_mode_token(make_emb
     ("", "empty text"),
     ("   \n", "empty text"),
     (None, "got None"),
-    (42, "expected a string, got int"),
+    (42, "got int"),
     (b"\xff\xfeabc", "not valid UTF-8"),
     ("bad \ud800 surrogate", "not valid Unicode"),
 ])

@@ -1,4 +1,4 @@
-"""A verified on-disk cache for converted backbones.
+"""A verified on-disk cache for converted weights (the towers here and the backbones in mmembed use it).
 
 Each cached folder holds a manifest with the size and sha256 of every file. Loading checks sizes always and
 re-hashes a file only when its mtime changed since the last check (like git's index), so a verified load costs

