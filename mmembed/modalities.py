@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from encoders import AudioTowerConfig, ImageTowerConfig, Projector, ProjectorConfig, build_audio_tower, build_image_tower
-from encoders.image_towers import EfficientNetLite0Tower
 
 TOWER_FEATURE_DIMS = {"efficientnet_lite0": 1280}
 
@@ -16,6 +15,7 @@ class Modalities(nn.Module):
 
     def __init__(self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0):
         super().__init__()
+        self.device = torch.device("cpu")
         self.tower_configs = {}
         if image_tower is not None:
             self.tower_configs["image"] = ImageTowerConfig(**image_tower)
@@ -31,7 +31,6 @@ class Modalities(nn.Module):
                 self.projectors[kind] = Projector(ProjectorConfig(feature_dim, llm_dim, hidden_dim))
         finally:
             torch.random.set_rng_state(generator_state)
-        self.device = torch.device("cpu")
 
     @property
     def kinds(self) -> list[str]:
@@ -75,5 +74,3 @@ class Modalities(nn.Module):
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         return self.projectors[kind](features)
 
-
-__all__ = ["Modalities", "EfficientNetLite0Tower"]

@@ -52,3 +52,28 @@ def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Pa
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+OPEN_CLIP_CONFIGS = Path(__file__).parent / "encoders" / "open_clip_configs"
+TINY_OPEN_CLIP = "mmembed-tiny-vit"
+
+
+def register_tiny_open_clip() -> str:
+    """Register the tiny open_clip config (configs are data, as in open_clip's own registry); returns its name."""
+    import open_clip
+
+    if TINY_OPEN_CLIP not in open_clip.list_models():
+        open_clip.add_model_config(OPEN_CLIP_CONFIGS)
+    return TINY_OPEN_CLIP
+
+
+def make_whisper_encoder_folder(folder: Path, seed: int = 0) -> Path:
+    """A tiny random transformers Whisper encoder (80 mel bins, 30 s windows, as the real ones)."""
+    from transformers import WhisperConfig
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+    config = WhisperConfig(d_model=32, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64, num_mel_bins=80,
+                           max_source_positions=1500, decoder_layers=1, decoder_attention_heads=2, vocab_size=100)
+    torch.manual_seed(seed)
+    WhisperEncoder(config).save_pretrained(folder)
+    return folder

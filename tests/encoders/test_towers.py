@@ -1,0 +1,66 @@
+"""Towers on tiny random configs: shapes, pooling, preprocessing, chunking."""
+import numpy as np
+import pytest
+import torch
+
+from encoders import AudioTowerConfig, ImageTowerConfig, build_audio_tower, build_image_tower
+from encoders.grid_pooling import pool_frames, pool_grid
+from encoders.image_towers import EfficientNetLite0Tower
+from media_files import circle, square
+
+
+def test_pool_grid_averages_quadrants():
+    grid = torch.arange(16, dtype=torch.float32).reshape(1, 16, 1)  # a 4x4 grid, row-major
+    pooled = pool_grid(grid, (4, 4), 4)
+    assert pooled.flatten().tolist() == [2.5, 4.5, 10.5, 12.5]
+    with pytest.raises(ValueError, match="grid"):
+        pool_grid(grid, (3, 3), 4)
+
+
+def test_pool_frames_keeps_time_order():
+    frames = torch.arange(8, dtype=torch.float32).reshape(8, 1)
+    assert pool_frames(frames, 4).flatten().tolist() == [0.5, 2.5, 4.5, 6.5]
+    assert pool_frames(frames[:1], 3).shape == (3, 1)
+
+
+def test_open_clip_tower_from_a_name_without_download(tiny_open_clip):
+    tower = build_image_tower(ImageTowerConfig(kind="open_clip", model_name=tiny_open_clip, pretrained=None, num_tokens=4))
+    pixels = torch.stack([tower.preprocess(square("red")), tower.preprocess(circle("blue"))])
+    assert pixels.shape == (2, 3, 32, 32)  # open_clip's own preprocessing, at the config's image size
+    features = tower(pixels)
+    assert features.shape == (2, 4, 64) and tower.grid == (4, 4)
+    assert not any(p.requires_grad for p in tower.parameters())
+
+
+def test_efficientnet_tower_shapes():
+    tower = EfficientNetLite0Tower(ImageTowerConfig(num_tokens=9), weights=False)
+    pixels = tower.preprocess(square("red", size=300)).unsqueeze(0)
+    assert pixels.shape == (1, 3, 224, 224) and pixels.min() >= -1 and pixels.max() <= 1
+    assert tower(pixels).shape == (1, 9, 1280)
+    tower.train()
+    assert not tower.training  # frozen: batch norm statistics never move
+
+
+@pytest.mark.parametrize("bad", [{"kind": "vgg"}, {"kind": "open_clip"}, {"num_tokens": 5}])
+def test_bad_image_tower_configs(bad):
+    with pytest.raises(ValueError):
+        ImageTowerConfig(**bad)
+
+
+def test_log_mel_matches_whisper_feature_extractor(tiny_whisper):
+    from transformers import WhisperFeatureExtractor
+
+    tower = build_audio_tower(AudioTowerConfig(source=str(tiny_whisper)))
+    wave = torch.sin(torch.arange(32_000) / 16_000 * 2 * np.pi * 300) * 0.3
+    reference = WhisperFeatureExtractor(feature_size=80)(wave.numpy(), sampling_rate=16_000, return_tensors="pt").input_features[0]
+    torch.testing.assert_close(tower.log_mel(wave), reference, atol=1e-4, rtol=1e-4)
+
+
+def test_audio_tower_pools_only_real_frames_and_chunks_long_audio(tiny_whisper):
+    tower = build_audio_tower(AudioTowerConfig(source=str(tiny_whisper), num_tokens=4, chunk_seconds=10))
+    short = torch.randn(8_000) * 0.1
+    features = tower([short, torch.randn(16_000 * 25) * 0.1])
+    assert features.shape == (2, 4, 32)
+    # padding beyond the clip does not enter: the same clip followed by silence in the window gives the same frames
+    alone = tower([short])[0]
+    torch.testing.assert_close(features[0], alone)
