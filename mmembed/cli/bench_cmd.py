@@ -17,6 +17,16 @@ def register(subparsers) -> None:
     text.add_argument("--json", help="also write the figures to this JSON file")
     text.set_defaults(handler=bench_text)
 
+    media = kinds.add_parser("media", help="encode() images/s and audio-s/s vs the towers + backbone forward alone")
+    add_model_arguments(media)
+    media.add_argument("--images", type=int, default=32, help="synthetic 256 px images")
+    media.add_argument("--clips", type=int, default=16, help="synthetic audio clips")
+    media.add_argument("--seconds", type=float, default=5.0, help="length of each clip")
+    media.add_argument("--batch-size", type=int, default=16)
+    media.add_argument("--repeats", type=int, default=3, help="best-of-N timing")
+    media.add_argument("--image-tokens", type=int, default=None, help="override the image tower's num_tokens")
+    media.set_defaults(handler=bench_media)
+
 
 def bench_text(args) -> int:
     import torch
@@ -33,4 +43,26 @@ def bench_text(args) -> int:
     if args.json:
         with open(args.json, "w") as handle:
             handle.write(result.to_json())
+    return 0
+
+
+DEFAULT_TOWERS = {"image_tower": {"kind": "efficientnet_lite0"}, "audio_tower": {"source": "packaged:tiny.en"}}
+
+
+def bench_media(args) -> int:
+    import mmembed
+
+    from ..bench.media_throughput import measure_media
+
+    model = mmembed.load(args.model, device=args.device, dtype=args.dtype)
+    if not model.modalities.kinds:  # a bare backbone: attach the offline default towers
+        towers = {k: dict(v) for k, v in DEFAULT_TOWERS.items()}
+        if args.image_tokens:
+            towers["image_tower"]["num_tokens"] = args.image_tokens
+        model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **towers)
+    print(model)
+    for kind, count in (("image", args.images), ("audio", args.clips)):
+        if kind in model.modalities.kinds and count:
+            result = measure_media(model, kind, count, args.batch_size, args.seconds, args.repeats)
+            print(result.report())
     return 0
