@@ -27,6 +27,12 @@ def register(subparsers) -> None:
     media.add_argument("--image-tokens", type=int, default=None, help="override the image tower's num_tokens")
     media.set_defaults(handler=bench_media)
 
+    soft = kinds.add_parser("soft-tokens", help="choose the number of soft tokens: what K pooled tokens keep vs what they cost")
+    add_model_arguments(soft)
+    soft.add_argument("--image-counts", default="1,4,9,16,49")
+    soft.add_argument("--audio-counts", default="1,4,8,16,32")
+    soft.set_defaults(handler=bench_soft_tokens)
+
 
 def bench_text(args) -> int:
     import torch
@@ -65,4 +71,18 @@ def bench_media(args) -> int:
         if kind in model.modalities.kinds and count:
             result = measure_media(model, kind, count, args.batch_size, args.seconds, args.repeats)
             print(result.report())
+    return 0
+
+
+def bench_soft_tokens(args) -> int:
+    import mmembed
+
+    from ..bench.soft_tokens import measure_soft_tokens
+
+    model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
+    for kind, counts in (("image", args.image_counts), ("audio", args.audio_counts)):
+        task = "shape x quadrant, 12 classes" if kind == "image" else "pitch order, 8 classes"
+        print(f"{kind} ({task}): tokens | 1-NN accuracy of pooled tower features | encode() items/s")
+        for row in measure_soft_tokens(model, kind, [int(c) for c in counts.split(",")]):
+            print(f"  {row['tokens']:>4} | {row['accuracy']:.3f} | {row['items_per_s']:.2f}")
     return 0
