@@ -70,23 +70,28 @@ class WhisperAudioTower(nn.Module):
     def train(self, mode: bool = True):
         return super().train(False)
 
-    def log_mel(self, chunk: torch.Tensor) -> torch.Tensor:
-        """Whisper's log-mel of one chunk, zero-padded to 30 s -> (n_mels, 3000)."""
-        padded = torch.nn.functional.pad(chunk, (0, self.window_samples - chunk.shape[0]))
-        spec = self.mel(padded)[:, :-1].clamp_min(1e-10).log10()
-        spec = torch.maximum(spec, spec.max() - 8.0)
-        return (spec + 4.0) / 4.0
+    def log_mel(self, chunks: torch.Tensor) -> torch.Tensor:
+        """Whisper's log-mel of chunks (samples,) or (C, samples), zero-padded to 30 s -> (n_mels, 3000) or
+        (C, n_mels, 3000). Runs wherever the chunks are (batched on the GPU when there is one)."""
+        single = chunks.ndim == 1
+        batch = chunks.unsqueeze(0) if single else chunks
+        padded = torch.nn.functional.pad(batch, (0, self.window_samples - batch.shape[-1]))
+        spec = self.mel(padded.to(self.mel.spectrogram.window.device))[..., :-1].clamp_min(1e-10).log10()
+        spec = torch.maximum(spec, spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
+        spec = (spec + 4.0) / 4.0
+        return spec[0] if single else spec
 
     @torch.no_grad()
     def forward(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
-        device = next(self.encoder.parameters()).device
+        parameter = next(self.encoder.parameters())
         chunks, owners = [], []
         for index, wave in enumerate(waveforms):
             for start in range(0, max(wave.shape[0], 1), self.chunk_samples):
                 chunks.append(wave[start : start + self.chunk_samples])
                 owners.append(index)
-        mels = torch.stack([self.log_mel(chunk) for chunk in chunks]).to(device)
-        frames = self.encoder(mels.to(next(self.encoder.parameters()).dtype)).last_hidden_state.float()
+        padded = torch.stack([torch.nn.functional.pad(c, (0, self.window_samples - c.shape[0])) for c in chunks])
+        mels = self.log_mel(padded.to(parameter.device, non_blocking=True))
+        frames = self.encoder(mels.to(parameter.dtype)).last_hidden_state.float()
         kept: list[list[torch.Tensor]] = [[] for _ in waveforms]
         for chunk, owner, states in zip(chunks, owners, frames):
             count = max(1, min(states.shape[0], math.ceil(chunk.shape[0] / (2 * HOP))))

@@ -108,7 +108,7 @@ class Embedder:
         if batch.media:
             embeds = decoder.get_input_embeddings()(batch.input_ids)
             for kind, slots in batch.media.items():
-                soft = self.modalities.project(kind, slots.features.to(embeds.dtype))  # (M, K, D)
+                soft = self.modalities.project(kind, slots.features).to(embeds.dtype)  # (M, K, D)
                 positions = slots.starts[:, None] + torch.arange(soft.shape[1], device=embeds.device)
                 embeds = embeds.index_put((slots.rows[:, None].expand_as(positions), positions), soft)
             inputs = {"inputs_embeds": embeds}

@@ -2,12 +2,15 @@
 projectors (built with the embedder, saved with it)."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 from torch import nn
 
 from encoders import AudioTowerConfig, ImageTowerConfig, Projector, ProjectorConfig, build_audio_tower, build_image_tower
 
-TOWER_FEATURE_DIMS = {"efficientnet_lite0": 1280}
+KNOWN_FEATURE_DIMS = {("image", "efficientnet_lite0"): 1280, ("audio", "packaged:tiny.en"): 384}  # no load needed
 
 
 class Modalities(nn.Module):
@@ -16,6 +19,7 @@ class Modalities(nn.Module):
     def __init__(self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0):
         super().__init__()
         self.device = torch.device("cpu")
+        self.preprocess_threads = min(8, os.cpu_count() or 1)
         self.tower_configs = {}
         if image_tower is not None:
             self.tower_configs["image"] = ImageTowerConfig(**image_tower)
@@ -41,8 +45,9 @@ class Modalities(nn.Module):
 
     def _feature_dim(self, kind: str) -> int:
         config = self.tower_configs[kind]
-        if kind == "image" and config.kind in TOWER_FEATURE_DIMS:
-            return TOWER_FEATURE_DIMS[config.kind]
+        key = (kind, config.kind if kind == "image" else config.source)
+        if key in KNOWN_FEATURE_DIMS:
+            return KNOWN_FEATURE_DIMS[key]
         return self.tower(kind).feature_dim  # open_clip / whisper: read off the built tower
 
     def tower(self, kind: str) -> nn.Module:
@@ -63,8 +68,16 @@ class Modalities(nn.Module):
     def image_features(self, images: list) -> torch.Tensor:
         """RGB PIL images -> (B, num_tokens, F) frozen tower features."""
         tower = self.tower("image")
-        pixels = torch.stack([tower.preprocess(image) for image in images]).to(self.device)
-        return tower(pixels).float().cpu()
+        if len(images) > 2 and self.preprocess_threads > 1:  # PIL resizes release the GIL
+            with ThreadPoolExecutor(self.preprocess_threads) as pool:
+                tensors = list(pool.map(tower.preprocess, images))
+        else:
+            tensors = [tower.preprocess(image) for image in images]
+        pixels = torch.stack(tensors)
+        if self.device.type == "cuda":
+            pixels = pixels.pin_memory()
+        parameter = next(tower.parameters())
+        return tower(pixels.to(self.device, parameter.dtype, non_blocking=True)).float().cpu()
 
     @torch.no_grad()
     def audio_features(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
@@ -72,5 +85,7 @@ class Modalities(nn.Module):
         return self.tower("audio")(waveforms).float().cpu()
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
-        return self.projectors[kind](features)
+        """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""
+        projector = self.projectors[kind]
+        return projector(features.to(next(projector.parameters()).dtype))
 

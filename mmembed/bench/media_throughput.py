@@ -63,7 +63,7 @@ def measure_media(embedder, kind: str, items: int = 32, batch_size: int = 16, se
         clips = synthetic_clips(items, seconds)
         tower = modalities.tower("audio")
         waves = [torch.from_numpy(clip) for clip in clips]
-        mels = torch.stack([tower.log_mel(wave) for wave in waves]).to(embedder.device)
+        mels = tower.log_mel(torch.stack(waves).to(embedder.device))
         features = modalities.audio_features(waves)
         encode_inputs = [(clip, 16_000) for clip in clips]
     sequences = embedder.sequences.build([(None, kind, f) for f in features], None)

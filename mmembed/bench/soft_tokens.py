@@ -77,7 +77,7 @@ def measure_soft_tokens(embedder, kind: str, counts: list[int]) -> list[dict]:
     else:
         inputs, labels = pitch_order_task()
         with torch.no_grad():
-            mels = torch.stack([tower.log_mel(torch.from_numpy(c)) for c in inputs])
+            mels = tower.log_mel(torch.stack([torch.from_numpy(c) for c in inputs]))
             states = tower.encoder(mels).last_hidden_state
             keep = int(np.ceil(len(inputs[0]) / 320))
     original = tower.config.num_tokens
