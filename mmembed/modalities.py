@@ -2,9 +2,6 @@
 projectors (built with the embedder, saved with it)."""
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import torch
 from torch import nn
 
@@ -19,7 +16,6 @@ class Modalities(nn.Module):
     def __init__(self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0):
         super().__init__()
         self.device = torch.device("cpu")
-        self.preprocess_threads = min(8, os.cpu_count() or 1)
         self.tower_configs = {}
         if image_tower is not None:
             self.tower_configs["image"] = ImageTowerConfig(**image_tower)
@@ -68,12 +64,7 @@ class Modalities(nn.Module):
     def image_features(self, images: list) -> torch.Tensor:
         """RGB PIL images -> (B, num_tokens, F) frozen tower features."""
         tower = self.tower("image")
-        if len(images) > 2 and self.preprocess_threads > 1:  # PIL resizes release the GIL
-            with ThreadPoolExecutor(self.preprocess_threads) as pool:
-                tensors = list(pool.map(tower.preprocess, images))
-        else:
-            tensors = [tower.preprocess(image) for image in images]
-        pixels = torch.stack(tensors)
+        pixels = torch.stack([tower.preprocess(image) for image in images])
         if self.device.type == "cuda":
             pixels = pixels.pin_memory()
         parameter = next(tower.parameters())
