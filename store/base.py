@@ -1,0 +1,106 @@
+"""The store interface every backend implements, and the records that cross it."""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (in use elsewhere, missing collection, ...)."""
+
+
+class CollectionMismatchError(StoreError):
+    """The collection was made for another model or vector size."""
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """What a collection holds: one named vector per model space, cosine distance."""
+
+    name: str
+    vector_name: str
+    dimension: int
+    model_id: str
+
+    def metadata(self) -> dict:
+        return {"mmembed": {"vector_name": self.vector_name, "dimension": self.dimension, "model_id": self.model_id}}
+
+
+@dataclass
+class StoredPoint:
+    id: str
+    vector: np.ndarray | None
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class SearchHit:
+    id: str
+    score: float
+    payload: dict
+
+
+INDEXED_FIELDS = {"modality": "keyword", "root": "keyword", "path": "keyword", "content_sha256": "keyword", "model_id": "keyword"}
+
+
+class VectorStore(abc.ABC):
+    """One collection in one backend. ``filters`` are ``{payload_field: value}`` equalities (all must hold)."""
+
+    spec: CollectionSpec
+    exact_below: int = 20_000  # exact search below this many points; HNSW above
+
+    @abc.abstractmethod
+    def upsert(self, points: list[StoredPoint]) -> None: ...
+
+    @abc.abstractmethod
+    def delete(self, ids: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def search(self, vector: np.ndarray, k: int = 10, filters: dict | None = None, exact: bool | None = None) -> list[SearchHit]: ...
+
+    @abc.abstractmethod
+    def retrieve(self, ids: list[str], with_vectors: bool = False) -> list[StoredPoint]: ...
+
+    @abc.abstractmethod
+    def scroll(self, filters: dict | None = None, batch: int = 1000) -> Iterator[StoredPoint]:
+        """Every point matching ``filters`` (payload only)."""
+
+    @abc.abstractmethod
+    def count(self, filters: dict | None = None) -> int: ...
+
+    def optimize(self) -> None:
+        """Build indexes (HNSW) after a large write; a no-op where the backend does it by itself."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def check_vectors(self, points: list[StoredPoint]) -> None:
+        for point in points:
+            vector = np.asarray(point.vector, dtype=np.float32)
+            if vector.shape != (self.spec.dimension,):
+                raise CollectionMismatchError(
+                    f"point {point.id}: vector of shape {vector.shape}, collection {self.spec.name!r} holds {self.spec.dimension}-d vectors"
+                )
+            if not np.isfinite(vector).all():
+                raise ValueError(f"point {point.id}: vector has NaN or infinite values")
+
+
+def check_spec(found: dict | None, wanted: CollectionSpec) -> None:
+    """Refuse a collection made for another model or dimension, with the fix in the message."""
+    if not found:
+        return
+    if found.get("dimension") != wanted.dimension or found.get("model_id") != wanted.model_id:
+        raise CollectionMismatchError(
+            f"collection {wanted.name!r} was indexed with model {found.get('model_id')!r} ({found.get('dimension')}-d "
+            f"vectors); this client uses {wanted.model_id!r} ({wanted.dimension}-d). Use another --collection, or "
+            f"re-index into a new one."
+        )
