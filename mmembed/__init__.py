@@ -27,4 +27,12 @@ def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_ov
     return Embedder.build(name_or_path, device=device, dtype=dtype, **config_overrides)
 
 
-__all__ = ["Embedder", "EmbedderConfig", "InvalidBatchError", "InvalidInputError", "TruncationWarning", "load", "DEFAULT_MODEL"]
+def __getattr__(name: str):
+    if name == "Client":  # imported on use: the client pulls in the store
+        from .client import Client
+
+        return Client
+    raise AttributeError(name)
+
+
+__all__ = ["Client", "Embedder", "EmbedderConfig", "InvalidBatchError", "InvalidInputError", "TruncationWarning", "load", "DEFAULT_MODEL"]

@@ -1,0 +1,72 @@
+"""The Python client: index media folders into a store and search them across modalities.
+
+    client = mmembed.Client()                      # offline default model, embedded store in ~/.local/share/mmembed
+    client.index("photos/")                        # images, audio, text files; idempotent and incremental
+    client.search("a red bicycle", modality="image", k=5)
+    client.search(image="query.jpg")               # image -> anything; audio= works the same way
+
+The CLI (``mmembed index`` / ``mmembed search``), the HTTP service and the demo all go through this class.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from store import CollectionSpec, SearchHit, open_store
+
+from .embedder import Embedder
+from .fingerprint import space_id
+from .indexer import IndexReport, index_folder
+
+
+def default_store() -> Path:
+    base = os.environ.get("MMEMBED_HOME") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mmembed"
+    return Path(base) / "store"
+
+
+class Client:
+    def __init__(self, model: str | Embedder = "smollm2-135m-instruct", store: str | Path | None = None,
+                 collection: str = "media", device=None, api_key: str | None = None):
+        from . import load
+
+        self.embedder = model if isinstance(model, Embedder) else load(model, device=device)
+        self.model_id = space_id(self.embedder)
+        self.spec = CollectionSpec(collection, vector_name=self.model_id, dimension=self.embedder.dimension, model_id=self.model_id)
+        self.store = open_store(store or default_store(), self.spec, api_key=api_key)
+
+    def index(self, folder: str | Path, batch_size: int = 16, progress: bool = True, on_batch=None) -> IndexReport:
+        return index_folder(self.embedder, self.store, self.model_id, folder, batch_size, progress, on_batch)
+
+    def embed_query(self, query: str | None = None, image=None, audio=None):
+        """Text queries get the ``query`` instruction; image/audio queries are embedded like indexed media."""
+        given = [x is not None for x in (query, image, audio)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of query (text), image= or audio=")
+        if query is not None:
+            return self.embedder.encode(query, instruction="query")
+        item = image if image is not None else audio
+        if isinstance(item, str):
+            item = Path(item)
+        if audio is not None and isinstance(audio, tuple):
+            item = audio
+        return self.embedder.encode(item, instruction="document")
+
+    def search(self, query: str | None = None, *, image=None, audio=None, modality: str | None = None, k: int = 10,
+               root: str | None = None) -> list[SearchHit]:
+        vector = self.embed_query(query, image, audio)
+        filters = {key: value for key, value in (("modality", modality), ("root", root)) if value}
+        return self.store.search(vector, k=k, filters=filters or None)
+
+    def status(self) -> dict:
+        counts = {kind: self.store.count({"modality": kind}) for kind in ("image", "audio", "text")}
+        roots = sorted({p.payload.get("root") for p in self.store.scroll()})
+        return {"collection": self.spec.name, "model_id": self.model_id, "points": sum(counts.values()), "by_modality": counts, "roots": roots}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,23 @@
+"""Which vector space an embedder writes into: a short id that changes whenever its vectors would.
+
+It hashes the config (minus nothing that changes vectors) and every weight that training changes or that is not
+fixed by the backbone source: special-token rows, projectors, adapter parameters."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import torch
+
+
+def space_id(embedder) -> str:
+    digest = hashlib.sha256(json.dumps(embedder.config.to_dict(), sort_keys=True).encode())
+    rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
+    tensors = [rows] + [p.detach() for p in embedder.modalities.projectors.parameters()]
+    tensors += [p.detach() for name, p in embedder.model.named_parameters() if "lora_" in name]
+    if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
+        tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]
+    for tensor in tensors:
+        digest.update(tensor.float().cpu().contiguous().numpy().tobytes())
+    name = (embedder.config.backbone or "custom").rstrip("/").split("/")[-1]
+    return f"{name}-{digest.hexdigest()[:12]}"

@@ -1,0 +1,77 @@
+"""Walk folders for the files mmembed indexes, without ever failing on one bad entry.
+
+Symlinked files are followed, symlinked folders are not (so symlink loops cannot trap the walk); unreadable folders,
+broken links and files that vanish are reported in ``skipped`` with the reason.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
+TEXT_SUFFIXES = {".txt", ".md", ".rst"}
+KINDS = {**{s: "image" for s in IMAGE_SUFFIXES}, **{s: "audio" for s in AUDIO_SUFFIXES}, **{s: "text" for s in TEXT_SUFFIXES}}
+
+
+@dataclass
+class MediaFile:
+    path: Path
+    kind: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class WalkResult:
+    files: list[MediaFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def is_caption_file(path: Path) -> bool:
+    """``<stem>.txt`` beside an image or sound of the same stem is its caption, not a document."""
+    return path.suffix == ".txt" and any(path.with_suffix(s).exists() for s in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+
+
+def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", "text"})) -> WalkResult:
+    root = Path(root).expanduser()
+    result = WalkResult()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    errors = []
+    for folder, _dirs, names in os.walk(root, followlinks=False, onerror=errors.append):
+        for name in sorted(names):
+            path = Path(folder) / name
+            kind = KINDS.get(path.suffix.lower())
+            if kind not in kinds:
+                continue
+            try:
+                stat = path.stat()  # follows a symlinked file
+            except FileNotFoundError:
+                result.skipped.append((str(path), "broken symlink or vanished"))
+                continue
+            except OSError as error:
+                result.skipped.append((str(path), f"cannot stat: {error.strerror or error}"))
+                continue
+            if kind == "text" and is_caption_file(path):
+                continue
+            if not os.access(path, os.R_OK):
+                result.skipped.append((str(path), "permission denied"))
+                continue
+            result.files.append(MediaFile(path, kind, stat.st_size, stat.st_mtime_ns))
+    result.skipped += [(str(getattr(e, "filename", "?")), f"cannot list folder: {e.strerror or e}") for e in errors]
+    return result
+
+
+def caption_for(path: Path) -> str:
+    """The first line of a sibling ``<stem>.txt`` (Tux Paint stamps ship them), else the file name in words."""
+    sidecar = path.with_suffix(".txt")
+    if path.suffix != ".txt" and sidecar.is_file():
+        try:
+            line = sidecar.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            if line and line[0].strip():
+                return line[0].strip()
+        except OSError:
+            pass
+    return path.stem.replace("_", " ").replace("-", " ").strip()
