@@ -44,12 +44,11 @@ class Client:
             raise ValueError("give exactly one of query (text), image= or audio=")
         if query is not None:
             return self.embedder.encode(query, instruction="query")
-        item = image if image is not None else audio
-        if isinstance(item, str):
-            item = Path(item)
-        if audio is not None and isinstance(audio, tuple):
-            item = audio
-        return self.embedder.encode(item, instruction="document")
+        if image is not None:
+            return self.embedder.encode({"image": image}, instruction="document")
+        if isinstance(audio, tuple):
+            return self.embedder.encode({"audio": audio[0], "sample_rate": audio[1]}, instruction="document")
+        return self.embedder.encode({"audio": audio}, instruction="document")
 
     def search(self, query: str | None = None, *, image=None, audio=None, modality: str | None = None, k: int = 10,
                root: str | None = None) -> list[SearchHit]:

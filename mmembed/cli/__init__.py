@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench_cmd, text_cmds
+from . import bench_cmd, store_cmds, text_cmds
 
-COMMAND_MODULES = [text_cmds, bench_cmd]
+COMMAND_MODULES = [text_cmds, store_cmds, bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, FileNotFoundError, RuntimeError, OSError) as error:
         print(f"mmembed {args.command}: error: {error}", file=sys.stderr)
         return 2
 
