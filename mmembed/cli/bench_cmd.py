@@ -33,6 +33,13 @@ def register(subparsers) -> None:
     soft.add_argument("--audio-counts", default="1,4,8,16,32")
     soft.set_defaults(handler=bench_soft_tokens)
 
+    store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
+    add_model_arguments(store)
+    store.add_argument("--sizes", default="10000,100000", help="collection sizes for the search benchmark")
+    store.add_argument("--queries", type=int, default=200)
+    store.add_argument("--skip-indexing", action="store_true", help="only the search benchmark (no LLM needed)")
+    store.set_defaults(handler=bench_store)
+
 
 def bench_text(args) -> int:
     import torch
@@ -85,4 +92,30 @@ def bench_soft_tokens(args) -> int:
         print(f"{kind} ({task}): tokens | 1-NN accuracy of pooled tower features | encode() items/s")
         for row in measure_soft_tokens(model, kind, [int(c) for c in counts.split(",")]):
             print(f"  {row['tokens']:>4} | {row['accuracy']:.3f} | {row['items_per_s']:.2f}")
+    return 0
+
+
+def bench_store(args) -> int:
+    import numpy as np
+
+    from ..bench.real_vectors import wordnet_minilm_vectors
+    from ..bench.store_bench import bench_indexing, bench_search
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    real = np.asarray(wordnet_minilm_vectors(max(sizes) + args.queries))
+    vectors, queries = real[: max(sizes)], real[max(sizes) :]
+    print(f"search: WordNet glosses embedded with all-MiniLM-L6-v2 (384-d), {len(queries)} held-out queries; "
+          f"Edge with HNSW (exact below 20k points unless asked), recall@10 against exact numpy search")
+    print(f"{'backend':<22} {'points':>7} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>10}")
+    for row in bench_search(vectors, queries, sizes):
+        print(f"{row['backend']:<22} {row['points']:>7} {row['build_s']:>8.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['recall_at_10']:>10.3f}")
+    if args.skip_indexing:
+        return 0
+    import mmembed
+
+    embedder = mmembed.load(args.model, device=args.device, dtype=args.dtype)
+    result = bench_indexing(lambda location: mmembed.Client(embedder, store=location), embedder)
+    print(f"indexing {result['files']} files (images + texts): encode() alone {result['encode_s']:.2f} s, "
+          f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)")
+    print(f"text query end to end (embed + search), p50: {result['query_p50_ms']:.1f} ms")
     return 0
