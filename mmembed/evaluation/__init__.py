@@ -1,0 +1,1 @@
+"""Evaluation: metrics (this package's ``metrics``); tasks, peers and the ``mmembed eval`` command build on them."""
