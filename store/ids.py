@@ -10,9 +10,6 @@ def point_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(parts)))
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def file_sha256(path: Path) -> str:
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
