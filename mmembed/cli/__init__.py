@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import entry_points
 
 from . import bench_cmd, store_cmds, text_cmds
 
@@ -18,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
+    for plugin in entry_points(group="mmembed.commands"):  # commands of the layers above (training, ui)
+        plugin.load()(subparsers)
     return parser
 
 

@@ -1,0 +1,54 @@
+"""Training configuration: one dataclass, read from YAML (``mmembed train CONFIG.yaml``)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class LoraSettings:
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+
+@dataclass
+class TrainConfig:
+    model: str = "smollm2-135m-instruct"  # a backbone source or a saved mmembed folder to continue from
+    model_overrides: dict = field(default_factory=dict)  # EmbedderConfig fields for a new model (pooling, towers, ...)
+    manifests: list[str] = field(default_factory=list)
+    objectives: dict = field(default_factory=lambda: {"infonce": {}})  # name -> settings, see training.objectives
+    output_dir: str = "runs/default"
+    steps: int = 300
+    batch_size: int = 32
+    learning_rate: float = 2e-4
+    projector_learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_steps: int = 20
+    lora: LoraSettings | None = field(default_factory=LoraSettings)
+    seed: int = 0
+    checkpoint_every: int = 100
+    log_every: int = 10
+    device: str | None = None
+    bf16: bool = True  # autocast on CUDA only
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {unknown}")
+        if isinstance(data.get("lora"), dict):
+            data["lora"] = LoraSettings(**data["lora"])
+        config = cls(**data)
+        base = Path(path).parent
+        config.manifests = [str(base / m) if not Path(m).is_absolute() else m for m in config.manifests]
+        return config
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,53 @@
+"""Frozen tower features, computed once per item and cached, so CPU training only runs the LLM and projectors."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from encoders import MediaError
+from mmembed.inputs import parse_input
+
+
+def cache_key(row: dict, kind: str, tower_config) -> str:
+    path = Path(row[kind])
+    stat = path.stat()
+    return hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{tower_config}".encode()).hexdigest()[:24]
+
+
+def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int = 16) -> dict[int, torch.Tensor]:
+    """{row index: (num_tokens, F)} for every image/audio row; rows that cannot be decoded are reported and left out."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    features: dict[int, torch.Tensor] = {}
+    for kind in ("image", "audio"):
+        indices = [i for i, row in enumerate(rows) if kind in row]
+        if not indices:
+            continue
+        config = embedder.modalities.tower_configs[kind]
+        keys = {i: cache_key(rows[i], kind, config) for i in indices}
+        cache_file = cache_dir / f"{kind}-{hashlib.sha256(''.join(sorted(keys.values())).encode()).hexdigest()[:16]}.safetensors"
+        if cache_file.is_file():
+            stored = load_file(str(cache_file))
+            features.update({i: stored[keys[i]] for i in indices if keys[i] in stored})
+            continue
+        run = embedder.modalities.image_features if kind == "image" else embedder.modalities.audio_features
+        computed = {}
+        for start in tqdm(range(0, len(indices), batch_size), desc=f"{kind} features", unit="batch"):
+            group, media = [], []
+            for i in indices[start : start + batch_size]:
+                try:
+                    parsed = parse_input(i, {kind: rows[i][kind]})
+                except (MediaError, ValueError) as error:
+                    print(f"features: skipping {rows[i][kind]}: {error}")
+                    continue
+                group.append(i)
+                media.append(getattr(parsed, kind))
+            if media:
+                for i, feature in zip(group, run(media)):
+                    computed[keys[i]] = feature.contiguous()
+                    features[i] = feature
+        save_file(computed, str(cache_file))
+    return features

@@ -1,0 +1,140 @@
+"""The training loop: dataclass config in, a saved mmembed model folder out.
+
+Seeds, LoRA (peft) on the backbone, trainable projectors, frozen towers with cached features, AdamW with warmup +
+cosine decay, bf16 autocast on CUDA, checkpoints every N steps and resume after a kill (same next loss), a JSONL
+metrics log and a PNG of the curves, tqdm progress. Multi-GPU: launch with ``torchrun`` / ``accelerate launch``
+(data-parallel wrapping is the next step; this loop is single-device today)."""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import mmembed
+
+from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .data import read_manifest
+from .features import media_features
+from .objectives import build_objectives
+from .plots import plot_metrics
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def prepare_model(config: TrainConfig):
+    embedder = mmembed.load(config.model, device=config.device, **config.model_overrides)
+    if config.lora and not hasattr(embedder.model, "peft_config"):
+        from peft import LoraConfig, get_peft_model
+
+        lora = config.lora
+        embedder.model = get_peft_model(embedder.model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                                                   target_modules=lora.target_modules))
+    elif not config.lora:
+        embedder.model.requires_grad_(False)
+    embedder.model.train()
+    return embedder
+
+
+def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[dict]:
+    features = media_features(embedder, rows, cache_dir)
+    examples = []
+    for i, row in enumerate(rows):
+        kind = "image" if "image" in row else "audio" if "audio" in row else None
+        if kind and i in features:
+            examples.append({"item": (kind, features[i], None), "text": row["text"]})
+        elif kind is None and row.get("positive"):
+            examples.append({"item": (None, None, row["positive"]), "text": row["text"], "negatives": row.get("negatives", [])})
+    if not examples:
+        raise ValueError("no training pairs: the manifests need image/audio rows with text, or text rows with a positive")
+    return examples
+
+
+def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int]:
+    """Deterministic from (seed, step): epoch permutations, so a resumed run sees the same batches."""
+    per_epoch = max(1, count // batch_size)
+    epoch, offset = divmod(step, per_epoch)
+    order = np.random.default_rng(seed + epoch).permutation(count)
+    return order[offset * batch_size : (offset + 1) * batch_size].tolist()
+
+
+def make_batch(examples: list[dict], indices: list[int]) -> dict:
+    chosen = [examples[i] for i in indices]
+    kind, features, text = zip(*[e["item"] for e in chosen])
+    return {"items": list(zip(kind, features, text)), "texts": [e["text"] for e in chosen],
+            "negatives": [n for e in chosen for n in e.get("negatives", [])][: len(chosen)]}
+
+
+def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None) -> Path:
+    """Train; returns the saved model folder. ``stop_after`` ends the run early (tests of resume)."""
+    seed_everything(config.seed)
+    output = Path(config.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    embedder = prepare_model(config)
+    rows = [row for manifest in config.manifests for row in read_manifest(manifest, "train")]
+    examples = build_examples(embedder, rows, output / "feature_cache")
+    objectives = torch.nn.ModuleDict(build_objectives(config.objectives)).to(embedder.device)
+    modules = {"model": embedder.model, "projectors": embedder.modalities.projectors, "objectives": objectives}
+    backbone_params = [p for p in embedder.model.parameters() if p.requires_grad]
+    other_params = [p for m in (embedder.modalities.projectors, objectives) for p in m.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW([
+        {"params": backbone_params, "lr": config.learning_rate},
+        {"params": other_params, "lr": config.projector_learning_rate},
+    ], weight_decay=config.weight_decay)
+
+    def schedule(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress_ = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    checkpoints = output / "checkpoints"
+    start = 0
+    if (found := latest_checkpoint(checkpoints)) is not None:
+        start = load_checkpoint(found, modules, optimizer, scheduler)
+        print(f"train: resumed from {found} at step {start}")
+    metrics_file = output / "metrics.jsonl"
+    autocast = embedder.device.type == "cuda" and config.bf16
+    began = time.perf_counter()
+    bar = tqdm(range(start, config.steps), desc="train", unit="step", disable=not progress, initial=start, total=config.steps)
+    for step in bar:
+        batch = make_batch(examples, batch_indices(len(examples), config.batch_size, config.seed, step))
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            losses, metrics = [], {}
+            for objective in objectives.values():
+                loss, values = objective(embedder, batch)
+                losses.append(loss)
+                metrics |= values
+            total = torch.stack(losses).sum()
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(backbone_params + other_params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        bar.set_postfix(loss=f"{total.item():.3f}")
+        if step % config.log_every == 0 or step == config.steps - 1:
+            with open(metrics_file, "a") as handle:
+                handle.write(json.dumps({"step": step, "loss": total.item(), **metrics, "lr": scheduler.get_last_lr()[0],
+                                         "seconds": time.perf_counter() - began}) + "\n")
+        done = step + 1
+        if done % config.checkpoint_every == 0 or done == config.steps:
+            save_checkpoint(checkpoints, done, modules, optimizer, scheduler)
+        if stop_after is not None and done >= stop_after:
+            return checkpoints
+    embedder.model.eval()
+    model_folder = embedder.save_pretrained(output / "model")
+    if metrics_file.is_file():
+        plot_metrics(metrics_file, output / "curves.png")
+    return model_folder
