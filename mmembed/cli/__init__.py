@@ -6,9 +6,9 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import bench_cmd, store_cmds, text_cmds
+from . import bench_cmd, eval_cmd, store_cmds, text_cmds
 
-COMMAND_MODULES = [text_cmds, store_cmds, bench_cmd]
+COMMAND_MODULES = [text_cmds, store_cmds, eval_cmd, bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

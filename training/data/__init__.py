@@ -1,5 +1,5 @@
 """Training data: the manifest format and the loaders that fetch the packaged sources into it."""
-from .manifest import read_manifest, split_of, write_manifest
+from mmembed.manifest import read_manifest, split_of, write_manifest
 from .tuxpaint import build_tuxpaint_manifest
 
 SOURCES = {"tuxpaint": build_tuxpaint_manifest}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .debian import unpack_debian_package
-from .manifest import split_of, write_manifest
+from mmembed.manifest import split_of, write_manifest
 
 PACKAGE = "tuxpaint-stamps-default"
 

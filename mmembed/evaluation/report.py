@@ -1,0 +1,38 @@
+"""Results as JSON and as a markdown table."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"])}
+
+
+def markdown_table(results: dict[str, dict]) -> str:
+    """results: {model name: {task: result}} -> one row per model and metric column per task."""
+    columns = []
+    for model_results in results.values():
+        for task, result in model_results.items():
+            direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
+            for direction_name in ([direction, "item_to_text"] if direction else [None]):
+                for metric in metrics:
+                    key = (task, direction_name, metric)
+                    if key not in columns:
+                        columns.append(key)
+    header = "| model | " + " | ".join(f"{t} {d.replace('_to_', '->') if d else ''} {m}".replace("  ", " ") for t, d, m in columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + 1)]
+    for model, model_results in results.items():
+        cells = []
+        for task, direction, metric in columns:
+            value = model_results.get(task, {})
+            value = value.get(direction, {}) if direction else value
+            cells.append(f"{value[metric]:.3f}" if isinstance(value.get(metric), float) else "")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_results(results: dict, out: Path) -> tuple[Path, Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
+    json_path.write_text(json.dumps(results, indent=2, default=str))
+    md_path.write_text(markdown_table(results) + "\n")
+    return json_path, md_path

@@ -1,0 +1,61 @@
+"""Evaluation tasks over a manifest (see mmembed/manifest.py for the format).
+
+- ``retrieval``: cross-modal retrieval between media items and their captions, both directions (R@1/5/10, mAP,
+  nDCG@10, MRR). Several items may share a caption: every item with the query's caption counts as relevant.
+- ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
+  names (accuracy, per class).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import classification_accuracy, retrieval_metrics
+
+PROMPTS = ("a picture of {}.", "a photo of {}.", "a drawing of {}.", "the sound of {}.")
+
+
+def media_rows(rows: list[dict], modality: str | None = None) -> list[dict]:
+    kinds = ("image", "audio") if modality is None else (modality,)
+    return [row for row in rows if any(k in row for k in kinds)]
+
+
+def _media_vectors(embedder, rows: list[dict], batch_size: int) -> np.ndarray:
+    items = [Path(row["image"] if "image" in row else row["audio"]) for row in rows]
+    return embedder.encode(items, batch_size=batch_size, instruction="document", on_error="nan", show_progress_bar=True)
+
+
+def retrieval_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32) -> dict:
+    rows = media_rows(rows, modality)
+    if not rows:
+        raise ValueError(f"no {modality or 'media'} rows with captions in the data")
+    captions = sorted({row["text"] for row in rows})
+    caption_index = {text: i for i, text in enumerate(captions)}
+    items = _media_vectors(embedder, rows, batch_size)
+    keep = np.isfinite(items).all(axis=1)
+    rows, items = [r for r, k in zip(rows, keep) if k], items[keep]
+    texts = embedder.encode(captions, batch_size=batch_size, instruction="query")
+    item_caption = np.array([caption_index[row["text"]] for row in rows])
+    text_to_item = retrieval_metrics(texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(captions))])
+    item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption])
+    return {"items": len(rows), "captions": len(captions), "text_to_item": text_to_item, "item_to_text": item_to_text,
+            "skipped_items": int((~keep).sum())}
+
+
+def zeroshot_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, prompts=PROMPTS) -> dict:
+    rows = [row for row in media_rows(rows, modality) if row.get("label")]
+    labels = sorted({row["label"] for row in rows})
+    if len(labels) < 2:
+        raise ValueError("zero-shot classification needs rows with at least two distinct labels")
+    prompt_vectors = embedder.encode([p.format(label) for label in labels for p in prompts], instruction="query")
+    class_vectors = prompt_vectors.reshape(len(labels), len(prompts), -1).mean(axis=1)
+    class_vectors /= np.linalg.norm(class_vectors, axis=1, keepdims=True)
+    items = _media_vectors(embedder, rows, batch_size)
+    keep = np.isfinite(items).all(axis=1)
+    predicted = np.argmax(items[keep] @ class_vectors.T, axis=1)
+    truth = [row["label"] for row, k in zip(rows, keep) if k]
+    return {"items": int(keep.sum()), "classes": labels, **classification_accuracy(truth, [labels[p] for p in predicted])}
+
+
+TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task}

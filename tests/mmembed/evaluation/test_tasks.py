@@ -1,0 +1,42 @@
+"""Evaluation tasks end to end on a tiny model and a toy manifest."""
+import json
+
+from media_files import circle, square
+from mmembed.cli import main
+from mmembed.evaluation.report import markdown_table
+from mmembed.evaluation.tasks import retrieval_task, zeroshot_task
+from mmembed.manifest import read_manifest, write_manifest
+
+
+def toy_manifest(folder):
+    rows = []
+    for i, (shape, colour) in enumerate([(square, "red"), (circle, "blue"), (square, "green"), (circle, "red")]):
+        shape(colour).save(folder / f"{i}.png")
+        rows.append({"image": f"{i}.png", "text": f"a {colour} shape" if i != 3 else "a red shape", "split": "test",
+                     "label": shape.__name__})
+    return write_manifest(folder / "toy.jsonl", rows)
+
+
+def test_retrieval_counts_shared_captions_as_relevant(make_multimodal_embedder, tmp_path):
+    rows = read_manifest(toy_manifest(tmp_path))
+    result = retrieval_task(make_multimodal_embedder(), rows, "image")
+    assert result["items"] == 4 and result["captions"] == 3  # "a red shape" is shared by two images
+    assert result["text_to_item"]["queries"] == 3 and result["item_to_text"]["queries"] == 4
+    assert 0 <= result["text_to_item"]["R@1"] <= result["text_to_item"]["R@10"] == 1.0
+
+
+def test_zeroshot_and_table(make_multimodal_embedder, tmp_path):
+    rows = read_manifest(toy_manifest(tmp_path))
+    result = zeroshot_task(make_multimodal_embedder(), rows, "image")
+    assert result["classes"] == ["circle", "square"] and set(result["per_class"]) == {"circle", "square"}
+    table = markdown_table({"tiny": {"zeroshot:image": result}})
+    assert table.splitlines()[0].startswith("| model | zeroshot:image") and "| tiny |" in table
+
+
+def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_path, capsys):
+    make_multimodal_embedder().save_pretrained(tmp_path / "model")
+    manifest = toy_manifest(tmp_path)
+    assert main(["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--device", "cpu", "--out", str(tmp_path / "out/r")]) == 0
+    results = json.loads((tmp_path / "out" / "r.json").read_text())
+    assert set(results["tiny"]) == {"retrieval:image", "zeroshot:image"}
+    assert "| tiny |" in (tmp_path / "out" / "r.md").read_text()
