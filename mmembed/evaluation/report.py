@@ -8,25 +8,25 @@ HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeros
 
 
 def markdown_table(results: dict[str, dict]) -> str:
-    """results: {model name: {task: result}} -> one row per model and metric column per task."""
-    columns = []
+    """results: {model name: {task: result}} -> one row per (task, direction, metric), one column per model."""
+    rows = []
     for model_results in results.values():
         for task, result in model_results.items():
             direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
             for direction_name in ([direction, "item_to_text"] if direction else [None]):
                 for metric in metrics:
-                    key = (task, direction_name, metric)
-                    if key not in columns:
-                        columns.append(key)
-    header = "| model | " + " | ".join(f"{t} {d.replace('_to_', '->') if d else ''} {m}".replace("  ", " ") for t, d, m in columns) + " |"
-    lines = [header, "|" + "---|" * (len(columns) + 1)]
-    for model, model_results in results.items():
+                    if (task, direction_name, metric) not in rows:
+                        rows.append((task, direction_name, metric))
+    models = list(results)
+    lines = ["| task | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for task, direction, metric in rows:
         cells = []
-        for task, direction, metric in columns:
-            value = model_results.get(task, {})
+        for model in models:
+            value = results[model].get(task, {})
             value = value.get(direction, {}) if direction else value
             cells.append(f"{value[metric]:.3f}" if isinstance(value.get(metric), float) else "")
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        label = " ".join(x for x in (task, direction.replace("_to_", "->") if direction else "", metric) if x)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ def test_zeroshot_and_table(make_multimodal_embedder, tmp_path):
     result = zeroshot_task(make_multimodal_embedder(), rows, "image")
     assert result["classes"] == ["circle", "square"] and set(result["per_class"]) == {"circle", "square"}
     table = markdown_table({"tiny": {"zeroshot:image": result}})
-    assert table.splitlines()[0].startswith("| model | zeroshot:image") and "| tiny |" in table
+    assert table.splitlines()[0] == "| task | tiny |" and "| zeroshot:image accuracy |" in table
 
 
 def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_path, capsys):
@@ -39,4 +39,4 @@ def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_pat
     assert main(["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--device", "cpu", "--out", str(tmp_path / "out/r")]) == 0
     results = json.loads((tmp_path / "out" / "r.json").read_text())
     assert set(results["tiny"]) == {"retrieval:image", "zeroshot:image"}
-    assert "| tiny |" in (tmp_path / "out" / "r.md").read_text()
+    assert "| task | tiny |" in (tmp_path / "out" / "r.md").read_text()
