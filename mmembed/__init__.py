@@ -9,7 +9,7 @@ from .errors import InvalidBatchError, InvalidInputError
 from .sequences import TruncationWarning
 
 __version__ = "0.1.0"
-DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_MODEL = "mmembed-default"  # the shipped trained checkpoint (mmembed/checkpoints)
 
 
 def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_overrides) -> Embedder:
@@ -19,7 +19,10 @@ def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_ov
     """
     import torch
 
+    from .checkpoints import shipped_checkpoint
+
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
+    name_or_path = str(shipped_checkpoint(name_or_path) or name_or_path)
     if (Path(name_or_path).expanduser() / CONFIG_NAME).is_file():
         if config_overrides:
             raise ValueError("config overrides apply to new embedders only; edit the saved folder's config instead")

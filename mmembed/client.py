@@ -1,6 +1,6 @@
 """The Python client: index media folders into a store and search them across modalities.
 
-    client = mmembed.Client()                      # offline default model, embedded store in ~/.local/share/mmembed
+    client = mmembed.Client()                      # the shipped trained model, embedded store in ~/.local/share/mmembed
     client.index("photos/")                        # images, audio, text files; idempotent and incremental
     client.search("a red bicycle", modality="image", k=5)
     client.search(image="query.jpg")               # image -> anything; audio= works the same way
@@ -25,7 +25,7 @@ def default_store() -> Path:
 
 
 class Client:
-    def __init__(self, model: str | Embedder = "smollm2-135m-instruct", store: str | Path | None = None,
+    def __init__(self, model: str | Embedder = "mmembed-default", store: str | Path | None = None,
                  collection: str = "media", device=None, api_key: str | None = None):
         from . import load
 

@@ -4,6 +4,7 @@
     tokenizer/                          the tokenizer, with the <|embed|> token
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
     projectors.safetensors              the modality projectors (when the model has towers; tower specs are in the config)
+    center.safetensors                  the mean vector subtracted before normalising (when the model has one)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
                                         (a random-init or fully fine-tuned model that no source can rebuild)
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from .config import EmbedderConfig
 
 PROJECTORS_FILE = "projectors.safetensors"
+CENTER_FILE = "center.safetensors"
 from .special_tokens import load_token_rows, save_token_rows
 
 
@@ -32,6 +34,8 @@ def save_embedder(embedder, folder: Path) -> Path:
     save_token_rows(embedder.causal_lm, embedder.special_token_ids, folder)
     if embedder.modalities.kinds:
         save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))
+    if embedder.center is not None:
+        save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
     if config.has_adapter:
         embedder.model.save_pretrained(folder / "adapter", save_embedding_layers=False)  # the mode row is saved above
     if config.backbone is None:
@@ -64,4 +68,6 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     if embedder.modalities.kinds:
         embedder.modalities.projectors.load_state_dict(load_file(str(folder / PROJECTORS_FILE)))
         embedder.modalities.to(embedder.device)
+    if (folder / CENTER_FILE).is_file():
+        embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)
     return embedder

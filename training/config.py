@@ -35,6 +35,7 @@ class TrainConfig:
     log_every: int = 10
     device: str | None = None
     bf16: bool = True  # autocast on CUDA only
+    center: bool = True  # fit the centering vector on the training data before training (mmembed/centering.py)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":

@@ -17,6 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 import mmembed
+from mmembed.batching import collate
 
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -60,6 +61,20 @@ def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[dict]:
     return examples
 
 
+@torch.no_grad()
+def fit_center_on_examples(embedder, examples: list[dict], count: int = 256, batch_size: int = 32) -> None:
+    """The centering vector (mmembed/centering.py) from a sample of training items and their texts, both sides."""
+    embedder.center = None
+    sample = [examples[i] for i in np.random.default_rng(0).permutation(len(examples))[:count]]
+    vectors = []
+    for start in range(0, len(sample), batch_size):
+        batch = make_batch(sample[start : start + batch_size], list(range(min(batch_size, len(sample) - start))))
+        items = [(text, kind, features) for kind, features, text in batch["items"]]
+        vectors.append(embedder.embed_batch(collate(embedder.sequences.build(items, None), embedder.pad_id)))
+        vectors.append(embedder.embed_batch(embedder.tokenize(batch["texts"], "query")))
+    embedder.center = torch.cat(vectors).mean(dim=0)
+
+
 def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int]:
     """Deterministic from (seed, step): epoch permutations, so a resumed run sees the same batches."""
     per_epoch = max(1, count // batch_size)
@@ -75,15 +90,19 @@ def make_batch(examples: list[dict], indices: list[int]) -> dict:
             "negatives": [n for e in chosen for n in e.get("negatives", [])][: len(chosen)]}
 
 
-def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None) -> Path:
-    """Train; returns the saved model folder. ``stop_after`` ends the run early (tests of resume)."""
+def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None, examples: list[dict] | None = None) -> Path:
+    """Train; returns the saved model folder. ``stop_after`` ends the run early (tests of resume); ``examples``
+    (as :func:`build_examples` makes them) skips reading manifests and towers, e.g. on a machine without the data."""
     seed_everything(config.seed)
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
-    rows = [row for manifest in config.manifests for row in read_manifest(manifest, "train")]
-    examples = build_examples(embedder, rows, output / "feature_cache")
+    if examples is None:
+        rows = [row for manifest in config.manifests for row in read_manifest(manifest, "train")]
+        examples = build_examples(embedder, rows, output / "feature_cache")
+    if config.center and embedder.center is None:
+        fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives)).to(embedder.device)
     modules = {"model": embedder.model, "projectors": embedder.modalities.projectors, "objectives": objectives}
     backbone_params = [p for p in embedder.model.parameters() if p.requires_grad]

@@ -86,7 +86,9 @@ def bench_soft_tokens(args) -> int:
 
     from ..bench.soft_tokens import measure_soft_tokens
 
-    model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
+    model = mmembed.load(args.model, device=args.device, dtype=args.dtype)
+    if not model.modalities.kinds:
+        model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
     for kind, counts in (("image", args.image_counts), ("audio", args.audio_counts)):
         task = "shape x quadrant, 12 classes" if kind == "image" else "pitch order, 8 classes"
         print(f"{kind} ({task}): tokens | 1-NN accuracy of pooled tower features | encode() items/s")

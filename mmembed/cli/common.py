@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_MODEL = "mmembed-default"
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL,
-                        help="an mmembed model folder, a packaged backbone name, a local HF folder, a .gguf file or a "
-                             f"Hugging Face id (default: {DEFAULT_MODEL})")
+                        help="a shipped checkpoint (mmembed-default), an mmembed model folder, a packaged backbone name "
+                             f"(smollm2-135m-instruct), a local HF folder, a .gguf file or a Hugging Face id (default: {DEFAULT_MODEL})")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default float32)")
 

@@ -1,0 +1,18 @@
+"""Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
+referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
+
+| name | what | how it was made |
+|---|---|---|
+| ``mmembed-tuxpaint-v1`` (= ``mmembed-default``) | SmolLM2-135M-Instruct + EfficientNet-Lite0 + Whisper tiny.en, LoRA r=8 on attention, projectors, centering | ``training/configs/default.yaml``: symmetric InfoNCE on Tux Paint stamps (713 images + 121 sounds with captions), 800 steps x 64, on one H100 (5 min); figures in docs/results/ |
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+SHIPPED = {"mmembed-tuxpaint-v1": "tuxpaint-v1"}
+ALIASES = {"mmembed-default": "mmembed-tuxpaint-v1"}
+
+
+def shipped_checkpoint(name: str) -> Path | None:
+    folder = SHIPPED.get(ALIASES.get(name, name))
+    return Path(__file__).parent / folder if folder else None

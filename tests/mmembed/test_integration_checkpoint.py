@@ -1,0 +1,24 @@
+"""The shipped trained checkpoint (mmembed-default) on the real packaged backbone and towers."""
+import numpy as np
+import pytest
+
+import mmembed
+from media_files import square, tone
+
+pytestmark = pytest.mark.integration
+
+
+def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
+    model = mmembed.load("mmembed-default", device="cpu")
+    assert hasattr(model.model, "peft_config") and model.center is not None
+    assert model.config.backbone == "smollm2-135m-instruct" and set(model.modalities.kinds) == {"image", "audio"}
+    vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
+    assert vectors.shape == (3, 576) and np.isfinite(vectors).all()
+    model.save_pretrained(tmp_path / "copy")
+    np.testing.assert_array_equal(mmembed.load(str(tmp_path / "copy"), device="cpu").encode(["a red square"]), vectors[:1])
+
+
+def test_centering_spreads_unrelated_texts_apart():
+    model = mmembed.load("mmembed-default", device="cpu")
+    sims = model.similarity(*[model.encode(["A frog.", "A green frog on a leaf.", "A fire truck.", "A banana."], instruction="query")] * 2)
+    assert sims[0, 1] > max(sims[0, 2], sims[0, 3]) and sims[0, 2] < 0.8
