@@ -1,1 +1,1 @@
-"""The Gradio demo for text-and-image search."""
+"""The Gradio demo for text-, image- and sound-to-anything search; presentation over mmembed.Client."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +15,16 @@ from tqdm.auto import tqdm
 
 from encoders.weight_cache import cache_root
 
+from ..packaged_data import unpack_debian_package
+
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
 
 
 def wordnet_folder() -> Path:
     """/usr/share/wordnet when Debian's wordnet-base is installed, else the package unpacked into the cache."""
-    for folder in (Path("/usr/share/wordnet"), cache_root() / "data" / "wordnet-base" / "usr" / "share" / "wordnet"):
-        if (folder / "data.noun").is_file():
-            return folder
-    target = cache_root() / "data" / "wordnet-base"
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            subprocess.run(["apt-get", "download", "wordnet-base"], cwd=tmp, check=True, capture_output=True)
-            deb = next(Path(tmp).glob("wordnet-base*.deb"))
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True, capture_output=True)
-        except (OSError, subprocess.CalledProcessError, StopIteration) as error:
-            raise FileNotFoundError("WordNet is needed: apt-get install wordnet-base (Debian/Ubuntu)") from error
-    return target / "usr" / "share" / "wordnet"
+    if (Path("/usr/share/wordnet") / "data.noun").is_file():
+        return Path("/usr/share/wordnet")
+    return unpack_debian_package("wordnet-base", cache_root() / "data" / "wordnet-base") / "usr" / "share" / "wordnet"
 
 
 def wordnet_glosses() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .debian import unpack_debian_package
+from mmembed.packaged_data import unpack_debian_package
 from mmembed.manifest import split_of, write_manifest
 
 PACKAGE = "tuxpaint-stamps-default"
