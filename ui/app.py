@@ -32,7 +32,8 @@ def results_table(hits) -> str:
 def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
     upload_dir = Path(upload_dir)
 
-    def run_search(query, image, audio, modality, k):
+    def run_search(query, image, audio, modality, k, recorded=None):
+        audio = audio or recorded
         given = [x for x in (query.strip() if query else None, image, audio) if x]
         if len(given) != 1:
             raise gr.Error("Give one query: a text, an image or a sound.")
@@ -79,6 +80,8 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
                 # here every upload goes through mmembed's decoding, whose errors say what is wrong.
                 image = gr.File(label="or an image", file_types=["image"], type="filepath", elem_id="query-image")
                 audio = gr.File(label="or a sound", file_types=["audio"], type="filepath", elem_id="query-audio")
+                recorded = gr.Audio(label="or record one", sources=["microphone"], type="filepath", format="wav",
+                                    elem_id="query-recording")
             with gr.Row():
                 modality = gr.Dropdown(MODALITIES, value="any", label="Results")
                 k = gr.Slider(1, 50, value=12, step=1, label="How many")
@@ -88,8 +91,9 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
             table = gr.HTML(elem_id="results")
             hits_state = gr.State([])
             outputs = [gallery, table, top_audio, hits_state]
-            button.click(run_search, [query, image, audio, modality, k], outputs)
-            query.submit(run_search, [query, image, audio, modality, k], outputs)
+            inputs = [query, image, audio, modality, k, recorded]
+            button.click(run_search, inputs, outputs)
+            query.submit(run_search, inputs, outputs)
             gallery.select(search_with_result, [hits_state], outputs)
         with gr.Tab("Add files"):
             files = gr.File(label="Images, sounds or text files", file_count="multiple", type="filepath")
