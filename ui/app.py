@@ -41,7 +41,8 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
             hits = client.search(query.strip() if query and query.strip() else None, image=image, audio=audio,
                                  modality=None if modality == "any" else modality, k=int(k))
         except ValueError as error:  # a bad upload: say why, keep running
-            raise gr.Error(f"Cannot use that input: {error}") from None
+            reasons = "; ".join(f.reason for f in getattr(error, "failures", [])) or str(error)
+            raise gr.Error(f"Cannot use that input: {reasons}") from None
         gallery = [(h.payload["path"], hit_label(h)) for h in hits if h.payload.get("modality") == "image"]
         first_audio = next((h.payload["path"] for h in hits if h.payload.get("modality") == "audio"), None)
         return gallery, results_table(hits), first_audio, hits
