@@ -105,31 +105,38 @@ class Embedder:
         return self.config.dimension
 
     # ----------------------------------------------------------------- embedding mode
-    def token_states(self, batch: TokenBatch) -> torch.Tensor:
-        """Last-layer hidden states (B, T, D) in embedding mode (the configured attention), with gradients."""
+    def token_states(self, batch: TokenBatch, input_dropout: float = 0.0, attention: str | None = None) -> torch.Tensor:
+        """Last-layer hidden states (B, T, D) in embedding mode, with gradients.
+
+        input_dropout: dropout on the input embeddings (the noise of unsupervised SimCSE); attention: override the
+        configured attention mode (LLM2Vec's MNTP always trains bidirectionally)."""
         batch = batch.to(self.device, non_blocking=True)
         decoder = self.decoder
         inputs = {"input_ids": batch.input_ids}
-        if batch.media:
+        if batch.media or input_dropout:
             embeds = decoder.get_input_embeddings()(batch.input_ids)
             for kind, slots in batch.media.items():
                 soft = self.modalities.project(kind, slots.features).to(embeds.dtype)  # (M, K, D)
                 positions = slots.starts[:, None] + torch.arange(soft.shape[1], device=embeds.device)
                 embeds = embeds.index_put((slots.rows[:, None].expand_as(positions), positions), soft)
-            inputs = {"inputs_embeds": embeds}
+            inputs = {"inputs_embeds": F.dropout(embeds, input_dropout, training=True) if input_dropout else embeds}
         with self._lock:
-            if self.config.attention == "bidirectional":
+            if (attention or self.config.attention) == "bidirectional":
                 mask = bidirectional_mask(batch.attention_mask, decoder.dtype)
                 with bidirectional_attention(decoder):
                     return decoder(**inputs, attention_mask=mask, use_cache=False).last_hidden_state
             return decoder(**inputs, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
 
-    def embed_batch(self, batch: TokenBatch) -> torch.Tensor:
-        """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
-        batch = batch.to(self.device, non_blocking=True)
-        hidden = self.token_states(batch)
+    def pool_states(self, hidden: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
+        """Pooled (and centered) float32 vectors from token states."""
+        batch = batch.to(hidden.device)
         vectors = pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
         return vectors - self.center if self.center is not None else vectors
+
+    def embed_batch(self, batch: TokenBatch, **token_state_options) -> torch.Tensor:
+        """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
+        batch = batch.to(self.device, non_blocking=True)
+        return self.pool_states(self.token_states(batch, **token_state_options), batch)
 
     def tokenize(self, texts: list[str], instruction: str | None = None) -> TokenBatch:
         """Texts -> one collated batch (for training and inspection; ``encode`` batches by length itself)."""

@@ -103,7 +103,10 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
         examples = build_examples(embedder, rows, output / "feature_cache")
     if config.center and embedder.center is None:
         fit_center_on_examples(embedder, examples)
-    objectives = torch.nn.ModuleDict(build_objectives(config.objectives)).to(embedder.device)
+    objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
+    for objective in objectives.values():
+        objective.prepare(embedder)
+    objectives.to(embedder.device)
     modules = {"model": embedder.model, "projectors": embedder.modalities.projectors, "objectives": objectives}
     backbone_params = [p for p in embedder.model.parameters() if p.requires_grad]
     other_params = [p for m in (embedder.modalities.projectors, objectives) for p in m.parameters() if p.requires_grad]

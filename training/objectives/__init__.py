@@ -1,6 +1,10 @@
 """Training objectives, each a plugin: a small module that registers itself under a name used in the config.
 
     objectives: {infonce: {temperature: 0.05, learnable_temperature: true}}
+    objectives: {infonce: {}, next_token: {weight: 0.5}}           # GRIT
+    objectives: {mntp: {}}  then  {simcse: {}}  then  {infonce: {}}  # LLM2Vec, stage by stage
+
+Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae (UniMAE).
 
 Adding an objective touches one file here: subclass :class:`Objective`, decorate with ``@register("name")``.
 """
@@ -25,9 +29,12 @@ class Objective(nn.Module):
 
     name = "objective"
 
+    def prepare(self, embedder) -> None:
+        """Build parts that depend on the model (called before the optimizer is made)."""
+
 
 def build_objectives(settings: dict) -> dict[str, Objective]:
-    from . import infonce  # noqa: F401  (registers)
+    from . import infonce, mntp, next_token, simcse, unimae  # noqa: F401  (each registers itself)
 
     unknown = sorted(set(settings) - set(OBJECTIVES))
     if unknown:
