@@ -38,7 +38,7 @@ def make_tokenizer():
 
 def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
     """Save a tiny random causal LM + tokenizer under ``folder``; returns it."""
-    from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
+    from transformers import AutoModelForCausalLM, LlamaConfig, MixtralConfig, OlmoeConfig, Qwen2Config, Qwen2MoeConfig
 
     tokenizer = make_tokenizer()
     common = dict(
@@ -46,7 +46,10 @@ def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Pa
         num_key_value_heads=2, max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id, bos_token_id=None, tie_word_embeddings=True,
     )
-    config = {"llama": LlamaConfig, "qwen2": Qwen2Config}[arch](**common)
+    moe = dict(num_local_experts=4, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+               shared_expert_intermediate_size=32, decoder_sparse_step=1)
+    classes = {"llama": LlamaConfig, "qwen2": Qwen2Config, "qwen2_moe": Qwen2MoeConfig, "olmoe": OlmoeConfig, "mixtral": MixtralConfig}
+    config = classes[arch](**common, **(moe if arch in ("qwen2_moe", "olmoe", "mixtral") else {}))
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.save_pretrained(folder)

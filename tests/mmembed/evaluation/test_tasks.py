@@ -40,3 +40,16 @@ def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_pat
     results = json.loads((tmp_path / "out" / "r.json").read_text())
     assert set(results["tiny"]) == {"retrieval:image", "zeroshot:image"}
     assert "| task | tiny |" in (tmp_path / "out" / "r.md").read_text()
+
+
+def test_perplexity_matches_the_models_own_loss(make_embedder):
+    import math
+
+    from mmembed.evaluation.perplexity import perplexity
+
+    embedder = make_embedder()
+    text = "A cat sits on the mat."
+    encoded = embedder.tokenizer([text + embedder.tokenizer.eos_token], return_tensors="pt")
+    loss = embedder.causal_lm(**encoded, labels=encoded["input_ids"]).loss.item()
+    assert math.isclose(perplexity(embedder, [text]), math.exp(loss), rel_tol=1e-4)
+    assert perplexity(embedder, [text, "Dog."]) > 1
