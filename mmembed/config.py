@@ -47,6 +47,7 @@ class EmbedderConfig:
     attn_implementation: str = "sdpa"
     dimension: int | None = None  # filled in from the backbone's hidden size
     has_adapter: bool = False
+    adapter_in_generation: bool = False  # False: generate() runs the untouched backbone (adapter trained for embedding only)
     image_tower: dict | None = None  # encoders.ImageTowerConfig fields; None: no image input
     audio_tower: dict | None = None  # encoders.AudioTowerConfig fields; None: no audio input
     image_token: str = "<image>"

@@ -5,6 +5,7 @@ into one vector. Generation mode: the same weights generate text, always causal,
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import warnings
@@ -238,6 +239,17 @@ class Embedder:
         return (a @ b.T).numpy()
 
     # ----------------------------------------------------------------- generation mode
+    @contextlib.contextmanager
+    def generation_mode(self):
+        """The causal LM as generation should see it: with the LoRA adapter only if it was trained for generation too
+        (GRIT's next-token objective); an adapter trained for embedding alone is switched off, so generation is
+        exactly the backbone's."""
+        if hasattr(self.model, "disable_adapter") and not self.config.adapter_in_generation:
+            with self.model.disable_adapter():
+                yield self.causal_lm
+        else:
+            yield self.causal_lm
+
     def generate(self, prompt: str | list[dict], max_new_tokens: int = 128, chat: bool = True, **generate_kwargs) -> str:
         """Generate text with the same weights, causal attention, the mode token suppressed.
 
@@ -253,8 +265,8 @@ class Embedder:
         generate_kwargs.setdefault("do_sample", False)
         generate_kwargs.setdefault("pad_token_id", self.pad_id)
         suppressed = list(generate_kwargs.pop("suppress_tokens", None) or []) + [self.embed_token_id]
-        with self._lock, torch.inference_mode():
-            output = self.causal_lm.generate(**encoded, max_new_tokens=max_new_tokens, suppress_tokens=suppressed, **generate_kwargs)
+        with self._lock, torch.inference_mode(), self.generation_mode() as model:
+            output = model.generate(**encoded, max_new_tokens=max_new_tokens, suppress_tokens=suppressed, **generate_kwargs)
         return self.tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
 
     def __repr__(self) -> str:

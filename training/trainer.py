@@ -98,6 +98,7 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
+    embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
         rows = [row for manifest in config.manifests for row in read_manifest(manifest, "train")]
         examples = build_examples(embedder, rows, output / "feature_cache")

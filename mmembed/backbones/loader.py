@@ -8,6 +8,7 @@ A source is, in order of lookup:
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def _packaged_gguf(spec: dict) -> Path | None:
 
 
 def _gguf_cache(gguf_path: Path, name: str) -> Path:
-    stat = gguf_path.stat()
-    source = {"gguf": str(gguf_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    # Identified by content, not path: two virtual environments with the same package share one cache entry.
+    with open(gguf_path, "rb") as handle:
+        head = hashlib.sha256(handle.read(8 << 20)).hexdigest()
+    source = {"gguf": gguf_path.name, "size": gguf_path.stat().st_size, "sha256_first_8mb": head}
     return cached_folder(name, source, lambda out: convert_gguf(gguf_path, out))
 
 

@@ -16,7 +16,8 @@ def perplexity(embedder, texts: list[str], max_length: int = 512, batch_size: in
         encoded = tokenizer([t + eos for t in texts[start : start + batch_size]], return_tensors="pt", padding=True,
                             truncation=True, max_length=max_length).to(embedder.device)
         labels = encoded["input_ids"].masked_fill(encoded["attention_mask"] == 0, -100)[:, 1:]
-        logits = embedder.causal_lm(**encoded, use_cache=False).logits[:, :-1]
+        with embedder.generation_mode() as model:
+            logits = model(**encoded, use_cache=False).logits[:, :-1]
         total_loss += F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100, reduction="sum").item()
         total_tokens += int((labels != -100).sum())
     return math.exp(total_loss / max(total_tokens, 1))

@@ -93,3 +93,16 @@ def test_config_overrides_only_for_new_embedders(make_embedder, tmp_path):
     make_embedder().save_pretrained(tmp_path / "m")
     with pytest.raises(ValueError, match="overrides"):
         mmembed.load(str(tmp_path / "m"), pooling="last")
+
+
+def test_embedding_only_adapter_leaves_generation_untouched(make_embedder):
+    from peft import LoraConfig, get_peft_model
+
+    embedder = make_embedder()
+    before = embedder.generate("A cat sits", max_new_tokens=10)
+    embedder.model = get_peft_model(embedder.model, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    plain = embedder.encode("A cat sits")
+    assert embedder.generate("A cat sits", max_new_tokens=10) == before  # adapter off in generation mode
+    embedder.config.adapter_in_generation = True
+    assert embedder.generate("A cat sits", max_new_tokens=10) != before  # a GRIT-trained adapter serves both
+    np.testing.assert_array_equal(embedder.encode("A cat sits"), plain)
