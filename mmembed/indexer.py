@@ -1,6 +1,8 @@
 """Index folders of media into a store: idempotent, incremental, resumable.
 
-A point's id comes from its file's content hash and path, so re-indexing never duplicates. Unchanged files (same
+A point's id comes from its file's content hash, path and passage number, so re-indexing never duplicates. Images
+and sounds are one point each; text files (prose and code) are split into overlapping passages, one point each,
+with their span, for retrieval-augmented generation. Unchanged files (same
 size and mtime as stored) are not even read; changed files are re-embedded and their old point removed; files gone
 from the folder are removed from the store. Each batch is upserted as soon as it is embedded, so a killed run loses
 at most the batch in flight and the next run picks up where it stopped. A bad file is skipped with its reason.
@@ -17,6 +19,7 @@ from tqdm.auto import tqdm
 from store import StoredPoint, VectorStore, file_sha256, point_id
 
 from .media_walk import MediaFile, caption_for, walk_media
+from .passages import split_passages
 
 TEXT_PAYLOAD_CHARS = 2000
 
@@ -39,23 +42,24 @@ class IndexReport:
         return "\n".join(lines)
 
 
-def _payload(file: MediaFile, root: Path, sha: str, model_id: str, text: str | None) -> dict:
+def _payload(file: MediaFile, root: Path, sha: str, model_id: str, text: str | None, span=None, passage=0, passages=1) -> dict:
     payload = {
         "modality": file.kind, "path": str(file.path), "root": str(root), "relative_path": str(file.path.relative_to(root)),
         "caption": caption_for(file.path), "content_sha256": sha, "size": file.size, "mtime_ns": file.mtime_ns,
         "model_id": model_id,
     }
     if text is not None:
-        payload["text"] = text[:TEXT_PAYLOAD_CHARS]
+        payload |= {"text": text[:TEXT_PAYLOAD_CHARS], "span": list(span or (0, len(text))), "passage": passage,
+                    "passages": passages}
     return payload
 
 
-def _read_input(file: MediaFile):
-    """What encode() gets for a file, and its text for the payload (text files only)."""
+def _units(file: MediaFile) -> list[tuple[object, str | None, tuple[int, int] | None]]:
+    """What encode() gets for a file: one media item, or one text passage per unit (with its span)."""
     if file.kind == "text":
         text = file.path.read_bytes().decode("utf-8")
-        return text, text
-    return file.path, None
+        return [(passage, passage, (start, end)) for start, end, passage in split_passages(text)] or [(text, text, (0, len(text)))]
+    return [(file.path, None, None)]
 
 
 def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, batch_size: int = 16,
@@ -64,18 +68,20 @@ def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, 
     root = Path(root).expanduser().resolve()
     walk = walk_media(root)
     report = IndexReport(str(root), skipped=list(walk.skipped))
-    stored = {p.payload["path"]: p for p in store.scroll({"root": str(root)})}
+    stored: dict[str, list[StoredPoint]] = {}
+    for point in store.scroll({"root": str(root)}):
+        stored.setdefault(point.payload["path"], []).append(point)
     todo: list[MediaFile] = []
     for file in walk.files:
         known = stored.get(str(file.path))
-        if known and known.payload.get("size") == file.size and known.payload.get("mtime_ns") == file.mtime_ns:
+        if known and known[0].payload.get("size") == file.size and known[0].payload.get("mtime_ns") == file.mtime_ns:
             report.unchanged += 1
         else:
             todo.append(file)
     present = {str(f.path) for f in walk.files}
-    gone = [p.id for path, p in stored.items() if path not in present]
+    gone = [p.id for path, points in stored.items() if path not in present for p in points]
     store.delete(gone)
-    report.removed = len(gone)
+    report.removed = len({path for path in stored if path not in present})
 
     bar = tqdm(total=len(todo), desc=f"index {root.name}", unit="file", disable=not progress)
     for start in range(0, len(todo), batch_size):
@@ -88,11 +94,11 @@ def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, 
 
 
 def _index_batch(embedder, store, model_id, root, files, stored, report) -> None:
-    inputs, keep = [], []
+    inputs, owners, plans = [], [], []
     for file in files:
         try:
             sha = file_sha256(file.path)
-            item, text = _read_input(file)
+            units = _units(file)
         except FileNotFoundError:
             report.skipped.append((str(file.path), "vanished while indexing"))
             continue
@@ -102,30 +108,39 @@ def _index_batch(embedder, store, model_id, root, files, stored, report) -> None
         except OSError as error:
             report.skipped.append((str(file.path), f"cannot read: {error.strerror or error}"))
             continue
-        new_id = point_id(sha, str(file.path))
-        known = stored.get(str(file.path))
-        if known and known.id == new_id:  # touched but not changed: refresh mtime only
-            store.upsert([StoredPoint(new_id, store.retrieve([new_id], with_vectors=True)[0].vector,
-                                      _payload(file, root, sha, model_id, text))])
+        known = stored.get(str(file.path), [])
+        ids = [point_id(sha, str(file.path), str(i)) for i in range(len(units))]
+        if known and {p.id for p in known} == set(ids):  # touched but not changed: refresh mtime only
+            vectors = {p.id: p.vector for p in store.retrieve(ids, with_vectors=True)}
+            store.upsert([StoredPoint(pid, vectors[pid], _payload(file, root, sha, model_id, text, span, i, len(units)))
+                          for i, (pid, (_, text, span)) in enumerate(zip(ids, units))])
             report.unchanged += 1
             continue
-        inputs.append(item)
-        keep.append((file, sha, new_id, text, known))
+        plans.append((file, sha, ids, units, known))
+        for item, _, _ in units:
+            inputs.append(item)
+            owners.append(len(plans) - 1)
     if not inputs:
         return
     failed: dict[int, str] = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # long text files are truncated by design; the payload keeps the text
-        vectors = embedder.encode(inputs, batch_size=len(inputs), instruction="document", show_progress_bar=False,
+        warnings.simplefilter("ignore")  # an over-long unit is truncated by design; the payload keeps the text
+        vectors = embedder.encode(inputs, batch_size=min(len(inputs), 32), instruction="document", show_progress_bar=False,
                                   on_error=lambda failure: failed.__setitem__(failure.index, failure.reason))
+    by_plan: dict[int, list[int]] = {}
+    for row, owner in enumerate(owners):
+        by_plan.setdefault(owner, []).append(row)
     points, replaced = [], []
-    for i, (file, sha, new_id, text, known) in enumerate(keep):
-        if i in failed or not np.isfinite(vectors[i]).all():
-            report.skipped.append((str(file.path), failed.get(i, "could not be embedded")))
+    for index, (file, sha, ids, units, known) in enumerate(plans):
+        rows = by_plan[index]
+        bad = [r for r in rows if r in failed or not np.isfinite(vectors[r]).all()]
+        if bad:  # a file is indexed whole or not at all
+            report.skipped.append((str(file.path), failed.get(bad[0], "could not be embedded")))
             continue
-        points.append(StoredPoint(new_id, vectors[i], _payload(file, root, sha, model_id, text)))
+        points += [StoredPoint(pid, vectors[row], _payload(file, root, sha, model_id, text, span, i, len(units)))
+                   for i, (pid, row, (_, text, span)) in enumerate(zip(ids, rows, units))]
+        replaced += [p.id for p in known if p.id not in set(ids)]
         if known:
-            replaced.append(known.id)
             report.updated += 1
         else:
             report.added += 1

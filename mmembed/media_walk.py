@@ -11,7 +11,8 @@ from pathlib import Path
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
-TEXT_SUFFIXES = {".txt", ".md", ".rst"}
+TEXT_SUFFIXES = {".txt", ".md", ".rst", ".py", ".js", ".ts", ".java", ".go", ".rs", ".c", ".h", ".cpp", ".hpp", ".sh",
+                 ".toml", ".yaml", ".yml", ".json", ".html", ".css", ".sql", ".rb", ".kt", ".swift", ".tex"}
 KINDS = {**{s: "image" for s in IMAGE_SUFFIXES}, **{s: "audio" for s in AUDIO_SUFFIXES}, **{s: "text" for s in TEXT_SUFFIXES}}
 
 
