@@ -56,6 +56,12 @@ class Client:
         filters = {key: value for key, value in (("modality", modality), ("root", root)) if value}
         return self.store.search(vector, k=k, filters=filters or None)
 
+    def ask(self, question: str, k: int = 5, max_new_tokens: int = 256, streamer=None, modality: str | None = None):
+        """Retrieve with the embedder, answer with the same model; returns an :class:`~mmembed.rag.Answer`."""
+        from .rag import ask
+
+        return ask(self, question, k, max_new_tokens, streamer, modality)
+
     def status(self) -> dict:
         counts = {kind: self.store.count({"modality": kind}) for kind in ("image", "audio", "text")}
         roots = sorted({p.payload.get("root") for p in self.store.scroll()})

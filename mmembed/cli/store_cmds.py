@@ -32,6 +32,13 @@ def register(subparsers) -> None:
     search.add_argument("--json", action="store_true", help="print JSON lines")
     search.set_defaults(handler=search_store)
 
+    ask = subparsers.add_parser("ask", help="answer a question from the indexed collection with the same model (RAG)")
+    add_store_arguments(ask)
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=5, help="sources to retrieve")
+    ask.add_argument("--max-new-tokens", type=int, default=256)
+    ask.set_defaults(handler=ask_question)
+
     status = subparsers.add_parser("status", help="what the collection holds")
     add_store_arguments(status)
     status.set_defaults(handler=show_status)
@@ -67,6 +74,16 @@ def search_store(args) -> int:
             print(f"{rank:>3}. {hit.score:.3f}  [{hit.payload.get('modality')}] {hit.payload.get('caption', '')}  {hit.payload.get('path')}")
     if not hits:
         print("no results (is the collection indexed? see mmembed status)")
+    return 0
+
+
+def ask_question(args) -> int:
+    from transformers import TextStreamer
+
+    with open_client(args) as client:
+        streamer = TextStreamer(client.embedder.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        answer = client.ask(args.question, k=args.k, max_new_tokens=args.max_new_tokens, streamer=streamer)
+    print("\nSources:\n" + answer.sources_block())
     return 0
 
 
