@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     soft.add_argument("--audio-counts", default="1,4,8,16,32")
     soft.set_defaults(handler=bench_soft_tokens)
 
+    rag = kinds.add_parser("rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, fact hit, time, peak memory")
+    rag.add_argument("-k", type=int, default=3)
+    rag.add_argument("--questions", type=int, default=30)
+    rag.set_defaults(handler=bench_rag)
+
     store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
     add_model_arguments(store)
     store.add_argument("--sizes", default="10000,100000", help="collection sizes for the search benchmark")
@@ -120,4 +125,16 @@ def bench_store(args) -> int:
     print(f"indexing {result['files']} files (images + texts): encode() alone {result['encode_s']:.2f} s, "
           f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)")
     print(f"text query end to end (embed + search), p50: {result['query_p50_ms']:.1f} ms")
+    return 0
+
+
+def bench_rag(args) -> int:
+    from ..bench.rag_eval import compare
+
+    rows = compare(args.k, args.questions)
+    print(f"{rows[0]['questions']} WordNet questions, {rows[0]['documents']} passages, k={args.k}, the shipped model generates")
+    print(f"{'set-up':<34} {'hit@k':>6} {'fact hit':>9} {'s/question':>11} {'peak RSS MB':>12}")
+    names = {"one-model": "one model (retrieve + generate)", "two-model": "MiniLM retriever + same generator"}
+    for row in rows:
+        print(f"{names[row['setup']]:<34} {row['hit_at_k']:>6.2f} {row['fact_hit']:>9.2f} {row['seconds_per_question']:>11.2f} {row['peak_rss_mb']:>12.0f}")
     return 0

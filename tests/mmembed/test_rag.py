@@ -71,3 +71,11 @@ def test_ask_command_streams_and_lists_sources(tiny_backbone, tmp_path, docs, ca
     assert main(["ask", "What colour is a fire truck?", "-k", "2", "--max-new-tokens", "4", *model]) == 0
     out = capsys.readouterr().out
     assert "Sources:" in out and "[1] " in out and "[2] " in out
+
+
+def test_fact_hit_needs_half_the_gold_content_words():
+    from mmembed.bench.rag_eval import content_words, fact_hit
+
+    assert content_words("The act of calculating again") == {"calculating", "again"}
+    assert fact_hit("It means calculating something again.", "the act of calculating again")
+    assert not fact_hit("It is a kind of ship.", "the act of calculating again")

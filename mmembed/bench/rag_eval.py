@@ -1,0 +1,98 @@
+"""RAG evaluation: one model (the embedder retrieves, the same weights answer) against a two-model set-up (MiniLM
+retrieves, the same generator answers), on questions whose answers sit in WordNet glosses, in one run.
+
+Each question is "What is <lemma>?"; the documents are "<lemma>: <gloss>" passages of the questions plus distractors.
+Figures: retrieval hit@k (the gold passage among the k sources), fact hit (at least half of the gold gloss's content
+words appear in the answer), seconds per question, and the peak resident memory of each set-up, measured in its own
+process (``python -m mmembed.bench.rag_eval SETUP`` prints one JSON line)."""
+from __future__ import annotations
+
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+STOPWORDS = set("a an the of or and in on to for with by from that which who is are be as at its it this".split())
+
+
+def wordnet_questions(count: int = 30, distractors: int = 170, seed: int = 0):
+    from .real_vectors import wordnet_folder
+
+    entries = []
+    for line in open(wordnet_folder() / "data.noun", encoding="latin-1"):
+        if line.startswith("  ") or "|" not in line:
+            continue
+        fields, gloss = line.split("|", 1)
+        lemma = fields.split()[4].replace("_", " ")
+        gloss = gloss.split(";")[0].strip()
+        if len(gloss.split()) >= 4 and lemma.isalpha():
+            entries.append((lemma, gloss))
+    rng = random.Random(seed)
+    rng.shuffle(entries)
+    seen, unique = set(), []
+    for lemma, gloss in entries:
+        if lemma not in seen:
+            seen.add(lemma)
+            unique.append((lemma, gloss))
+    questions = unique[:count]
+    documents = [f"{lemma}: {gloss}." for lemma, gloss in unique[: count + distractors]]
+    return questions, documents
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in STOPWORDS}
+
+
+def fact_hit(answer: str, gloss: str) -> bool:
+    gold = content_words(gloss)
+    return bool(gold) and len(gold & content_words(answer)) >= max(1, len(gold) // 2)
+
+
+def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48) -> dict:
+    import mmembed
+    from mmembed.rag import PROMPT
+
+    questions, documents = wordnet_questions(count)
+    model = mmembed.load("mmembed-default", device="cpu")
+    if setup == "one-model":
+        doc_vectors = model.encode(documents, instruction="document", show_progress_bar=False)
+        embed_query = lambda q: model.encode(q, instruction="query")  # noqa: E731
+    else:
+        from .real_vectors import minilm_embed
+
+        doc_vectors = minilm_embed(documents, progress=False, device="cpu")
+        embed_query = lambda q: minilm_embed([q], progress=False, device="cpu")[0]  # noqa: E731
+    hits, facts, start = 0, 0, time.perf_counter()
+    for index, (lemma, gloss) in enumerate(questions):
+        question = f"What is {lemma}?"
+        top = np.argsort(-(doc_vectors @ embed_query(question)))[:k]
+        hits += index in top
+        sources = "\n".join(f"[{n}] {documents[i]}" for n, i in enumerate(top, 1))
+        answer = model.generate(PROMPT.format(sources=sources, question=question), max_new_tokens=max_new_tokens)
+        facts += fact_hit(answer, gloss)
+    seconds = time.perf_counter() - start
+    return {"setup": setup, "questions": len(questions), "documents": len(documents), "k": k,
+            "hit_at_k": hits / len(questions), "fact_hit": facts / len(questions),
+            "seconds_per_question": seconds / len(questions),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def compare(k: int = 3, count: int = 30) -> list[dict]:
+    rows = []
+    for setup in ("one-model", "two-model"):
+        output = subprocess.run([sys.executable, "-m", "mmembed.bench.rag_eval", setup, str(k), str(count)],
+                                capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(output.strip().splitlines()[-1]))
+    return rows
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.simplefilter("ignore")
+    print(json.dumps(run_setup(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))))
