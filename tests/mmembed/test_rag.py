@@ -79,3 +79,10 @@ def test_fact_hit_needs_half_the_gold_content_words():
     assert content_words("The act of calculating again") == {"calculating", "again"}
     assert fact_hit("It means calculating something again.", "the act of calculating again")
     assert not fact_hit("It is a kind of ship.", "the act of calculating again")
+
+
+def test_kv_reuse_measurement_runs(make_embedder):
+    from mmembed.bench.rag_eval import kv_reuse_upper_bound
+
+    result = kv_reuse_upper_bound(make_embedder(), "What is a cat?", "[1] A cat sits on the mat.", repeats=1)
+    assert result["prompt_tokens"] > result["question_tokens"] > 0 and result["full_prefill_s"] > 0
