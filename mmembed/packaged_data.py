@@ -25,3 +25,22 @@ def unpack_debian_package(package: str, target: Path) -> Path:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
     marker.touch()
     return target
+
+
+def unpack_npm_package(spec: str, target: Path) -> Path:
+    """``npm pack SPEC`` and unpack it into ``target`` once; returns the package folder (``target/package``)."""
+    marker = target / f".unpacked-{spec.replace('/', '_')}"
+    if marker.is_file():
+        return target / "package"
+    if not shutil.which("npm"):
+        raise FileNotFoundError(f"{spec} is an npm package: npm is needed to fetch it")
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"fetch: npm pack {spec}")
+        result = subprocess.run(["npm", "pack", spec], cwd=tmp, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"npm pack {spec} failed: {result.stderr.strip()[-300:]}")
+        (archive,) = Path(tmp).glob("*.tgz")
+        subprocess.run(["tar", "xzf", str(archive), "-C", str(target)], check=True)
+    marker.touch()
+    return target / "package"

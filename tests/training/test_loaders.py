@@ -1,0 +1,47 @@
+"""The data loaders' parsing, on small files in each source's own format."""
+import json
+
+from media_files import square
+from mmembed.manifest import read_manifest, write_manifest
+from training.data.emoji import emoji_rows
+from training.data.tuxpaint import caption
+from training.data.wordnet import parse_data_noun, wordnet_rows
+
+DATA_NOUN = """  1 This software and database is being provided to you, the LICENSEE
+00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived or known or inferred to have its own distinct existence
+00002137 03 n 02 abstraction 0 abstract_entity 0 010 | a general concept formed by extracting common features; "some example"
+02084071 05 n 05 dog 0 domestic_dog 0 Canis_familiaris 0 | a member of the genus Canis; "the dog barked all night"
+02121620 05 n 03 cat 0 true_cat 0 | feline mammal usually having thick soft fur
+"""
+
+
+def test_wordnet_pairs_with_hard_negatives_from_the_same_lexicographer_file(tmp_path):
+    (tmp_path / "data.noun").write_text(DATA_NOUN, encoding="latin-1")
+    entries = parse_data_noun(tmp_path / "data.noun")
+    assert [e["lemma"] for e in entries] == ["entity", "abstraction", "dog", "cat"]
+    assert entries[1]["gloss"] == "a general concept formed by extracting common features"
+    rows = wordnet_rows(entries, seed=1)
+    dog = next(r for r in rows if r["text"] == "What is dog?")
+    assert dog["positive"] == "dog: a member of the genus Canis." and dog["label"] == "05"
+    assert all(n.startswith("cat:") for n in dog.get("negatives", ["cat:"]))
+    write_manifest(tmp_path / "w.jsonl", rows)
+    assert len(read_manifest(tmp_path / "w.jsonl")) == 4
+
+
+def test_emoji_rows(tmp_path):
+    package = tmp_path / "package"
+    (package / "img" / "google" / "64").mkdir(parents=True)
+    square("yellow").save(package / "img" / "google" / "64" / "1f600.png")
+    (package / "emoji.json").write_text(json.dumps([
+        {"name": "GRINNING FACE", "image": "1f600.png", "category": "Smileys & Emotion", "has_img_google": True},
+        {"name": "NO IMAGE", "image": "ffff.png", "category": "Symbols", "has_img_google": True},
+    ]))
+    rows = emoji_rows(package, tmp_path)
+    assert rows == [{"image": "package/img/google/64/1f600.png", "text": "Grinning face.", "split": rows[0]["split"],
+                     "source": "emoji", "label": "Smileys & Emotion"}]
+
+
+def test_tuxpaint_caption_is_the_first_line(tmp_path):
+    (tmp_path / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\n")
+    (tmp_path / "empty.txt").write_text("\n")
+    assert caption(tmp_path / "frog.txt") == "A frog." and caption(tmp_path / "empty.txt") is None

@@ -1,0 +1,44 @@
+"""WordNet 3.0 nouns (Debian ``wordnet-base``): text pairs for text-to-text training, ``"What is <lemma>?"`` against
+the synset's gloss, with the gloss of another synset of the same lexicographer file as a hard negative."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from mmembed.manifest import split_of, write_manifest
+from mmembed.packaged_data import unpack_debian_package
+
+
+def parse_data_noun(path: Path) -> list[dict]:
+    """[{lemma, gloss, lexname}] from WordNet's data.noun (offset lex_filenum ss_type w_cnt word lex_id ... | gloss)."""
+    entries = []
+    for line in open(path, encoding="latin-1"):
+        if line.startswith("  ") or "|" not in line:
+            continue
+        fields, gloss = line.split("|", 1)
+        parts = fields.split()
+        entries.append({"lemma": parts[4].replace("_", " "), "gloss": gloss.split(";")[0].strip(), "lexname": parts[1]})
+    return entries
+
+
+def wordnet_rows(entries: list[dict], seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    by_lexname: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_lexname.setdefault(entry["lexname"], []).append(entry)
+    rows = []
+    for entry in entries:
+        pool = by_lexname[entry["lexname"]]
+        negative = pool[rng.randrange(len(pool))]
+        row = {"text": f"What is {entry['lemma']}?", "positive": f"{entry['lemma']}: {entry['gloss']}.",
+               "split": split_of(entry["lemma"] + entry["gloss"]), "source": "wordnet", "label": entry["lexname"]}
+        if negative is not entry:
+            row["negatives"] = [f"{negative['lemma']}: {negative['gloss']}."]
+        rows.append(row)
+    return rows
+
+
+def build_wordnet_manifest(data_dir: Path) -> Path:
+    root = unpack_debian_package("wordnet-base", data_dir / "wordnet-base")
+    entries = parse_data_noun(root / "usr" / "share" / "wordnet" / "data.noun")
+    return write_manifest(data_dir / "wordnet.jsonl", wordnet_rows(entries))
