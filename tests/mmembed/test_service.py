@@ -3,7 +3,6 @@ import base64
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from net import free_port
 from media_files import square
 from mmembed import Client
 from mmembed.service import create_app
@@ -86,11 +86,6 @@ def listening_addresses(port: int) -> set[str]:
             found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
     return found
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_serve_binds_loopback_and_answers(tiny_backbone, tmp_path):

@@ -1,15 +1,10 @@
-import socket
 import time
 
 import pytest
 
+from net import free_port
 from media_files import circle, square, write_audio
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
