@@ -9,7 +9,10 @@ def register(subparsers) -> None:
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
     evaluate.add_argument("--data", required=True, help="a manifest (JSONL)")
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot"], help="repeatable (default: both)")
+    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval"],
+                          help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
+    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm"], help="peers measured in the same run")
+    evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
@@ -25,16 +28,22 @@ def run_eval(args) -> int:
 
     rows = read_manifest(args.data, args.split)
     modalities = [args.modality] if args.modality else sorted({k for row in rows for k in ("image", "audio") if k in row})
-    results = {}
+    from ..evaluation.peers import PEERS
+
+    models = []
     for spec in args.models:
         name, _, source = spec.rpartition("=")
-        name = name or Path(source).name
-        model = mmembed.load(source, device=args.device)
+        models.append((name or Path(source).name, lambda source=source: mmembed.load(source, device=args.device)))
+    models += [(PEERS[peer].name, PEERS[peer]) for peer in args.baselines]
+    results = {}
+    for name, make in models:
+        model = make()
         results[name] = {}
         for task in args.task or ["retrieval", "zeroshot"]:
-            for modality in modalities:
+            for modality in (["text"] if task == "text_retrieval" else modalities):
+                options = {"limit": args.limit} if task == "text_retrieval" else {}
                 try:
-                    results[name][f"{task}:{modality}"] = TASKS[task](model, rows, modality)
+                    results[name][f"{task}:{modality}"] = TASKS[task](model, rows, None if modality == "text" else modality, **options)
                 except ValueError as error:
                     print(f"eval: {name} {task}:{modality} skipped: {error}")
     json_path, md_path = write_results(results, Path(args.out))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"])}
+HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"]),
+            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"])}
 
 
 def markdown_table(results: dict[str, dict]) -> str:
@@ -13,7 +14,8 @@ def markdown_table(results: dict[str, dict]) -> str:
     for model_results in results.values():
         for task, result in model_results.items():
             direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
-            for direction_name in ([direction, "item_to_text"] if direction else [None]):
+            directions = [direction, "item_to_text"] if direction == "text_to_item" else [direction]
+            for direction_name in directions:
                 for metric in metrics:
                     if (task, direction_name, metric) not in rows:
                         rows.append((task, direction_name, metric))

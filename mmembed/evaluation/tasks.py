@@ -2,6 +2,7 @@
 
 - ``retrieval``: cross-modal retrieval between media items and their captions, both directions (R@1/5/10, mAP,
   nDCG@10, MRR). Several items may share a caption: every item with the query's caption counts as relevant.
+- ``text_retrieval``: text queries against text passages (``{"text", "positive"}`` rows): nDCG@10, MRR, R@k.
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
 """
@@ -58,4 +59,18 @@ def zeroshot_task(embedder, rows: list[dict], modality: str | None = None, batch
     return {"items": int(keep.sum()), "classes": labels, **classification_accuracy(truth, [labels[p] for p in predicted])}
 
 
-TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task}
+def text_retrieval_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, limit: int = 1000) -> dict:
+    """Text pairs (``{"text": query, "positive": passage}``): each query against all passages (nDCG@10, MRR, R@k).
+    Identical passages are merged, so every one relevant to a query counts."""
+    rows = [row for row in rows if row.get("positive") and isinstance(row.get("text"), str)][:limit]
+    if not rows:
+        raise ValueError("no text pairs (rows with text and positive) in the data")
+    passages = sorted({row["positive"] for row in rows})
+    index = {p: i for i, p in enumerate(passages)}
+    queries = embedder.encode([row["text"] for row in rows], batch_size=batch_size, instruction="query")
+    documents = embedder.encode(passages, batch_size=batch_size, instruction="document")
+    result = retrieval_metrics(queries @ documents.T, [{index[row["positive"]]} for row in rows])
+    return {"queries": len(rows), "passages": len(passages), "query_to_passage": result}
+
+
+TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task}

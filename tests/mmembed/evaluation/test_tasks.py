@@ -53,3 +53,16 @@ def test_perplexity_matches_the_models_own_loss(make_embedder):
     loss = embedder.causal_lm(**encoded, labels=encoded["input_ids"]).loss.item()
     assert math.isclose(perplexity(embedder, [text]), math.exp(loss), rel_tol=1e-4)
     assert perplexity(embedder, [text, "Dog."]) > 1
+
+
+def test_text_retrieval_with_a_peer_in_the_same_run(make_embedder, tmp_path, capsys):
+    rows = [{"text": f"What is {w}?", "positive": f"{w}: a thing called {w}.", "split": "test"} for w in ["cat", "dog", "frog", "owl"]]
+    manifest = write_manifest(tmp_path / "pairs.jsonl", rows)
+    make_embedder().save_pretrained(tmp_path / "model")
+    assert main(["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--task", "text_retrieval", "--baselines", "minilm",
+                 "--device", "cpu", "--out", str(tmp_path / "r")]) == 0
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert set(results) == {"tiny", "all-MiniLM-L6-v2"}
+    minilm = results["all-MiniLM-L6-v2"]["text_retrieval:text"]["query_to_passage"]
+    assert minilm["R@1"] == 1.0  # a real text model matches "What is cat?" to "cat: ..."
+    assert "| text_retrieval:text query->passage nDCG@10 |" in (tmp_path / "r.md").read_text()
