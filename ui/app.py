@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .projection import space_figure
+from mmembed.evaluation.projection import space_figure
 
 MODALITIES = ["any", "image", "audio", "text"]
 

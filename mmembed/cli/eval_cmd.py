@@ -13,6 +13,7 @@ def register(subparsers) -> None:
                           help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
     evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm"], help="peers measured in the same run")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
+    evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
@@ -46,6 +47,13 @@ def run_eval(args) -> int:
                     results[name][f"{task}:{modality}"] = TASKS[task](model, rows, None if modality == "text" else modality, **options)
                 except ValueError as error:
                     print(f"eval: {name} {task}:{modality} skipped: {error}")
+        if args.plot and hasattr(model, "modalities"):
+            from ..evaluation.projection import plot_space
+
+            try:
+                print(f"eval: wrote {plot_space(model, rows, Path(f'{args.out}-{name}-space.png'))}")
+            except ValueError as error:
+                print(f"eval: no plot for {name}: {error}")
     json_path, md_path = write_results(results, Path(args.out))
     print(markdown_table(results))
     print(f"wrote {json_path} and {md_path}")
