@@ -11,7 +11,8 @@ def register(subparsers) -> None:
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval"],
                           help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
-    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm"], help="peers measured in the same run")
+    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "lit"],
+                          help="peers measured in the same run (lit trains its heads on the manifest's train split)")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
@@ -35,7 +36,9 @@ def run_eval(args) -> int:
     for spec in args.models:
         name, _, source = spec.rpartition("=")
         models.append((name or Path(source).name, lambda source=source: mmembed.load(source, device=args.device)))
-    models += [(PEERS[peer].name, PEERS[peer]) for peer in args.baselines]
+    train_rows = read_manifest(args.data, "train")
+    models += [(PEERS[peer].name, (lambda peer=peer: PEERS[peer]().fit(train_rows) if hasattr(PEERS[peer], "fit") else PEERS[peer]()))
+               for peer in args.baselines]
     results = {}
     for name, make in models:
         model = make()

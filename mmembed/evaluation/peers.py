@@ -20,3 +20,99 @@ class MiniLMPeer:
 
 
 PEERS = {"minilm": MiniLMPeer}
+
+
+class LiTPeer:
+    """A CLIP-style dual encoder under equal conditions (LiT: locked towers, tuned heads): the same frozen image and
+    audio towers as ours, a frozen all-MiniLM-L6-v2 text tower, and linear heads into a shared 256-d space trained
+    with the symmetric CLIP loss on the same training rows (``fit``). CPU-fast: only the heads train."""
+
+    name = "LiT (towers + MiniLM + linear heads)"
+
+    def __init__(self, dim: int = 256, steps: int = 400, seed: int = 0):
+        import torch
+
+        from encoders import AudioTowerConfig, ImageTowerConfig, build_audio_tower, build_image_tower
+
+        self.dim, self.steps, self.seed = dim, steps, seed
+        self.towers = {"image": build_image_tower(ImageTowerConfig()), "audio": build_audio_tower(AudioTowerConfig())}
+        self.text = MiniLMPeer()
+        self.heads: dict[str, "torch.nn.Linear"] = {}
+
+    def media_features(self, items) -> tuple[np.ndarray, list[str]]:
+        """Mean-pooled frozen tower features per item and its modality (NaN rows for undecodable items)."""
+        import torch
+
+        from ..inputs import parse_input
+
+        out, kinds = [], []
+        for index, item in enumerate(items):
+            try:
+                parsed = parse_input(index, item)
+            except ValueError:
+                out.append(None)
+                kinds.append("?")
+                continue
+            kind = parsed.media_kind
+            tower = self.towers[kind]
+            with torch.no_grad():
+                if kind == "image":
+                    features = tower(tower.preprocess(parsed.image).unsqueeze(0))
+                else:
+                    features = tower([parsed.audio])
+            out.append(features[0].mean(dim=0).numpy())
+            kinds.append(kind)
+        return out, kinds
+
+    def fit(self, rows: list[dict]) -> "LiTPeer":
+        import torch
+        import torch.nn.functional as F
+        from pathlib import Path
+
+        rows = [r for r in rows if "image" in r or "audio" in r]
+        features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
+        keep = [i for i, f in enumerate(features) if f is not None]
+        texts = torch.from_numpy(self.text.encode([rows[i]["text"] for i in keep]))
+        torch.manual_seed(self.seed)
+        self.heads = {"text": torch.nn.Linear(texts.shape[1], self.dim)}
+        groups = {}
+        for kind in ("image", "audio"):
+            index = [j for j, i in enumerate(keep) if kinds[i] == kind]
+            if index:
+                groups[kind] = (torch.from_numpy(np.stack([features[keep[j]] for j in index])), texts[index])
+                self.heads[kind] = torch.nn.Linear(groups[kind][0].shape[1], self.dim)
+        scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
+        optimizer = torch.optim.Adam([p for h in self.heads.values() for p in h.parameters()] + [scale], lr=1e-3)
+        for _ in range(self.steps):
+            loss = 0.0
+            for kind, (media, text) in groups.items():
+                a = F.normalize(self.heads[kind](media), dim=-1)
+                b = F.normalize(self.heads["text"](text), dim=-1)
+                logits = scale.exp().clamp(max=100) * a @ b.T
+                target = torch.arange(len(a))
+                loss = loss + (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return self
+
+    def encode(self, items, instruction=None, batch_size: int = 64, **_) -> np.ndarray:
+        import torch
+        import torch.nn.functional as F
+
+        items = [items] if isinstance(items, str) else list(items)
+        out = np.full((len(items), self.dim), np.nan, dtype=np.float32)
+        text_index = [i for i, item in enumerate(items) if isinstance(item, str)]
+        media_index = [i for i, item in enumerate(items) if not isinstance(item, str)]
+        with torch.no_grad():
+            if text_index:
+                vectors = torch.from_numpy(self.text.encode([items[i] for i in text_index]))
+                out[text_index] = F.normalize(self.heads["text"](vectors), dim=-1).numpy()
+            features, kinds = self.media_features([items[i] for i in media_index])
+            for i, feature, kind in zip(media_index, features, kinds):
+                if feature is not None and kind in self.heads:
+                    out[i] = F.normalize(self.heads[kind](torch.from_numpy(feature)[None]), dim=-1)[0].numpy()
+        return out
+
+
+PEERS["lit"] = LiTPeer

@@ -1,0 +1,33 @@
+"""The peers run on the real packaged towers and MiniLM (integration)."""
+import numpy as np
+import pytest
+
+from media_files import circle, square, write_audio
+from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
+from mmembed.manifest import read_manifest, write_manifest
+
+pytestmark = pytest.mark.integration
+
+
+def test_minilm_is_text_only():
+    vectors = MiniLMPeer().encode(["a cat", "a dog"])
+    assert vectors.shape == (2, 384)
+    with pytest.raises(ValueError, match="text only"):
+        MiniLMPeer().encode(["a cat", square("red")])
+
+
+def test_lit_heads_learn_the_training_pairs(tmp_path):
+    rows = []
+    for i, (shape, colour) in enumerate([(square, "red"), (circle, "blue"), (square, "green"), (circle, "yellow")]):
+        shape(colour, size=224).save(tmp_path / f"{i}.png")
+        rows.append({"image": f"{i}.png", "text": f"a {colour} {shape.__name__}", "split": "train"})
+    write_audio(tmp_path / "beep.wav", seconds=1.0, hz=880)
+    rows.append({"audio": "beep.wav", "text": "a high beep", "split": "train"})
+    rows = read_manifest(write_manifest(tmp_path / "m.jsonl", rows))
+    peer = LiTPeer(steps=150).fit(rows)
+    from pathlib import Path
+
+    items = peer.encode([Path(r.get("image") or r.get("audio")) for r in rows])
+    texts = peer.encode([r["text"] for r in rows])
+    assert items.shape == texts.shape == (5, 256) and np.isfinite(items).all()
+    assert (np.argmax(items[:4] @ texts[:4].T, axis=1) == np.arange(4)).all()  # the heads fit their training pairs
