@@ -22,17 +22,22 @@ class TextThroughput:
     encode_s: float
     raw_forward_s: float
     naive_loop_s: float
+    minilm_s: float | None = None  # all-MiniLM-L6-v2 on the same texts (a 22M text-only peer), when installed
+    peak_rss_mb: float = 0.0
 
     @property
     def rows(self) -> list[tuple[str, float, float]]:
-        return [(name, self.texts / seconds, self.tokens / seconds) for name, seconds in
-                (("encode()", self.encode_s), ("raw forward (same batches)", self.raw_forward_s), ("naive HF loop", self.naive_loop_s))]
+        rows = [("encode()", self.encode_s), ("raw forward (same batches)", self.raw_forward_s), ("naive HF loop", self.naive_loop_s)]
+        if self.minilm_s:
+            rows.append(("all-MiniLM-L6-v2 (peer)", self.minilm_s))
+        return [(name, self.texts / seconds, self.tokens / seconds) for name, seconds in rows]
 
     def report(self) -> str:
         lines = [f"{'method':<28} {'texts/s':>9} {'tokens/s':>10}"]
         lines += [f"{name:<28} {tps:>9.1f} {toks:>10.0f}" for name, tps, toks in self.rows]
         lines.append(f"encode / raw forward = {self.raw_forward_s / self.encode_s:.3f}   (target >= 0.9)")
         lines.append(f"encode / naive loop  = {self.naive_loop_s / self.encode_s:.3f}   (target >= 1.5)")
+        lines.append(f"peak resident memory of this process: {self.peak_rss_mb:.0f} MB (tokens/s of the peer count our tokens)")
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -68,4 +73,15 @@ def measure(embedder, n_texts: int = 128, max_words: int = 300, batch_size: int 
         raw_s = best_of(raw_forward, repeats) if embedder.config.attention == "causal" else best_of(
             lambda: [embedder.token_states(b) for b in batches], repeats)
         naive_s = best_of(lambda: naive_loop(embedder, texts, batch_size), repeats)
-    return TextThroughput(len(texts), sum(len(s.ids) for s in sequences), encode_s, raw_s, naive_s)
+    minilm_s = None
+    try:
+        from .real_vectors import minilm_embed, minilm_folder
+
+        minilm_folder()
+        minilm_s = best_of(lambda: minilm_embed(texts, batch_size=batch_size, device=str(embedder.device), progress=False), repeats)
+    except FileNotFoundError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return TextThroughput(len(texts), sum(len(s.ids) for s in sequences), encode_s, raw_s, naive_s, minilm_s, peak)
