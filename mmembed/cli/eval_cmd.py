@@ -9,7 +9,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
     evaluate.add_argument("--data", required=True, help="a manifest (JSONL)")
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval"],
+    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "clustering"],
                           help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
     evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "lit"],
                           help="peers measured in the same run (lit trains its heads on the manifest's train split)")

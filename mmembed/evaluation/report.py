@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"]),
-            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"])}
+            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "clustering": (None, ["v_measure"])}
 
 
 def markdown_table(results: dict[str, dict]) -> str:

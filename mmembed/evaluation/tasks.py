@@ -3,6 +3,7 @@
 - ``retrieval``: cross-modal retrieval between media items and their captions, both directions (R@1/5/10, mAP,
   nDCG@10, MRR). Several items may share a caption: every item with the query's caption counts as relevant.
 - ``text_retrieval``: text queries against text passages (``{"text", "positive"}`` rows): nDCG@10, MRR, R@k.
+- ``clustering``: k-means of the media items into as many clusters as labels (V-measure).
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import classification_accuracy, retrieval_metrics
+from .metrics import classification_accuracy, retrieval_metrics, v_measure
 
 PROMPTS = ("a picture of {}.", "a photo of {}.", "a drawing of {}.", "the sound of {}.")
 
@@ -73,4 +74,36 @@ def text_retrieval_task(embedder, rows: list[dict], modality: str | None = None,
     return {"queries": len(rows), "passages": len(passages), "query_to_passage": result}
 
 
-TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task}
+def kmeans(vectors: np.ndarray, k: int, iterations: int = 50, seed: int = 0) -> np.ndarray:
+    """Cosine k-means (k-means++ start, fixed seed): cluster ids."""
+    rng = np.random.default_rng(seed)
+    centers = [vectors[rng.integers(len(vectors))]]
+    for _ in range(1, k):
+        distance = np.min(1 - vectors @ np.stack(centers).T, axis=1).clip(min=0)
+        centers.append(vectors[rng.choice(len(vectors), p=distance / distance.sum())] if distance.sum() else vectors[rng.integers(len(vectors))])
+    centers = np.stack(centers)
+    for _ in range(iterations):
+        assign = np.argmax(vectors @ centers.T, axis=1)
+        new = np.stack([vectors[assign == c].mean(axis=0) if (assign == c).any() else centers[c] for c in range(k)])
+        new /= np.linalg.norm(new, axis=1, keepdims=True).clip(min=1e-12)
+        if np.allclose(new, centers):
+            break
+        centers = new
+    return np.argmax(vectors @ centers.T, axis=1)
+
+
+def clustering_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32) -> dict:
+    """k-means of the media items into as many clusters as labels; V-measure against the labels."""
+    rows = [row for row in media_rows(rows, modality) if row.get("label")]
+    labels = [row["label"] for row in rows]
+    if len(set(labels)) < 2:
+        raise ValueError("clustering needs rows with at least two distinct labels")
+    items = _media_vectors(embedder, rows, batch_size)
+    keep = np.isfinite(items).all(axis=1)
+    clusters = kmeans(items[keep], len(set(labels)))
+    return {"items": int(keep.sum()), "clusters": len(set(labels)),
+            "v_measure": v_measure([l for l, k in zip(labels, keep) if k], clusters.tolist())}
+
+
+TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task,
+         "clustering": clustering_task}

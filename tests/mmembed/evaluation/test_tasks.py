@@ -68,3 +68,18 @@ def test_text_retrieval_with_a_peer_in_the_same_run(make_embedder, tmp_path, cap
     minilm = results["all-MiniLM-L6-v2"]["text_retrieval:text"]["query_to_passage"]
     assert minilm["R@1"] == 1.0  # a real text model matches "What is cat?" to "cat: ..."
     assert "| text_retrieval:text query->passage nDCG@10 |" in (tmp_path / "r.md").read_text()
+
+
+def test_kmeans_finds_obvious_clusters_and_clustering_task_runs(make_multimodal_embedder, tmp_path):
+    import numpy as np
+
+    from mmembed.evaluation.tasks import clustering_task, kmeans
+
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal([5, 0], 0.1, (20, 2)), rng.normal([0, 5], 0.1, (20, 2))])
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    assignment = kmeans(points, 2)
+    assert len(set(assignment[:20])) == 1 and len(set(assignment[20:])) == 1 and assignment[0] != assignment[-1]
+    rows = read_manifest(toy_manifest(tmp_path))
+    result = clustering_task(make_multimodal_embedder(), rows, "image")
+    assert result["clusters"] == 2 and 0 <= result["v_measure"] <= 1
