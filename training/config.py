@@ -36,6 +36,8 @@ class TrainConfig:
     device: str | None = None
     bf16: bool = True  # autocast on CUDA only
     center: bool = True  # fit the centering vector on the training data before training (mmembed/centering.py)
+    max_rows_per_manifest: int | None = None  # a seeded sample of each manifest's train split (balances big sources)
+    feature_cache: str | None = None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
@@ -49,6 +51,10 @@ class TrainConfig:
         config = cls(**data)
         base = Path(path).parent
         config.manifests = [str(base / m) if not Path(m).is_absolute() else m for m in config.manifests]
+        if config.model.startswith((".", "/")):  # a folder of an earlier stage, written relative to this file
+            config.model = str(base / config.model)
+        if config.feature_cache and not Path(config.feature_cache).is_absolute():
+            config.feature_cache = str(base / config.feature_cache)
         return config
 
     def to_dict(self) -> dict:

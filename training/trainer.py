@@ -35,13 +35,16 @@ def seed_everything(seed: int) -> None:
 
 def prepare_model(config: TrainConfig):
     embedder = mmembed.load(config.model, device=config.device, **config.model_overrides)
-    if config.lora and not hasattr(embedder.model, "peft_config"):
+    if hasattr(embedder.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
+        for name, parameter in embedder.model.named_parameters():
+            parameter.requires_grad_("lora_" in name)
+    elif config.lora:
         from peft import LoraConfig, get_peft_model
 
         lora = config.lora
         embedder.model = get_peft_model(embedder.model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                                                    target_modules=lora.target_modules))
-    elif not config.lora:
+    else:
         embedder.model.requires_grad_(False)
     embedder.model.train()
     return embedder
@@ -75,6 +78,13 @@ def fit_center_on_examples(embedder, examples: list[dict], count: int = 256, bat
     embedder.center = torch.cat(vectors).mean(dim=0)
 
 
+def sample_rows(rows: list[dict], config: TrainConfig) -> list[dict]:
+    if config.max_rows_per_manifest is None or len(rows) <= config.max_rows_per_manifest:
+        return rows
+    keep = np.random.default_rng(config.seed).permutation(len(rows))[: config.max_rows_per_manifest]
+    return [rows[i] for i in sorted(keep)]
+
+
 def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int]:
     """Deterministic from (seed, step): epoch permutations, so a resumed run sees the same batches."""
     per_epoch = max(1, count // batch_size)
@@ -100,9 +110,9 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     embedder = prepare_model(config)
     embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
-        rows = [row for manifest in config.manifests for row in read_manifest(manifest, "train")]
-        examples = build_examples(embedder, rows, output / "feature_cache")
-    if config.center and embedder.center is None:
+        rows = [row for manifest in config.manifests for row in sample_rows(read_manifest(manifest, "train"), config)]
+        examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
+    if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
     for objective in objectives.values():

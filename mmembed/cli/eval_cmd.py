@@ -7,7 +7,7 @@ from pathlib import Path
 def register(subparsers) -> None:
     evaluate = subparsers.add_parser("eval", help="evaluate models on a manifest (retrieval, zero-shot classification)")
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
-    evaluate.add_argument("--data", required=True, help="a manifest (JSONL)")
+    evaluate.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeat to evaluate on several")
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "clustering"],
                           help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
@@ -28,7 +28,7 @@ def run_eval(args) -> int:
     from ..evaluation.tasks import TASKS
     from ..manifest import read_manifest
 
-    rows = read_manifest(args.data, args.split)
+    rows = [row for data in args.data for row in read_manifest(data, args.split)]
     modalities = [args.modality] if args.modality else sorted({k for row in rows for k in ("image", "audio") if k in row})
     from ..evaluation.peers import PEERS
 
@@ -36,7 +36,7 @@ def run_eval(args) -> int:
     for spec in args.models:
         name, _, source = spec.rpartition("=")
         models.append((name or Path(source).name, lambda source=source: mmembed.load(source, device=args.device)))
-    train_rows = read_manifest(args.data, "train")
+    train_rows = [row for data in args.data for row in read_manifest(data, "train")]
     models += [(PEERS[peer].name, (lambda peer=peer: PEERS[peer]().fit(train_rows) if hasattr(PEERS[peer], "fit") else PEERS[peer]()))
                for peer in args.baselines]
     results = {}

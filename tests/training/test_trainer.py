@@ -101,3 +101,40 @@ def test_unknown_objective_and_keys_are_refused(tmp_path):
     (tmp_path / "c.yaml").write_text("stepz: 3\n")
     with pytest.raises(ValueError, match="unknown keys"):
         TrainConfig.from_yaml(tmp_path / "c.yaml")
+
+
+def test_a_second_stage_trains_the_saved_adapter_on(config, tmp_path):
+    """LLM2Vec / UniMAE recipes are stages: a later config names the earlier model folder and its adapter trains on."""
+    from safetensors.torch import load_file
+
+    config.steps, config.objectives = 2, {"simcse": {}}
+    first = train(config, progress=False)
+    config.model, config.output_dir, config.objectives = str(first), str(tmp_path / "stage2"), {"infonce": {}}
+    config.model_overrides = {}  # the saved folder carries its own config
+    second = train(config, progress=False)
+    before = load_file(str(first / "adapter" / "adapter_model.safetensors"))
+    after = load_file(str(second / "adapter" / "adapter_model.safetensors"))
+    assert before.keys() == after.keys()
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the stage-2 run left the adapter untouched"
+
+
+def test_rows_per_manifest_are_a_seeded_sample(config):
+    from training.trainer import sample_rows
+
+    rows = [{"text": f"q{i}", "positive": f"p{i}"} for i in range(50)]
+    config.max_rows_per_manifest = 10
+    first, again = sample_rows(rows, config), sample_rows(rows, config)
+    assert len(first) == 10 and first == again and len({r["text"] for r in first}) == 10
+    config.max_rows_per_manifest = None
+    assert sample_rows(rows, config) == rows
+
+
+def test_yaml_paths_are_relative_to_the_config_file(tmp_path):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "stage2.yaml").write_text("model: ../runs/stage1/model\nmanifests: [../data/x.jsonl]\nfeature_cache: ../cache\n")
+    config = TrainConfig.from_yaml(folder / "stage2.yaml")
+    assert config.model == str(folder / "../runs/stage1/model") and config.feature_cache == str(folder / "../cache")
+    (folder / "bad.yaml").write_text("stepz: 3\n")
+    with pytest.raises(ValueError, match="stepz"):
+        TrainConfig.from_yaml(folder / "bad.yaml")
