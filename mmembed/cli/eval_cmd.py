@@ -9,8 +9,8 @@ def register(subparsers) -> None:
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
     evaluate.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeat to evaluate on several")
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "clustering"],
-                          help="repeatable (default: retrieval and zeroshot; text_retrieval for text-pair data)")
+    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "sts", "clustering"],
+                          help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)")
     evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "lit"],
                           help="peers measured in the same run (lit trains its heads on the manifest's train split)")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
@@ -25,7 +25,7 @@ def run_eval(args) -> int:
     import mmembed
 
     from ..evaluation.report import markdown_table, write_results
-    from ..evaluation.tasks import TASKS
+    from ..evaluation.tasks import TASKS, TEXT_TASKS
     from ..manifest import read_manifest
 
     rows = [row for data in args.data for row in read_manifest(data, args.split)]
@@ -44,8 +44,8 @@ def run_eval(args) -> int:
         model = make()
         results[name] = {}
         for task in args.task or ["retrieval", "zeroshot"]:
-            for modality in (["text"] if task == "text_retrieval" else modalities):
-                options = {"limit": args.limit} if task == "text_retrieval" else {}
+            for modality in (["text"] if task in TEXT_TASKS else modalities):
+                options = {"limit": args.limit} if task in TEXT_TASKS else {}
                 try:
                     results[name][f"{task}:{modality}"] = TASKS[task](model, rows, None if modality == "text" else modality, **options)
                 except ValueError as error:
@@ -57,7 +57,8 @@ def run_eval(args) -> int:
                 print(f"eval: wrote {plot_space(model, rows, Path(f'{args.out}-{name}-space.png'))}")
             except ValueError as error:
                 print(f"eval: no plot for {name}: {error}")
-    json_path, md_path = write_results(results, Path(args.out))
-    print(markdown_table(results))
+    peers = [PEERS[peer].name for peer in args.baselines]
+    json_path, md_path = write_results(results, Path(args.out), peers)
+    print(markdown_table(results, peers))
     print(f"wrote {json_path} and {md_path}")
     return 0

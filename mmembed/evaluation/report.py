@@ -5,11 +5,12 @@ import json
 from pathlib import Path
 
 HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"]),
-            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "clustering": (None, ["v_measure"])}
+            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "sts": (None, ["spearman", "pearson"]), "clustering": (None, ["v_measure"])}
 
 
-def markdown_table(results: dict[str, dict]) -> str:
-    """results: {model name: {task: result}} -> one row per (task, direction, metric), one column per model."""
+def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> str:
+    """results: {model name: {task: result}} -> one row per (task, direction, metric), one column per model; with
+    ``ratios_against`` (peer names), a column per peer: the first model's figure over the peer's."""
     rows = []
     for model_results in results.values():
         for task, result in model_results.items():
@@ -20,21 +21,29 @@ def markdown_table(results: dict[str, dict]) -> str:
                     if (task, direction_name, metric) not in rows:
                         rows.append((task, direction_name, metric))
     models = list(results)
-    lines = ["| task | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    peers = [p for p in ratios_against if p in results and p != models[0]]
+    header = models + [f"{models[0]} / {peer}" for peer in peers]
+    lines = ["| task | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
+
+    def figure(model, task, direction, metric):
+        value = results[model].get(task, {})
+        value = value.get(direction, {}) if direction else value
+        return value.get(metric) if isinstance(value.get(metric), float) else None
+
     for task, direction, metric in rows:
-        cells = []
-        for model in models:
-            value = results[model].get(task, {})
-            value = value.get(direction, {}) if direction else value
-            cells.append(f"{value[metric]:.3f}" if isinstance(value.get(metric), float) else "")
+        cells = [f"{v:.3f}" if (v := figure(m, task, direction, metric)) is not None else "" for m in models]
+        ours = figure(models[0], task, direction, metric)
+        for peer in peers:
+            theirs = figure(peer, task, direction, metric)
+            cells.append(f"{ours / theirs:.2f}" if ours is not None and theirs else "")
         label = " ".join(x for x in (task, direction.replace("_to_", "->") if direction else "", metric) if x)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def write_results(results: dict, out: Path) -> tuple[Path, Path]:
+def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> tuple[Path, Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
     json_path.write_text(json.dumps(results, indent=2, default=str))
-    md_path.write_text(markdown_table(results) + "\n")
+    md_path.write_text(markdown_table(results, ratios_against) + "\n")
     return json_path, md_path

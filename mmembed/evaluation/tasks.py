@@ -3,6 +3,8 @@
 - ``retrieval``: cross-modal retrieval between media items and their captions, both directions (R@1/5/10, mAP,
   nDCG@10, MRR). Several items may share a caption: every item with the query's caption counts as relevant.
 - ``text_retrieval``: text queries against text passages (``{"text", "positive"}`` rows): nDCG@10, MRR, R@k.
+- ``sts``: scored text pairs (``{"text", "pair", "score"}`` rows): Spearman and Pearson of the cosine against the
+  scores.
 - ``clustering``: k-means of the media items into as many clusters as labels (V-measure).
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import classification_accuracy, retrieval_metrics, v_measure
+from .metrics import classification_accuracy, pearson, retrieval_metrics, spearman, v_measure
 
 PROMPTS = ("a picture of {}.", "a photo of {}.", "a drawing of {}.", "the sound of {}.")
 
@@ -74,6 +76,18 @@ def text_retrieval_task(embedder, rows: list[dict], modality: str | None = None,
     return {"queries": len(rows), "passages": len(passages), "query_to_passage": result}
 
 
+def sts_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, limit: int = 1000) -> dict:
+    """Scored text pairs: the cosine of each pair's two vectors against its score (Spearman, Pearson)."""
+    rows = [row for row in rows if isinstance(row.get("pair"), str) and isinstance(row.get("score"), (int, float))][:limit]
+    if len(rows) < 2:
+        raise ValueError("no scored text pairs (rows with text, pair and score) in the data")
+    first = embedder.encode([row["text"] for row in rows], batch_size=batch_size, instruction="sts")
+    second = embedder.encode([row["pair"] for row in rows], batch_size=batch_size, instruction="sts")
+    cosine = (first * second).sum(axis=1) / (np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)).clip(min=1e-12)
+    scores = [row["score"] for row in rows]
+    return {"pairs": len(rows), "spearman": spearman(cosine, scores), "pearson": pearson(cosine, scores)}
+
+
 def kmeans(vectors: np.ndarray, k: int, iterations: int = 50, seed: int = 0) -> np.ndarray:
     """Cosine k-means (k-means++ start, fixed seed): cluster ids."""
     rng = np.random.default_rng(seed)
@@ -106,4 +120,5 @@ def clustering_task(embedder, rows: list[dict], modality: str | None = None, bat
 
 
 TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task,
-         "clustering": clustering_task}
+         "sts": sts_task, "clustering": clustering_task}
+TEXT_TASKS = ("text_retrieval", "sts")  # run once, on the text rows, not per media modality

@@ -45,3 +45,28 @@ def test_tuxpaint_caption_is_the_first_line(tmp_path):
     (tmp_path / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\n")
     (tmp_path / "empty.txt").write_text("\n")
     assert caption(tmp_path / "frog.txt") == "A frog." and caption(tmp_path / "empty.txt") is None
+
+
+HYPERNYMS = """  1 licence text
+00000001 03 n 01 entity 0 000 | that which exists
+00000002 05 n 01 animal 0 001 @ 00000001 n 0000 | a living organism
+00000003 05 n 01 dog 0 001 @ 00000002 n 0000 | a domestic canine
+00000004 05 n 02 cat 0 true_cat 0 002 @ 00000002 n 0000 ~ 00000001 n 0000 | a small feline
+00000005 09 n 01 idea 0 001 @i 00000001 n 0000 | a thought
+"""
+
+
+def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
+    from training.data.wordnet_sts import parse_synsets, sts_rows, wu_palmer
+
+    (tmp_path / "data.noun").write_text(HYPERNYMS, encoding="latin-1")
+    synsets = parse_synsets(tmp_path / "data.noun")
+    assert synsets["00000004"]["hypernyms"] == ["00000002"] and synsets["00000005"]["hypernyms"] == ["00000001"]
+    cache = {}
+    # 2 * depth(lcs) / (steps a->lcs + steps b->lcs + 2 * depth(lcs)), entity at depth 1
+    assert wu_palmer(synsets, "00000003", "00000004", cache) == 2 * 2 / (1 + 1 + 4)  # dog, cat: lcs animal
+    assert wu_palmer(synsets, "00000003", "00000002", cache) == 2 * 2 / (1 + 0 + 4)  # dog, animal
+    assert wu_palmer(synsets, "00000003", "00000005", cache) == 2 * 1 / (2 + 1 + 2)  # dog, idea: lcs entity
+    assert wu_palmer(synsets, "00000003", "00000003", cache) == 1.0
+    rows = sts_rows(synsets, count=10)
+    assert all(0 < r["score"] <= 1 and r["text"] != r["pair"] and r["split"] == "test" for r in rows)

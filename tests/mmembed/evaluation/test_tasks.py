@@ -1,6 +1,9 @@
 """Evaluation tasks end to end on a tiny model and a toy manifest."""
 import json
 
+import numpy as np
+import pytest
+
 from media_files import circle, square
 from mmembed.cli import main
 from mmembed.evaluation.report import markdown_table
@@ -83,3 +86,38 @@ def test_kmeans_finds_obvious_clusters_and_clustering_task_runs(make_multimodal_
     rows = read_manifest(toy_manifest(tmp_path))
     result = clustering_task(make_multimodal_embedder(), rows, "image")
     assert result["clusters"] == 2 and 0 <= result["v_measure"] <= 1
+
+
+class FixedVectors:
+    """A stand-in model with known vectors, so the STS figures can be worked out by hand."""
+
+    def __init__(self, vectors: dict[str, list[float]]):
+        self.vectors = vectors
+
+    def encode(self, texts, **_):
+        return np.array([self.vectors[t] for t in texts], dtype=np.float32)
+
+
+def test_sts_is_spearman_and_pearson_of_the_cosine_against_the_scores():
+    from mmembed.evaluation.tasks import sts_task
+
+    model = FixedVectors({"a": [1, 0], "b": [1, 0], "c": [0, 1], "d": [1, 1]})
+    rows = [{"text": "a", "pair": "b", "score": 5.0}, {"text": "a", "pair": "d", "score": 3.0},
+            {"text": "a", "pair": "c", "score": 0.0}, {"text": "no pair"}]
+    result = sts_task(model, rows)
+    # cosines 1, 0.7071, 0: the same order as the scores -> Spearman 1; Pearson by hand:
+    cosines, scores = np.array([1, 2 ** -0.5, 0]), np.array([5.0, 3.0, 0.0])
+    expected = np.corrcoef(cosines, scores)[0, 1]
+    assert result["pairs"] == 3 and result["spearman"] == pytest.approx(1.0) and result["pearson"] == pytest.approx(expected, abs=1e-6)
+    reversed_rows = [dict(r, score=-r["score"]) for r in rows[:3]]
+    assert sts_task(model, reversed_rows)["spearman"] == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="scored text pairs"):
+        sts_task(model, [{"text": "a"}])
+
+
+def test_the_table_gives_our_figure_over_each_peers():
+    results = {"ours": {"sts:text": {"spearman": 0.6, "pearson": 0.5}}, "peer": {"sts:text": {"spearman": 0.8, "pearson": 0.0}}}
+    table = markdown_table(results, ["peer"])
+    assert table.splitlines()[0] == "| task | ours | peer | ours / peer |"
+    assert "| sts:text spearman | 0.600 | 0.800 | 0.75 |" in table
+    assert "| sts:text pearson | 0.500 | 0.000 |  |" in table  # no ratio over a zero
