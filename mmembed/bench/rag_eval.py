@@ -63,7 +63,7 @@ def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48)
         doc_vectors = model.encode(documents, instruction="document", show_progress_bar=False)
         embed_query = lambda q: model.encode(q, instruction="query")  # noqa: E731
     else:
-        from .real_vectors import minilm_embed
+        from ..sentence_models import minilm_embed
 
         doc_vectors = minilm_embed(documents, progress=False, device="cpu")
         embed_query = lambda q: minilm_embed([q], progress=False, device="cpu")[0]  # noqa: E731

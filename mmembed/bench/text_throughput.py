@@ -75,7 +75,7 @@ def measure(embedder, n_texts: int = 128, max_words: int = 300, batch_size: int 
         naive_s = best_of(lambda: naive_loop(embedder, texts, batch_size), repeats)
     minilm_s = None
     try:
-        from .real_vectors import minilm_embed, minilm_folder
+        from ..sentence_models import minilm_embed, minilm_folder
 
         minilm_folder()
         minilm_s = best_of(lambda: minilm_embed(texts, batch_size=batch_size, device=str(embedder.device), progress=False), repeats)

@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "sts", "clustering"],
                           help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)")
-    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "lit"],
+    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "mpnet", "lit", "asr"],
                           help="peers measured in the same run (lit trains its heads on the manifest's train split)")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")

@@ -5,21 +5,29 @@ from __future__ import annotations
 import numpy as np
 
 
-class MiniLMPeer:
-    """all-MiniLM-L6-v2 (the packaged sentence-transformers folder), mean pooling, normalised: text only."""
+class SentenceModelPeer:
+    """A packaged sentence-transformers model (mmembed/sentence_models.py): mean pooling, normalised, text only."""
 
     name = "all-MiniLM-L6-v2"
 
     def encode(self, items, instruction=None, batch_size: int = 64, **_) -> np.ndarray:
-        from ..bench.real_vectors import minilm_embed
+        from ..sentence_models import sentence_embed
 
         items = [items] if isinstance(items, str) else list(items)
         if not all(isinstance(item, str) for item in items):
-            raise ValueError("all-MiniLM-L6-v2 embeds text only")
-        return minilm_embed(items, batch_size=batch_size, device="cpu", progress=False)
+            raise ValueError(f"{self.name} embeds text only")
+        return sentence_embed(self.name, items, batch_size=batch_size, device="cpu", progress=False)
 
 
-PEERS = {"minilm": MiniLMPeer}
+class MiniLMPeer(SentenceModelPeer):
+    name = "all-MiniLM-L6-v2"
+
+
+class MPNetPeer(SentenceModelPeer):
+    name = "all-mpnet-base-v2"
+
+
+PEERS = {"minilm": MiniLMPeer, "mpnet": MPNetPeer}
 
 
 class LiTPeer:

@@ -31,3 +31,11 @@ def test_lit_heads_learn_the_training_pairs(tmp_path):
     texts = peer.encode([r["text"] for r in rows])
     assert items.shape == texts.shape == (5, 256) and np.isfinite(items).all()
     assert (np.argmax(items[:4] @ texts[:4].T, axis=1) == np.arange(4)).all()  # the heads fit their training pairs
+
+
+def test_mpnet_is_joined_from_its_five_parts_and_ranks_a_paraphrase_first():
+    from mmembed.evaluation.peers import MPNetPeer
+
+    vectors = MPNetPeer().encode(["A man is playing a guitar.", "Someone plays an acoustic guitar.", "The stock market fell."])
+    assert vectors.shape == (3, 768) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
