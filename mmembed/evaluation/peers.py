@@ -124,3 +124,42 @@ class LiTPeer:
 
 
 PEERS["lit"] = LiTPeer
+
+
+class ASRCascadePeer:
+    """The speech peer: Whisper transcribes each audio item (the packaged tiny.en, greedy), all-MiniLM-L6-v2 embeds
+    the transcript; text is embedded by MiniLM directly. Images get NaN rows (the cascade has no eyes)."""
+
+    name = "ASR cascade (Whisper tiny.en + MiniLM)"
+
+    def __init__(self, source: str = "packaged:tiny.en"):
+        from .asr import WhisperTranscriber
+
+        self.transcriber = WhisperTranscriber(source)
+        self.text = MiniLMPeer()
+        self.transcripts: dict[int, str] = {}  # the last call's, by item position (for error analysis)
+
+    def encode(self, items, instruction=None, batch_size: int = 64, **_) -> np.ndarray:
+        from ..inputs import parse_input
+
+        items = [items] if isinstance(items, str) else list(items)
+        texts: dict[int, str] = {i: item for i, item in enumerate(items) if isinstance(item, str)}
+        waves = {}
+        for i, item in enumerate(items):
+            if i not in texts:
+                try:
+                    parsed = parse_input(i, item)
+                except ValueError:
+                    continue
+                if parsed.media_kind == "audio":
+                    waves[i] = parsed.audio
+        self.transcripts = dict(zip(waves, self.transcriber.transcribe(list(waves.values()))))
+        texts |= self.transcripts
+        out = np.full((len(items), 384), np.nan, dtype=np.float32)
+        if texts:
+            order = sorted(texts)
+            out[order] = self.text.encode([texts[i] or " " for i in order], batch_size=batch_size)
+        return out
+
+
+PEERS["asr"] = ASRCascadePeer

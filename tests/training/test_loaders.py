@@ -70,3 +70,16 @@ def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
     assert wu_palmer(synsets, "00000003", "00000003", cache) == 1.0
     rows = sts_rows(synsets, count=10)
     assert all(0 < r["score"] <= 1 and r["text"] != r["pair"] and r["split"] == "test" for r in rows)
+
+
+def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
+    from training.data.speech import speech_rows
+
+    captions = [{"text": "A frog.", "split": "test", "label": "animals"}, {"text": "A red car.", "split": "train", "label": "vehicles"}]
+    rows = speech_rows(captions, tmp_path, takes=2)
+    assert [(r["text"], r["split"], r["label"]) for r in rows] == [("A frog.", "test", "animals")] * 2 + [("A red car.", "train", "vehicles")] * 2
+    paths = [tmp_path / r["audio"] for r in rows]
+    assert all(p.stat().st_size > 5_000 and p.read_bytes()[:4] == b"RIFF" for p in paths)
+    stamps = [p.stat().st_mtime_ns for p in paths]
+    assert speech_rows(captions, tmp_path, takes=2) == rows  # the same voices again, and nothing re-synthesised
+    assert [p.stat().st_mtime_ns for p in paths] == stamps

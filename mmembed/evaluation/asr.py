@@ -1,0 +1,65 @@
+"""Speech recognition with Whisper (the packaged tiny.en, converted from CTranslate2, or any Whisper folder / hub id),
+greedy decoding with a KV cache: the first half of the ASR-cascade peer (transcribe, then embed the text)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+
+class WhisperTranscriber:
+    def __init__(self, source: str = "packaged:tiny.en", device: str = "cpu", max_new_tokens: int = 96):
+        from tokenizers import Tokenizer
+        from transformers import WhisperForConditionalGeneration
+
+        from encoders import AudioTowerConfig
+        from encoders.audio_towers import WhisperAudioTower, resolve_whisper_source
+
+        folder = Path(resolve_whisper_source(source, whole_model=True))
+        self.model = WhisperForConditionalGeneration.from_pretrained(folder).eval().to(device)
+        self.features = WhisperAudioTower(AudioTowerConfig(), encoder=self.model.get_encoder())  # its log-mel front end
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        token = self.tokenizer.token_to_id
+        self.eos = token("<|endoftext|>")
+        self.prompt = [token("<|startoftranscript|>")]
+        if self.model.config.vocab_size >= 51865:  # multilingual: English transcription
+            self.prompt += [token("<|en|>"), token("<|transcribe|>")]
+        self.prompt.append(token("<|notimestamps|>"))
+        settings = json.loads((folder / "ct2_config.json").read_text()) if (folder / "ct2_config.json").is_file() else {}
+        self.suppress = torch.tensor(settings.get("suppress_ids", []), dtype=torch.long)
+        self.suppress_first = torch.tensor(settings.get("suppress_ids_begin", [self.eos]), dtype=torch.long)
+        self.max_new_tokens, self.device = max_new_tokens, torch.device(device)
+
+    @torch.no_grad()
+    def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8) -> list[str]:
+        """Mono 16 kHz waveforms (the first 30 s of each) -> their English transcripts."""
+        window = self.features.window_samples
+        texts = []
+        for start in range(0, len(waveforms), batch_size):
+            group = [w[:window] for w in waveforms[start : start + batch_size]]
+            mels = self.features.log_mel(torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group]))
+            encoded = self.model.get_encoder()(mels.to(self.device)).last_hidden_state
+            texts += self._greedy(encoded)
+        return texts
+
+    def _greedy(self, encoded: torch.Tensor) -> list[str]:
+        count = encoded.shape[0]
+        tokens = torch.tensor([self.prompt] * count, device=self.device)
+        done = torch.zeros(count, dtype=torch.bool, device=self.device)
+        past, step_input, generated = None, tokens, []
+        for step in range(self.max_new_tokens):
+            out = self.model(encoder_outputs=(encoded,), decoder_input_ids=step_input, past_key_values=past, use_cache=True)
+            logits, past = out.logits[:, -1].float(), out.past_key_values
+            logits[:, self.suppress.to(self.device)] = -torch.inf
+            if step == 0:
+                logits[:, self.suppress_first.to(self.device)] = -torch.inf
+            chosen = logits.argmax(dim=-1).masked_fill(done, self.eos)
+            generated.append(chosen)
+            done |= chosen == self.eos
+            if done.all():
+                break
+            step_input = chosen[:, None]
+        ids = torch.stack(generated, dim=1).tolist()
+        return [self.tokenizer.decode([t for t in row[: row.index(self.eos)] if t < self.eos] if self.eos in row else
+                                      [t for t in row if t < self.eos]).strip() for row in ids]
