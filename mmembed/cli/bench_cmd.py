@@ -45,6 +45,17 @@ def register(subparsers) -> None:
     store.add_argument("--skip-indexing", action="store_true", help="only the search benchmark (no LLM needed)")
     store.set_defaults(handler=bench_store)
 
+    everything = kinds.add_parser("all", help="every speed figure in one run (text, image, audio, store, query, memory): JSON + table")
+    add_model_arguments(everything)
+    everything.add_argument("--texts", type=int, default=64)
+    everything.add_argument("--images", type=int, default=16)
+    everything.add_argument("--clips", type=int, default=4)
+    everything.add_argument("--batch-size", type=int, default=16)
+    everything.add_argument("--repeats", type=int, default=3, help="best-of-N timing")
+    everything.add_argument("--store-points", type=int, default=10_000)
+    everything.add_argument("--out", default="results/bench", help="writes OUT.json and OUT.md")
+    everything.set_defaults(handler=bench_all)
+
 
 def bench_text(args) -> int:
     import torch
@@ -83,6 +94,24 @@ def bench_media(args) -> int:
         if kind in model.modalities.kinds and count:
             result = measure_media(model, kind, count, args.batch_size, args.seconds, args.repeats)
             print(result.report())
+    return 0
+
+
+def bench_all(args) -> int:
+    from pathlib import Path
+
+    import mmembed
+
+    from ..bench.suite import run_suite, suite_table, write_suite
+
+    model = mmembed.load(args.model, device=args.device, dtype=args.dtype)
+    if not model.modalities.kinds:  # a bare backbone: attach the offline default towers
+        model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
+    results = run_suite(model, texts=args.texts, images=args.images, clips=args.clips, batch_size=args.batch_size,
+                        repeats=args.repeats, store_points=args.store_points)
+    json_path, md_path = write_suite(results, Path(args.out))
+    print(suite_table(results))
+    print(f"wrote {json_path} and {md_path}")
     return 0
 
 
