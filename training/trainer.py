@@ -3,9 +3,10 @@
 Seeds, LoRA (peft) on the backbone, trainable projectors, frozen towers with cached features, AdamW with warmup +
 cosine decay, bf16 autocast on CUDA, checkpoints every N steps and resume after a kill (same next loss), a JSONL
 metrics log and a PNG of the curves, tqdm progress. Multi-GPU: launch with ``torchrun`` / ``accelerate launch``
-(data-parallel wrapping is the next step; this loop is single-device today)."""
+(DistributedDataParallel, see training/distributed.py)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -22,6 +23,7 @@ from mmembed.batching import collate
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import read_manifest
+from .distributed import TrainStep, init_distributed, wrap
 from .features import media_features
 from .objectives import build_objectives
 from .plots import plot_metrics
@@ -103,15 +105,21 @@ def make_batch(examples: list[dict], indices: list[int]) -> dict:
 def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None, examples: list[dict] | None = None) -> Path:
     """Train; returns the saved model folder. ``stop_after`` ends the run early (tests of resume); ``examples``
     (as :func:`build_examples` makes them) skips reading manifests and towers, e.g. on a machine without the data."""
+    distributed, device = init_distributed(config.device)
+    config = dataclasses.replace(config, device=device)
     seed_everything(config.seed)
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    if distributed.is_main:
+        (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
     embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
         rows = [row for manifest in config.manifests for row in sample_rows(read_manifest(manifest, "train"), config)]
-        examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
+        for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
+            if distributed.is_main == (turn == "main"):
+                examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
+            distributed.barrier()
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
@@ -119,6 +127,7 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
         objective.prepare(embedder)
     objectives.to(embedder.device)
     modules = {"model": embedder.model, "projectors": embedder.modalities.projectors, "objectives": objectives}
+    step_module = wrap(TrainStep(embedder, objectives), distributed, embedder.device)
     backbone_params = [p for p in embedder.model.parameters() if p.requires_grad]
     other_params = [p for m in (embedder.modalities.projectors, objectives) for p in m.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW([
@@ -141,33 +150,39 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     metrics_file = output / "metrics.jsonl"
     autocast = embedder.device.type == "cuda" and config.bf16
     began = time.perf_counter()
-    bar = tqdm(range(start, config.steps), desc="train", unit="step", disable=not progress, initial=start, total=config.steps)
+    bar = tqdm(range(start, config.steps), desc="train", unit="step", disable=not (progress and distributed.is_main),
+               initial=start, total=config.steps)
     for step in bar:
-        batch = make_batch(examples, batch_indices(len(examples), config.batch_size, config.seed, step))
+        indices = distributed.shard(batch_indices(len(examples), config.batch_size, config.seed, step))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
-            losses, metrics = [], {}
-            for objective in objectives.values():
-                loss, values = objective(embedder, batch)
-                losses.append(loss)
-                metrics |= values
-            total = torch.stack(losses).sum()
+            total, metrics = step_module(make_batch(examples, indices))
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(backbone_params + other_params, 1.0)
         optimizer.step()
         scheduler.step()
-        bar.set_postfix(loss=f"{total.item():.3f}")
-        if step % config.log_every == 0 or step == config.steps - 1:
+        logged = step % config.log_every == 0 or step == config.steps - 1
+        loss = distributed.mean(total) if logged or progress else None
+        bar.set_postfix(loss=f"{loss:.3f}" if loss is not None else "")
+        if logged and distributed.is_main:
+            extra = {"world_size": distributed.world_size} if distributed.enabled else {}
             with open(metrics_file, "a") as handle:
-                handle.write(json.dumps({"step": step, "loss": total.item(), **metrics, "lr": scheduler.get_last_lr()[0],
-                                         "seconds": time.perf_counter() - began}) + "\n")
+                handle.write(json.dumps({"step": step, "loss": loss, **metrics, "lr": scheduler.get_last_lr()[0],
+                                         "seconds": time.perf_counter() - began, **extra}) + "\n")
         done = step + 1
-        if done % config.checkpoint_every == 0 or done == config.steps:
+        if (done % config.checkpoint_every == 0 or done == config.steps) and distributed.is_main:
             save_checkpoint(checkpoints, done, modules, optimizer, scheduler)
         if stop_after is not None and done >= stop_after:
+            distributed.barrier()
+            distributed.close()
             return checkpoints
+    distributed.check_in_sync(backbone_params + other_params)
     embedder.model.eval()
-    model_folder = embedder.save_pretrained(output / "model")
-    if metrics_file.is_file():
-        plot_metrics(metrics_file, output / "curves.png")
+    model_folder = output / "model"
+    if distributed.is_main:
+        embedder.save_pretrained(model_folder)
+        if metrics_file.is_file():
+            plot_metrics(metrics_file, output / "curves.png")
+    distributed.barrier()
+    distributed.close()
     return model_folder
