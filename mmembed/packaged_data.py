@@ -31,6 +31,7 @@ def _run(command: list[str], cwd: Path, what: str) -> None:
 
 def unpack_debian_package(package: str, target: Path) -> Path:
     """Unpack Debian ``package`` into ``target`` once; returns ``target``."""
+    target = Path(target).resolve()  # the tools run in a temporary folder
     def fetch(tmp: Path) -> None:
         _run(["apt-get", "download", package], tmp, f"apt-get download {package}")
         (deb,) = tmp.glob(f"{package}_*.deb")
@@ -42,6 +43,7 @@ def unpack_debian_package(package: str, target: Path) -> Path:
 
 def unpack_npm_package(spec: str, target: Path) -> Path:
     """``npm pack SPEC`` and unpack it into ``target`` once; returns the package folder (``target/package``)."""
+    target = Path(target).resolve()
     def fetch(tmp: Path) -> None:
         _run(["npm", "pack", spec], tmp, f"npm pack {spec}")
         (archive,) = tmp.glob("*.tgz")

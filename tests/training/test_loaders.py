@@ -1,7 +1,9 @@
 """The data loaders' parsing, on small files in each source's own format."""
 import json
 
-from media_files import square
+import pytest
+
+from media_files import square, write_audio
 from mmembed.manifest import read_manifest, write_manifest
 from training.data.emoji import emoji_rows
 from training.data.tuxpaint import caption
@@ -83,3 +85,49 @@ def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
     stamps = [p.stat().st_mtime_ns for p in paths]
     assert speech_rows(captions, tmp_path, takes=2) == rows  # the same voices again, and nothing re-synthesised
     assert [p.stat().st_mtime_ns for p in paths] == stamps
+
+
+def write_idx(path, array):
+    import gzip
+    import struct
+
+    import numpy as np
+
+    array = np.asarray(array, dtype=np.uint8)
+    with gzip.open(path, "wb") as handle:
+        handle.write(struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape))
+        handle.write(array.tobytes())
+
+
+def test_fashion_mnist_idx_files_become_captioned_pngs(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from training.data.fashion_mnist import balanced, fashion_rows, read_idx
+
+    images = np.arange(4 * 28 * 28, dtype=np.uint8).reshape(4, 28, 28)
+    write_idx(tmp_path / "images.gz", images)
+    write_idx(tmp_path / "labels.gz", [9, 0, 9, 3])
+    read_images, labels = read_idx(tmp_path / "images.gz"), read_idx(tmp_path / "labels.gz")
+    assert read_images.shape == (4, 28, 28) and (read_images == images).all() and labels.tolist() == [9, 0, 9, 3]
+    assert balanced(labels, per_class=1) in ([0, 1, 3], [1, 2, 3]) and balanced(labels, None) == [0, 1, 2, 3]
+    rows = fashion_rows(read_images, labels, [0, 1], "test", tmp_path)
+    assert [r["text"] for r in rows] == ["A photo of an ankle boot.", "A photo of a T-shirt."]
+    assert (np.asarray(Image.open(tmp_path / rows[1]["image"])) == images[1]).all() and rows[0]["label"] == "ankle boot"
+    import gzip
+
+    with gzip.open(tmp_path / "float.gz", "wb") as handle:
+        handle.write(bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + b"\0\0\0\0")
+    with pytest.raises(ValueError, match="unsigned-byte"):
+        read_idx(tmp_path / "float.gz")
+
+
+def test_sonic_pi_samples_are_described_from_their_names(tmp_path):
+    from training.data.sonic_pi import describe, sonic_pi_rows
+
+    assert describe("bd_boom") == ("A bass drum sound: boom.", "bass drum")
+    assert describe("ambi_dark_woosh") == ("An ambient sound: dark woosh.", "ambient")
+    assert describe("unknownthing") == ("An unknownthing sound.", "unknownthing")
+    write_audio(tmp_path / "tabla_ghe1.flac", seconds=0.2)
+    (row,) = sonic_pi_rows(tmp_path, tmp_path)
+    assert row["audio"] == "tabla_ghe1.flac" and row["text"] == "A tabla sound: ghe1." and row["label"] == "tabla"

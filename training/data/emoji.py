@@ -23,5 +23,6 @@ def emoji_rows(package: Path, data_dir: Path) -> list[dict]:
 
 
 def build_emoji_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
     package = unpack_npm_package(PACKAGE, data_dir / "emoji-datasource-google")
     return write_manifest(data_dir / "emoji.jsonl", emoji_rows(package, data_dir))

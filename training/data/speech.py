@@ -55,6 +55,7 @@ def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int 
 
 
 def build_speech_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
     from .tuxpaint import build_tuxpaint_manifest
 
     tuxpaint = data_dir / "tuxpaint.jsonl"

@@ -19,6 +19,7 @@ def caption(path: Path) -> str | None:
 
 
 def build_tuxpaint_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
     root = unpack_debian_package(PACKAGE, data_dir / PACKAGE)
     stamps = root / "usr" / "share" / "tuxpaint" / "stamps"
     rows = []

@@ -39,6 +39,7 @@ def wordnet_rows(entries: list[dict], seed: int = 0) -> list[dict]:
 
 
 def build_wordnet_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
     root = unpack_debian_package("wordnet-base", data_dir / "wordnet-base")
     entries = parse_data_noun(root / "usr" / "share" / "wordnet" / "data.noun")
     return write_manifest(data_dir / "wordnet.jsonl", wordnet_rows(entries))

@@ -86,6 +86,7 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
 
 
 def build_wordnet_sts_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
     root = unpack_debian_package("wordnet-base", data_dir / "wordnet-base")
     synsets = parse_synsets(root / "usr" / "share" / "wordnet" / "data.noun")
     return write_manifest(data_dir / "wordnet-sts.jsonl", sts_rows(synsets))
