@@ -131,3 +131,31 @@ def test_sonic_pi_samples_are_described_from_their_names(tmp_path):
     write_audio(tmp_path / "tabla_ghe1.flac", seconds=0.2)
     (row,) = sonic_pi_rows(tmp_path, tmp_path)
     assert row["audio"] == "tabla_ghe1.flac" and row["text"] == "A tabla sound: ghe1." and row["label"] == "tabla"
+
+
+def test_one_note_midi_is_a_valid_format0_file():
+    import struct
+
+    from training.data.instruments import one_note_midi
+
+    midi = one_note_midi(program=40, note=60, seconds=1.0)
+    assert midi[:4] == b"MThd" and struct.unpack(">IHHH", midi[4:14]) == (6, 0, 1, 480)
+    assert midi[14:18] == b"MTrk" and struct.unpack(">I", midi[18:22])[0] == len(midi) - 22
+    track = midi[22:]
+    assert track[:3] == bytes([0, 0xC0, 40]) and track[3:7] == bytes([0, 0x90, 60, 100])
+    assert track[7:9] == bytes([0x87, 0x40])  # 960 ticks as a MIDI variable-length number
+    assert track[9:12] == bytes([0x80, 60, 0]) and track.endswith(b"\x00\xff\x2f\x00")
+
+
+def test_fluidsynth_renders_the_note_asked_for(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from training.data.instruments import one_note_midi, render, soundfont
+
+    path = render(one_note_midi(program=73, note=69), soundfont(tmp_path), tmp_path / "flute-a4.wav")  # a flute, A4
+    samples, rate = soundfile.read(path)
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    spectrum = np.abs(np.fft.rfft(mono[: rate]))
+    peak_hz = np.fft.rfftfreq(rate, 1 / rate)[np.argmax(spectrum)]
+    assert rate == 16_000 and np.abs(mono).max() > 0.01 and abs(peak_hz - 440) < 10
