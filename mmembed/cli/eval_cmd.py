@@ -13,6 +13,10 @@ def register(subparsers) -> None:
                           help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)")
     evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "mpnet", "lit", "asr"],
                           help="peers measured in the same run (lit trains its heads on the manifest's train split)")
+    evaluate.add_argument("--fit-data", action="append", default=None,
+                          help="the manifest(s) whose train split fits trainable peers (lit); default: the --data manifests. "
+                               "Give the data our model was trained on, for equal conditions")
+    evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\") as well")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
@@ -36,9 +40,15 @@ def run_eval(args) -> int:
     for spec in args.models:
         name, _, source = spec.rpartition("=")
         models.append((name or Path(source).name, lambda source=source: mmembed.load(source, device=args.device)))
-    train_rows = [row for data in args.data for row in read_manifest(data, "train")]
+    train_rows = [row for data in (args.fit_data or args.data) for row in read_manifest(data, "train")]
     models += [(PEERS[peer].name, (lambda peer=peer: PEERS[peer]().fit(train_rows) if hasattr(PEERS[peer], "fit") else PEERS[peer]()))
                for peer in args.baselines]
+    groups = {"": rows}
+    if args.per_source:
+        for row in rows:
+            groups.setdefault(f"@{row.get('source', 'unknown')}", []).append(row)
+        if len(groups) == 2:  # one source: the whole set is that source
+            groups.pop("")
     results = {}
     for name, make in models:
         model = make()
@@ -46,10 +56,11 @@ def run_eval(args) -> int:
         for task in args.task or ["retrieval", "zeroshot"]:
             for modality in (["text"] if task in TEXT_TASKS else modalities):
                 options = {"limit": args.limit} if task in TEXT_TASKS else {}
-                try:
-                    results[name][f"{task}:{modality}"] = TASKS[task](model, rows, None if modality == "text" else modality, **options)
-                except ValueError as error:
-                    print(f"eval: {name} {task}:{modality} skipped: {error}")
+                for group, group_rows in groups.items():
+                    try:
+                        results[name][f"{task}:{modality}{group}"] = TASKS[task](model, group_rows, None if modality == "text" else modality, **options)
+                    except ValueError as error:
+                        print(f"eval: {name} {task}:{modality}{group} skipped: {error}")
         if args.plot and hasattr(model, "modalities"):
             from ..evaluation.projection import plot_space
 

@@ -128,7 +128,8 @@ PEERS["lit"] = LiTPeer
 
 class ASRCascadePeer:
     """The speech peer: Whisper transcribes each audio item (the packaged tiny.en, greedy), all-MiniLM-L6-v2 embeds
-    the transcript; text is embedded by MiniLM directly. Images get NaN rows (the cascade has no eyes)."""
+    the transcript; text is embedded by MiniLM directly. Images get NaN rows in a mixed call, and a call of images
+    alone is refused (the cascade has no eyes)."""
 
     name = "ASR cascade (Whisper tiny.en + MiniLM)"
 
@@ -144,7 +145,7 @@ class ASRCascadePeer:
 
         items = [items] if isinstance(items, str) else list(items)
         texts: dict[int, str] = {i: item for i, item in enumerate(items) if isinstance(item, str)}
-        waves = {}
+        waves, images = {}, 0
         for i, item in enumerate(items):
             if i not in texts:
                 try:
@@ -153,6 +154,10 @@ class ASRCascadePeer:
                     continue
                 if parsed.media_kind == "audio":
                     waves[i] = parsed.audio
+                else:
+                    images += 1
+        if images and not waves:
+            raise ValueError(f"{self.name} embeds speech and text, not images")
         self.transcripts = dict(zip(waves, self.transcriber.transcribe(list(waves.values()))))
         texts |= self.transcripts
         out = np.full((len(items), 384), np.nan, dtype=np.float32)

@@ -121,3 +121,19 @@ def test_the_table_gives_our_figure_over_each_peers():
     assert table.splitlines()[0] == "| task | ours | peer | ours / peer |"
     assert "| sts:text spearman | 0.600 | 0.800 | 0.75 |" in table
     assert "| sts:text pearson | 0.500 | 0.000 |  |" in table  # no ratio over a zero
+
+
+def test_eval_per_source_and_several_manifests(make_multimodal_embedder, tmp_path):
+    make_multimodal_embedder().save_pretrained(tmp_path / "model")
+    images = toy_manifest(tmp_path)
+    pairs = write_manifest(tmp_path / "pairs.jsonl", [
+        {"text": f"What is {w}?", "positive": f"{w}: a word.", "split": "test", "source": "words"} for w in ("cat", "dog")])
+    rows = [dict(row, source="shapes" if i < 2 else "more-shapes") for i, row in enumerate(read_manifest(images))]
+    images = write_manifest(tmp_path / "sourced.jsonl", [dict(r, image=r["image"].split("/")[-1]) for r in rows])
+    assert main(["eval", f"tiny={tmp_path / 'model'}", "--data", str(images), "--data", str(pairs), "--task", "retrieval",
+                 "--task", "text_retrieval", "--per-source", "--device", "cpu", "--out", str(tmp_path / "r")]) == 0
+    results = json.loads((tmp_path / "r.json").read_text())["tiny"]
+    assert {"retrieval:image", "retrieval:image@shapes", "retrieval:image@more-shapes", "text_retrieval:text",
+            "text_retrieval:text@words"} <= set(results)
+    assert results["retrieval:image@shapes"]["items"] == 2 and results["retrieval:image"]["items"] == 4
+    assert "retrieval:image@words" not in results  # a source without images is skipped, not an error
