@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--fit-data", action="append", default=None,
                           help="the manifest(s) whose train split fits trainable peers (lit); default: the --data manifests. "
                                "Give the data our model was trained on, for equal conditions")
-    evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\") as well")
+    evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\"), not one for all rows pooled")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
@@ -44,11 +44,10 @@ def run_eval(args) -> int:
     models += [(PEERS[peer].name, (lambda peer=peer: PEERS[peer]().fit(train_rows) if hasattr(PEERS[peer], "fit") else PEERS[peer]()))
                for peer in args.baselines]
     groups = {"": rows}
-    if args.per_source:
+    if args.per_source:  # instead of one pool of every source's rows
+        groups = {}
         for row in rows:
             groups.setdefault(f"@{row.get('source', 'unknown')}", []).append(row)
-        if len(groups) == 2:  # one source: the whole set is that source
-            groups.pop("")
     results = {}
     for name, make in models:
         model = make()
