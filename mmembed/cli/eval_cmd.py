@@ -9,7 +9,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
     evaluate.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeat to evaluate on several")
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "sts", "clustering"],
+    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "sts", "perplexity", "clustering"],
                           help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)")
     evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "mpnet", "lit", "asr"],
                           help="peers measured in the same run (lit trains its heads on the manifest's train split)")

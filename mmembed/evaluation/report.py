@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"]),
-            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "sts": (None, ["spearman", "pearson"]), "clustering": (None, ["v_measure"])}
+            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "sts": (None, ["spearman", "pearson"]), "perplexity": (None, ["perplexity"]), "clustering": (None, ["v_measure"])}
 
 
 def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> str:

@@ -5,6 +5,7 @@
 - ``text_retrieval``: text queries against text passages (``{"text", "positive"}`` rows): nDCG@10, MRR, R@k.
 - ``sts``: scored text pairs (``{"text", "pair", "score"}`` rows): Spearman and Pearson of the cosine against the
   scores.
+- ``perplexity``: generation-mode perplexity on the text rows (passages of pairs, else texts): is generation kept?
 - ``clustering``: k-means of the media items into as many clusters as labels (V-measure).
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
@@ -88,6 +89,18 @@ def sts_task(embedder, rows: list[dict], modality: str | None = None, batch_size
     return {"pairs": len(rows), "spearman": spearman(cosine, scores), "pearson": pearson(cosine, scores)}
 
 
+def perplexity_task(embedder, rows: list[dict], modality: str | None = None, limit: int = 1000) -> dict:
+    from .perplexity import perplexity
+
+    if not hasattr(embedder, "generation_mode"):
+        raise ValueError("only a model that generates has a perplexity")
+    texts = [row.get("positive") or row["text"] for row in rows
+             if not any(k in row for k in ("image", "audio")) and isinstance(row.get("text"), str)][:limit]
+    if not texts:
+        raise ValueError("no text rows to measure perplexity on")
+    return {"texts": len(texts), "perplexity": perplexity(embedder, texts)}
+
+
 def kmeans(vectors: np.ndarray, k: int, iterations: int = 50, seed: int = 0) -> np.ndarray:
     """Cosine k-means (k-means++ start, fixed seed): cluster ids."""
     rng = np.random.default_rng(seed)
@@ -120,5 +133,5 @@ def clustering_task(embedder, rows: list[dict], modality: str | None = None, bat
 
 
 TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task,
-         "sts": sts_task, "clustering": clustering_task}
-TEXT_TASKS = ("text_retrieval", "sts")  # run once, on the text rows, not per media modality
+         "sts": sts_task, "perplexity": perplexity_task, "clustering": clustering_task}
+TEXT_TASKS = ("text_retrieval", "sts", "perplexity")  # run once, on the text rows, not per media modality

@@ -136,3 +136,15 @@ def test_eval_per_source_and_several_manifests(make_multimodal_embedder, tmp_pat
     assert set(results) == {"retrieval:image@shapes", "retrieval:image@more-shapes", "text_retrieval:text@words"}
     assert results["retrieval:image@shapes"]["items"] == 2 and results["retrieval:image@more-shapes"]["items"] == 2
     assert "retrieval:image@words" not in results  # a source without images is skipped, not an error
+
+
+def test_perplexity_task_reads_the_text_rows_and_skips_peers(make_embedder):
+    from mmembed.evaluation.perplexity import perplexity
+    from mmembed.evaluation.tasks import perplexity_task
+
+    embedder = make_embedder()
+    rows = [{"text": "What is a cat?", "positive": "cat: a small feline."}, {"text": "A dog barks."}, {"image": "x.png", "text": "a cap"}]
+    result = perplexity_task(embedder, rows)
+    assert result["texts"] == 2 and result["perplexity"] == pytest.approx(perplexity(embedder, ["cat: a small feline.", "A dog barks."]))
+    with pytest.raises(ValueError, match="generates"):
+        perplexity_task(FixedVectors({}), rows)
