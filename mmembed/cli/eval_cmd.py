@@ -18,7 +18,7 @@ def register(subparsers) -> None:
                                "Give the data our model was trained on, for equal conditions")
     evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\"), not one for all rows pooled")
     evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
-    evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png")
+    evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png and the figures as OUT-figures.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
@@ -71,4 +71,8 @@ def run_eval(args) -> int:
     json_path, md_path = write_results(results, Path(args.out), peers)
     print(markdown_table(results, peers))
     print(f"wrote {json_path} and {md_path}")
+    if args.plot:
+        from ..evaluation.report import plot_figures
+
+        print(f"eval: wrote {plot_figures(results, Path(f'{args.out}-figures.png'))}")
     return 0

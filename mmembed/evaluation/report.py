@@ -47,3 +47,42 @@ def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> t
     json_path.write_text(json.dumps(results, indent=2, default=str))
     md_path.write_text(markdown_table(results, ratios_against) + "\n")
     return json_path, md_path
+
+
+def plot_figures(results: dict[str, dict], out_file: Path) -> Path:
+    """One panel per (task, direction) with its first headline metric, one bar per model: the table at a glance."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = []
+    for model_results in results.values():
+        for task, result in model_results.items():
+            direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
+            for name in ([direction, "item_to_text"] if direction == "text_to_item" else [direction]):
+                if metrics and (task, name, metrics[0]) not in panels:
+                    panels.append((task, name, metrics[0]))
+    if not panels:
+        raise ValueError("no figures to plot")
+    models = list(results)
+    columns = min(4, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False)
+    for axis, (task, direction, metric) in zip(axes.flat, panels):
+        values = []
+        for model in models:
+            value = results[model].get(task, {})
+            value = value.get(direction, {}) if direction else value
+            values.append(value.get(metric) if isinstance(value.get(metric), float) else 0.0)
+        axis.bar(range(len(models)), values, color=[f"C{i}" for i in range(len(models))])
+        axis.set_xticks(range(len(models)), models, rotation=35, ha="right", fontsize=7)
+        axis.set_title(f"{task} {direction.replace('_to_', '->') if direction else ''} {metric}".replace("  ", " "), fontsize=8)
+        axis.grid(axis="y", alpha=0.3)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.axis("off")
+    figure.tight_layout()
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out_file, dpi=110)
+    plt.close(figure)
+    return out_file

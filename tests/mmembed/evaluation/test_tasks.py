@@ -42,6 +42,7 @@ def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_pat
     assert main(["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--device", "cpu", "--out", str(tmp_path / "out/r"),
                  "--plot"]) == 0
     assert (tmp_path / "out" / "r-tiny-space.png").stat().st_size > 5_000
+    assert (tmp_path / "out" / "r-figures.png").stat().st_size > 5_000
     results = json.loads((tmp_path / "out" / "r.json").read_text())
     assert set(results["tiny"]) == {"retrieval:image", "zeroshot:image"}
     assert "| task | tiny |" in (tmp_path / "out" / "r.md").read_text()

@@ -10,4 +10,4 @@ done
 mmembed eval untouched=smollm2-135m-instruct llm2vec=runs/ablation/llm2vec/model unimae=runs/ablation/unimae/model \
   grit=runs/ablation/grit/model default=runs/ablation/default/model \
   --data data/tuxpaint.jsonl --data data/wordnet.jsonl --data data/wordnet-sts.jsonl --per-source --limit 500 \
-  --task retrieval --task zeroshot --task text_retrieval --task sts --task perplexity --out docs/results/ablation
+  --task retrieval --task zeroshot --task text_retrieval --task sts --task perplexity --plot --out docs/results/ablation
