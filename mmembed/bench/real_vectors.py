@@ -13,7 +13,7 @@ import numpy as np
 from encoders.weight_cache import cache_root
 
 from ..packaged_data import unpack_debian_package
-from ..sentence_models import minilm_embed, minilm_folder  # noqa: F401  (re-exported for the benchmarks)
+from ..sentence_models import minilm_embed
 
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
 

@@ -1,7 +1,6 @@
 """Audio decoding policy: any rate and channel count in, mono 16 kHz out; bad audio refused with a reason."""
 import numpy as np
 import pytest
-import soundfile
 import torch
 
 from encoders import MediaError, load_audio

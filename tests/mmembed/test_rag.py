@@ -1,5 +1,4 @@
 """One-model RAG: passages, prompts with the retrieved sources, answers that carry them."""
-import numpy as np
 import pytest
 
 from mmembed import Client
