@@ -32,14 +32,15 @@ def peak_memory() -> dict:
 
 
 def run_suite(embedder, texts: int = 64, images: int = 16, clips: int = 4, seconds: float = 5.0, batch_size: int = 16,
-              repeats: int = 3, store_points: int = 10_000, queries: int = 100) -> dict:
+              repeats: int = 3, store_points: int = 10_000, queries: int = 100, name: str | None = None) -> dict:
     from ..client import Client
     from .media_throughput import measure_media
     from .real_vectors import wordnet_minilm_vectors
     from .store_bench import bench_indexing, bench_search
     from .text_throughput import measure
 
-    results: dict = {"model": str(embedder.config.backbone), "device": str(embedder.device), "machine": machine(),
+    model = f"{name} (backbone {embedder.config.backbone})" if name else str(embedder.config.backbone)
+    results: dict = {"model": model, "device": str(embedder.device), "machine": machine(),
                      "repeats": repeats}
     text = measure(embedder, n_texts=texts, batch_size=batch_size, repeats=repeats)
     results["text"] = {**asdict(text), "encode_vs_raw": text.raw_forward_s / text.encode_s,
@@ -60,7 +61,7 @@ def run_suite(embedder, texts: int = 64, images: int = 16, clips: int = 4, secon
 
 def suite_table(results: dict) -> str:
     lines = [f"model {results['model']} on {results['device']} ({results['machine']}), best of {results['repeats']}", "",
-             "| measure | ours | baseline | ours / baseline |", "|---|---|---|---|"]
+             "| measure | ours | baseline | speed ratio (> 1: ours faster) |", "|---|---|---|---|"]
     text = results["text"]
     texts_per_s = text["texts"] / text["encode_s"]
     lines.append(f"| text encode() texts/s vs raw forward | {texts_per_s:.1f} | {text['texts'] / text['raw_forward_s']:.1f} | {text['encode_vs_raw']:.2f} |")

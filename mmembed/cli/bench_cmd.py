@@ -108,7 +108,7 @@ def bench_all(args) -> int:
     if not model.modalities.kinds:  # a bare backbone: attach the offline default towers
         model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
     results = run_suite(model, texts=args.texts, images=args.images, clips=args.clips, batch_size=args.batch_size,
-                        repeats=args.repeats, store_points=args.store_points)
+                        repeats=args.repeats, store_points=args.store_points, name=args.model)
     json_path, md_path = write_suite(results, Path(args.out))
     print(suite_table(results))
     print(f"wrote {json_path} and {md_path}")
