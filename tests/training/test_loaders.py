@@ -178,3 +178,23 @@ def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
     rows = review_rows(list(zip(read["product"], read["review"], read["score"])), "train")
     assert rows[0] == {"text": "Great taste! Love it.", "label": "great", "split": "train", "source": "reviews", "product": "B1"}
     assert rows[1]["label"] == "other" and len(rows) == 2
+
+
+def test_fluent_emoji_named_by_codepoint_with_skin_tones(tmp_path):
+    from training.data.fluent_emoji import fluent_rows
+
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for stem in ("1f44b", "1f44b-1f3ff", "0023-fe0f-20e3", "ffff"):
+        square("yellow").save(assets / f"{stem}.webp")
+    (tmp_path / "emoji.json").write_text(json.dumps([
+        {"name": "WAVING HAND SIGN", "unified": "1F44B", "image": "1f44b.png", "category": "People & Body",
+         "skin_variations": {"1F3FF": {"unified": "1F44B-1F3FF", "image": "1f44b-1f3ff.png"}}},
+        {"name": "HASH KEY", "unified": "0023-FE0F-20E3", "image": "0023-fe0f-20e3.png", "category": "Symbols"},
+    ]))
+    rows = fluent_rows(assets, tmp_path / "emoji.json", tmp_path)
+    texts = {r["text"]: r for r in rows}
+    assert set(texts) == {"Hash key.", "Waving hand sign.", "Waving hand sign, dark skin tone."}  # ffff has no name
+    dark = texts["Waving hand sign, dark skin tone."]
+    assert dark["split"] == texts["Waving hand sign."]["split"] and dark["label"] == "People & Body"
+    assert dark["image"] == "assets/1f44b-1f3ff.webp"
