@@ -198,3 +198,16 @@ def test_fluent_emoji_named_by_codepoint_with_skin_tones(tmp_path):
     dark = texts["Waving hand sign, dark skin tone."]
     assert dark["split"] == texts["Waving hand sign."]["split"] and dark["label"] == "People & Body"
     assert dark["image"] == "assets/1f44b-1f3ff.webp"
+
+
+def test_flite_and_espeak_voices_and_a_clear_error_for_others(tmp_path):
+    import soundfile
+
+    from training.data.speech import synthesize, voice_pool
+
+    for voice in ("flite:slt", "espeak-ng:en-gb+f2", "en-us"):
+        samples, rate = soundfile.read(synthesize("A red car.", tmp_path / f"{voice.replace(':', '_')}.wav", voice=voice))
+        assert len(samples) > rate * 0.3 and abs(samples).max() > 0.01
+    assert any(v.startswith("flite:") for v in voice_pool()) and any(v.startswith("espeak-ng:") for v in voice_pool())
+    with pytest.raises(ValueError, match="unknown speech synthesiser 'festival'"):
+        synthesize("A red car.", tmp_path / "x.wav", voice="festival:kal")

@@ -1,9 +1,11 @@
-"""Speech you make: sentences spoken by the espeak-ng synthesiser (Debian ``espeak-ng``) in varied English accents,
-voices, speeds and pitches, paired with their text. The sentences are the Tux Paint captions, each spoken twice (two
+"""Speech you make: sentences spoken by real synthesisers, espeak-ng (Debian ``espeak-ng``: varied English accents,
+voices, speeds and pitches) and, when installed, flite (Debian ``flite``: its awb, kal16, rms and slt voices), paired
+with their text. The sentences are the Tux Paint captions, each spoken twice (two
 random voices), keeping the caption's Tux Paint split and category, so a held-out object stays held out in speech too.
 
 Rows: ``{"audio": "speech/<hash>.wav", "text": caption, "split": ..., "source": "speech", "label": category,
-"voice": "en-gb-scotland+f2"}``. Synthesis is idempotent: a WAV that exists is kept."""
+"voice": "espeak-ng:en-gb-scotland+f2"}``. Synthesis is idempotent: a WAV that exists is kept. The voice pool is
+the synthesisers installed (recorded per row): the same machine set-up gives the same manifest."""
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +20,7 @@ from mmembed.manifest import read_manifest, write_manifest
 
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029")
 VARIANTS = ("", "+f1", "+f2", "+f3", "+f4", "+m1", "+m2", "+m3", "+m4")
+FLITE_VOICES = ("awb", "kal16", "rms", "slt")
 
 
 def espeak() -> str:
@@ -28,22 +31,39 @@ def espeak() -> str:
 
 
 def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 175, pitch: int = 50) -> Path:
-    """Speak ``text`` into the WAV file ``path`` (espeak-ng, 22.05 kHz mono)."""
+    """Speak ``text`` into the WAV file ``path``: ``voice`` is an espeak-ng voice (``en-gb+f3``), optionally written
+    ``espeak-ng:en-gb+f3``, or ``flite:slt`` (flite ignores speed and pitch)."""
+    engine, _, name = voice.rpartition(":")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.wav")
-    subprocess.run([espeak(), "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text],
-                   check=True, capture_output=True)
+    if engine == "flite":
+        binary = shutil.which("flite")
+        if not binary:
+            raise FileNotFoundError("flite is needed for flite voices: apt-get install flite")
+        command = [binary, "-voice", name, "-t", text, "-o", str(tmp)]
+    elif engine in ("", "espeak-ng"):
+        command = [espeak(), "-v", name, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text]
+    else:
+        raise ValueError(f"unknown speech synthesiser {engine!r} in voice {voice!r}: espeak-ng or flite")
+    subprocess.run(command, check=True, capture_output=True)
     tmp.replace(path)
     return path
 
 
+def voice_pool() -> list[str]:
+    pool = [f"espeak-ng:{accent}{variant}" for accent in ACCENTS for variant in VARIANTS]
+    if shutil.which("flite"):  # as many flite draws as one espeak accent's, so neither dominates
+        pool += [f"flite:{voice}" for voice in FLITE_VOICES for _ in range(len(VARIANTS) * len(ACCENTS) // (4 * len(FLITE_VOICES)))]
+    return pool
+
+
 def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int = 0) -> list[dict]:
     """``captions``: ``{"text", "split", "label"}`` rows; each spoken ``takes`` times by random voices."""
-    rng = random.Random(seed)
+    rng, pool = random.Random(seed), voice_pool()
     rows = []
     for row in tqdm(captions, desc="speech (espeak-ng)", unit="sentence"):
         for _ in range(takes):
-            voice = rng.choice(ACCENTS) + rng.choice(VARIANTS)
+            voice = rng.choice(pool)
             speed, pitch = rng.randint(130, 190), rng.randint(30, 70)
             key = hashlib.sha256(f"{row['text']}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
             path = data_dir / "speech" / f"{key}.wav"
