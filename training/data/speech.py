@@ -1,6 +1,6 @@
 """Speech you make: sentences spoken by real synthesisers, espeak-ng (Debian ``espeak-ng``: varied English accents,
-voices, speeds and pitches) and, when installed, flite (Debian ``flite``: its awb, kal16, rms and slt voices), paired
-with their text. The sentences are the Tux Paint captions, each spoken twice (two
+voices, speeds and pitches) and, when installed, flite (Debian ``flite``: its awb, kal16, rms and slt voices) and
+Festival (Debian ``festival festvox-kallpc16k``: kal_diphone), paired with their text. The sentences are the Tux Paint captions, each spoken twice (two
 random voices), keeping the caption's Tux Paint split and category, so a held-out object stays held out in speech too.
 
 Rows: ``{"audio": "speech/<hash>.wav", "text": caption, "split": ..., "source": "speech", "label": category,
@@ -32,28 +32,36 @@ def espeak() -> str:
 
 def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 175, pitch: int = 50) -> Path:
     """Speak ``text`` into the WAV file ``path``: ``voice`` is an espeak-ng voice (``en-gb+f3``), optionally written
-    ``espeak-ng:en-gb+f3``, or ``flite:slt`` (flite ignores speed and pitch)."""
+    ``espeak-ng:en-gb+f3``, ``flite:slt`` or ``festival:kal_diphone`` (those two ignore speed and pitch)."""
     engine, _, name = voice.rpartition(":")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.wav")
+    stdin = None
     if engine == "flite":
         binary = shutil.which("flite")
         if not binary:
             raise FileNotFoundError("flite is needed for flite voices: apt-get install flite")
         command = [binary, "-voice", name, "-t", text, "-o", str(tmp)]
+    elif engine == "festival":
+        binary = shutil.which("text2wave")
+        if not binary:
+            raise FileNotFoundError("Festival is needed for festival voices: apt-get install festival festvox-kallpc16k")
+        command, stdin = [binary, "-o", str(tmp), "-eval", f"(voice_{name})"], text
     elif engine in ("", "espeak-ng"):
         command = [espeak(), "-v", name, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text]
     else:
-        raise ValueError(f"unknown speech synthesiser {engine!r} in voice {voice!r}: espeak-ng or flite")
-    subprocess.run(command, check=True, capture_output=True)
+        raise ValueError(f"unknown speech synthesiser {engine!r} in voice {voice!r}: espeak-ng, flite or festival")
+    subprocess.run(command, check=True, capture_output=True, input=stdin, text=stdin is not None)
     tmp.replace(path)
     return path
 
 
 def voice_pool() -> list[str]:
     pool = [f"espeak-ng:{accent}{variant}" for accent in ACCENTS for variant in VARIANTS]
-    if shutil.which("flite"):  # as many flite draws as one espeak accent's, so neither dominates
-        pool += [f"flite:{voice}" for voice in FLITE_VOICES for _ in range(len(VARIANTS) * len(ACCENTS) // (4 * len(FLITE_VOICES)))]
+    if shutil.which("flite"):  # flite and Festival each get about a sixth of the draws
+        pool += [f"flite:{voice}" for voice in FLITE_VOICES for _ in range(3)]
+    if shutil.which("text2wave"):
+        pool += ["festival:kal_diphone"] * 12
     return pool
 
 
