@@ -12,10 +12,12 @@ __version__ = "0.1.0"
 DEFAULT_MODEL = "mmembed-default"  # the shipped trained checkpoint (mmembed/checkpoints)
 
 
-def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_overrides) -> Embedder:
+def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, quantization: str | None = None,
+         **config_overrides) -> Embedder:
     """An embedder from a saved mmembed folder, or a fresh one on a backbone (packaged name, folder, .gguf, hub id).
 
     dtype: torch dtype or its name (``"bfloat16"`` on a GPU halves memory); float32 by default.
+    quantization: ``"4bit"`` loads a new backbone in NF4 (QLoRA training; needs bitsandbytes).
     """
     import torch
 
@@ -24,10 +26,11 @@ def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, **config_ov
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
     name_or_path = str(shipped_checkpoint(name_or_path) or name_or_path)
     if (Path(name_or_path).expanduser() / CONFIG_NAME).is_file():
-        if config_overrides:
-            raise ValueError("config overrides apply to new embedders only; edit the saved folder's config instead")
+        if config_overrides or quantization:
+            raise ValueError("config overrides and quantization apply to new embedders only (a backbone source), "
+                             f"not to the saved folder {name_or_path}")
         return Embedder.from_pretrained(Path(name_or_path).expanduser(), device=device, dtype=dtype)
-    return Embedder.build(name_or_path, device=device, dtype=dtype, **config_overrides)
+    return Embedder.build(name_or_path, device=device, dtype=dtype, quantization=quantization, **config_overrides)
 
 
 def __getattr__(name: str):

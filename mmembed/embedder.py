@@ -58,14 +58,16 @@ class Embedder:
 
     # ----------------------------------------------------------------- construction
     @classmethod
-    def build(cls, backbone: str = "smollm2-135m-instruct", device=None, dtype=torch.float32, **config_overrides) -> "Embedder":
-        """A new embedder on ``backbone`` (packaged name, local folder, .gguf or hub id) with default settings."""
+    def build(cls, backbone: str = "smollm2-135m-instruct", device=None, dtype=torch.float32, quantization: str | None = None,
+              **config_overrides) -> "Embedder":
+        """A new embedder on ``backbone`` (packaged name, local folder, .gguf or hub id) with default settings;
+        ``quantization="4bit"`` loads the backbone in NF4 for QLoRA training (bitsandbytes)."""
         from .backbones import get_model_spec, load_backbone
 
         spec = get_model_spec(backbone) or {}
         settings = {**spec.get("embedder", {}), **config_overrides, "backbone": backbone}
         config = EmbedderConfig(**settings)
-        model, tokenizer = load_backbone(backbone, config.attn_implementation, dtype)
+        model, tokenizer = load_backbone(backbone, config.attn_implementation, dtype, quantization, device)
         return cls(model, tokenizer, config, device)
 
     @classmethod

@@ -30,6 +30,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup_steps: int = 20
     lora: LoraSettings | None = field(default_factory=LoraSettings)
+    quantization: str | None = None  # "4bit": QLoRA, the frozen backbone in NF4 under the LoRA adapter (bitsandbytes)
     seed: int = 0
     checkpoint_every: int = 100
     log_every: int = 10

@@ -36,7 +36,13 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare_model(config: TrainConfig):
-    embedder = mmembed.load(config.model, device=config.device, **config.model_overrides)
+    if config.quantization and not config.lora:
+        raise ValueError("quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too")
+    embedder = mmembed.load(config.model, device=config.device, quantization=config.quantization, **config.model_overrides)
+    if config.quantization:
+        from peft import prepare_model_for_kbit_training
+
+        embedder.model = prepare_model_for_kbit_training(embedder.model, use_gradient_checkpointing=False)
     if hasattr(embedder.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
         for name, parameter in embedder.model.named_parameters():
             parameter.requires_grad_("lora_" in name)

@@ -67,14 +67,23 @@ def resolve_backbone(source: str) -> str:
     return source  # a Hugging Face hub id
 
 
-def load_backbone(source: str, attn_implementation: str = "sdpa", dtype: torch.dtype = torch.float32):
-    """(causal LM, tokenizer) for a backbone source."""
+def load_backbone(source: str, attn_implementation: str = "sdpa", dtype: torch.dtype = torch.float32,
+                  quantization: str | None = None, device=None):
+    """(causal LM, tokenizer) for a backbone source; ``quantization="4bit"`` stores the linear weights in NF4 (QLoRA),
+    placed on ``device`` at load time."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     location = resolve_backbone(source)
+    extra = {}
+    if quantization:
+        from .quantization import quantization_config
+
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        compute = torch.bfloat16 if device.type == "cuda" else torch.float32
+        extra = {"quantization_config": quantization_config(quantization, compute), "device_map": {"": str(device)}}
     try:
         tokenizer = AutoTokenizer.from_pretrained(location)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, attn_implementation=attn_implementation)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, attn_implementation=attn_implementation, **extra)
     except OSError as error:
         raise BackboneNotFoundError(
             f"cannot load backbone {source!r} (resolved to {location!r}): {error}\n"
