@@ -59,7 +59,8 @@ HYPERNYMS = """  1 licence text
 
 
 def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
-    from training.data.wordnet_sts import parse_synsets, sts_rows, wu_palmer
+    from training.data.wordnet import parse_synsets
+    from training.data.wordnet_sts import sts_rows, wu_palmer
 
     (tmp_path / "data.noun").write_text(HYPERNYMS, encoding="latin-1")
     synsets = parse_synsets(tmp_path / "data.noun")

@@ -11,25 +11,9 @@ import random
 from collections import deque
 from pathlib import Path
 
-from mmembed.manifest import split_of, write_manifest
-from mmembed.packaged_data import unpack_debian_package
+from mmembed.manifest import write_manifest
 
-
-def parse_synsets(path: Path) -> dict[str, dict]:
-    """{offset: {lemma, gloss, lexname, hypernyms}} from data.noun (pointers ``@`` and ``@i`` are hypernyms)."""
-    synsets = {}
-    for line in open(path, encoding="latin-1"):
-        if line.startswith("  ") or "|" not in line:
-            continue
-        fields, gloss = line.split("|", 1)
-        parts = fields.split()
-        words = int(parts[3], 16)
-        pointer_at = 4 + 2 * words
-        pointers = int(parts[pointer_at])
-        hypernyms = [parts[pointer_at + 1 + 4 * i + 1] for i in range(pointers) if parts[pointer_at + 1 + 4 * i] in ("@", "@i")]
-        synsets[parts[0]] = {"lemma": parts[4].replace("_", " "), "gloss": gloss.split(";")[0].strip(),
-                             "lexname": parts[1], "hypernyms": hypernyms}
-    return synsets
+from .wordnet import data_noun, parse_synsets, wordnet_split
 
 
 def ancestors(synsets: dict, offset: str) -> dict[str, int]:
@@ -68,7 +52,7 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
             children.setdefault(parent, []).append(offset)
         by_lexname.setdefault(synset["lexname"], []).append(offset)
     held_out = [o for o in offsets if synsets[o]["hypernyms"]
-                and split_of(synsets[o]["lemma"] + synsets[o]["gloss"]) == "test"]
+                and wordnet_split(synsets[o]) == "test"]
     depth_cache: dict = {}
     rows = []
     for offset in rng.sample(held_out, min(count, len(held_out))):
@@ -87,6 +71,4 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
 
 def build_wordnet_sts_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
-    root = unpack_debian_package("wordnet-base", data_dir / "wordnet-base")
-    synsets = parse_synsets(root / "usr" / "share" / "wordnet" / "data.noun")
-    return write_manifest(data_dir / "wordnet-sts.jsonl", sts_rows(synsets))
+    return write_manifest(data_dir / "wordnet-sts.jsonl", sts_rows(parse_synsets(data_noun(data_dir))))
