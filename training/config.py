@@ -38,6 +38,8 @@ class TrainConfig:
     bf16: bool = True  # autocast on CUDA only
     center: bool = True  # fit the centering vector on the training data before training (mmembed/centering.py)
     max_rows_per_manifest: int | None = None  # a seeded sample of each manifest's train split (balances big sources)
+    batching: str = "mixed"  # "mixed", or "by_source": each batch from one source (training/sampling.py)
+    source_weights: dict | None = None  # by_source: share of the steps per source (rows' "source"); default by size
     feature_cache: str | None = None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
 
     @classmethod

@@ -18,8 +18,19 @@ def cache_key(row: dict, kind: str, tower_config) -> str:
     return hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{tower_config}".encode()).hexdigest()[:24]
 
 
+def stored_features(cache_dir: Path, kind: str) -> dict[str, torch.Tensor]:
+    """Every cached feature of one kind, by item key, from all the cache files any earlier run wrote here."""
+    stored: dict[str, torch.Tensor] = {}
+    for cache_file in sorted(cache_dir.glob(f"{kind}-*.safetensors")):
+        stored.update(load_file(str(cache_file)))
+    return stored
+
+
 def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int = 16) -> dict[int, torch.Tensor]:
-    """{row index: (num_tokens, F)} for every image/audio row; rows that cannot be decoded are reported and left out."""
+    """{row index: (num_tokens, F)} for every image/audio row; rows that cannot be decoded are reported and left out.
+
+    Items already in the cache (from any earlier run that shares ``cache_dir``) are read, only the others computed;
+    they go to a new file named by their keys, so concurrent runs never rewrite each other's files."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     features: dict[int, torch.Tensor] = {}
     for kind in ("image", "audio"):
@@ -28,16 +39,16 @@ def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int 
             continue
         config = embedder.modalities.tower_configs[kind]
         keys = {i: cache_key(rows[i], kind, config) for i in indices}
-        cache_file = cache_dir / f"{kind}-{hashlib.sha256(''.join(sorted(keys.values())).encode()).hexdigest()[:16]}.safetensors"
-        if cache_file.is_file():
-            stored = load_file(str(cache_file))
-            features.update({i: stored[keys[i]] for i in indices if keys[i] in stored})
+        stored = stored_features(cache_dir, kind)
+        features.update({i: stored[keys[i]] for i in indices if keys[i] in stored})
+        missing = [i for i in indices if keys[i] not in stored]
+        if not missing:
             continue
         run = embedder.modalities.image_features if kind == "image" else embedder.modalities.audio_features
         computed = {}
-        for start in tqdm(range(0, len(indices), batch_size), desc=f"{kind} features", unit="batch"):
+        for start in tqdm(range(0, len(missing), batch_size), desc=f"{kind} features", unit="batch"):
             group, media = [], []
-            for i in indices[start : start + batch_size]:
+            for i in missing[start : start + batch_size]:
                 try:
                     parsed = parse_input(i, {kind: rows[i][kind]})
                 except (MediaError, ValueError) as error:
@@ -49,5 +60,7 @@ def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int 
                 for i, feature in zip(group, run(media)):
                     computed[keys[i]] = feature.contiguous()
                     features[i] = feature
-        save_file(computed, str(cache_file))
+        if computed:
+            name = hashlib.sha256("".join(sorted(computed)).encode()).hexdigest()[:16]
+            save_file(computed, str(cache_dir / f"{kind}-{name}.safetensors"))
     return features

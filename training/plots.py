@@ -12,10 +12,16 @@ def plot_metrics(metrics_file: Path, out_file: Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
-    keys = [k for k in rows[0] if k not in ("step", "seconds", "lr")] if rows else []
+    keys = [k for k, v in rows[0].items() if k not in ("step", "seconds", "lr", "world_size") and isinstance(v, (int, float))] if rows else []
+    sources = sorted({r["source"] for r in rows if "source" in r})  # by_source batching: one loss line per source
     figure, axes = plt.subplots(1, max(1, len(keys)), figsize=(4 * max(1, len(keys)), 3.2))
     for axis, key in zip(axes if len(keys) > 1 else [axes], keys):
-        axis.plot([r["step"] for r in rows if key in r], [r[key] for r in rows if key in r])
+        for source in sources if key == "loss" and sources else [None]:
+            chosen = [r for r in rows if key in r and (source is None or r.get("source") == source)]
+            axis.plot([r["step"] for r in chosen], [r[key] for r in chosen], label=source, marker="." if source else None,
+                      linewidth=0.8 if source else 1.5)
+        if key == "loss" and sources:
+            axis.legend(fontsize=7)
         axis.set_title(key)
         axis.set_xlabel("step")
         axis.grid(alpha=0.3)

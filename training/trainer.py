@@ -27,6 +27,7 @@ from .distributed import TrainStep, init_distributed, wrap
 from .features import media_features
 from .objectives import build_objectives
 from .plots import plot_metrics
+from .sampling import BatchPlan
 
 
 def seed_everything(seed: int) -> None:
@@ -64,9 +65,10 @@ def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[dict]:
     for i, row in enumerate(rows):
         kind = "image" if "image" in row else "audio" if "audio" in row else None
         if kind and i in features:
-            examples.append({"item": (kind, features[i], None), "text": row["text"]})
+            examples.append({"item": (kind, features[i], None), "text": row["text"], "source": row.get("source")})
         elif kind is None and row.get("positive"):
-            examples.append({"item": (None, None, row["positive"]), "text": row["text"], "negatives": row.get("negatives", [])})
+            examples.append({"item": (None, None, row["positive"]), "text": row["text"], "negatives": row.get("negatives", []),
+                             "source": row.get("source")})
     if not examples:
         raise ValueError("no training pairs: the manifests need image/audio rows with text, or text rows with a positive")
     return examples
@@ -93,12 +95,14 @@ def sample_rows(rows: list[dict], config: TrainConfig) -> list[dict]:
     return [rows[i] for i in sorted(keep)]
 
 
-def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int]:
-    """Deterministic from (seed, step): epoch permutations, so a resumed run sees the same batches."""
-    per_epoch = max(1, count // batch_size)
-    epoch, offset = divmod(step, per_epoch)
-    order = np.random.default_rng(seed + epoch).permutation(count)
-    return order[offset * batch_size : (offset + 1) * batch_size].tolist()
+def manifest_rows(config: TrainConfig) -> list[dict]:
+    """The train split of every manifest (sampled down to ``max_rows_per_manifest``), each row with its source."""
+    rows = []
+    for manifest in config.manifests:
+        for row in sample_rows(read_manifest(manifest, "train"), config):
+            row.setdefault("source", Path(manifest).stem)
+            rows.append(row)
+    return rows
 
 
 def make_batch(examples: list[dict], indices: list[int]) -> dict:
@@ -121,7 +125,7 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     embedder = prepare_model(config)
     embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
-        rows = [row for manifest in config.manifests for row in sample_rows(read_manifest(manifest, "train"), config)]
+        rows = manifest_rows(config)
         for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
@@ -153,13 +157,17 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     if (found := latest_checkpoint(checkpoints)) is not None:
         start = load_checkpoint(found, modules, optimizer, scheduler)
         print(f"train: resumed from {found} at step {start}")
+    plan = BatchPlan([e.get("source") or "all" for e in examples], config.batch_size, config.seed, config.steps,
+                     config.batching, config.source_weights)
+    if config.batching == "by_source" and distributed.is_main:
+        print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
     metrics_file = output / "metrics.jsonl"
     autocast = embedder.device.type == "cuda" and config.bf16
     began = time.perf_counter()
     bar = tqdm(range(start, config.steps), desc="train", unit="step", disable=not (progress and distributed.is_main),
                initial=start, total=config.steps)
     for step in bar:
-        indices = distributed.shard(batch_indices(len(examples), config.batch_size, config.seed, step))
+        indices = distributed.shard(plan.indices(step))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
             total, metrics = step_module(make_batch(examples, indices))
         optimizer.zero_grad(set_to_none=True)
@@ -172,6 +180,8 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
         bar.set_postfix(loss=f"{loss:.3f}" if loss is not None else "")
         if logged and distributed.is_main:
             extra = {"world_size": distributed.world_size} if distributed.enabled else {}
+            if plan.source(step):
+                extra["source"] = plan.source(step)
             with open(metrics_file, "a") as handle:
                 handle.write(json.dumps({"step": step, "loss": loss, **metrics, "lr": scheduler.get_last_lr()[0],
                                          "seconds": time.perf_counter() - began, **extra}) + "\n")

@@ -45,3 +45,27 @@ def test_next_token_loss_is_the_models_own_lm_loss(make_embedder):
     encoded = embedder.tokenizer(["A cat sits on the mat." + embedder.tokenizer.eos_token], return_tensors="pt")
     reference = embedder.causal_lm(**encoded, labels=encoded["input_ids"]).loss
     torch.testing.assert_close(loss, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_infonce_hard_negatives_are_documents_and_twin_texts_are_not_negatives(make_embedder):
+    """A hard negative identical to the positive passage scores exactly as the positive (it is embedded as a document),
+    so the query side costs log 2; a second pair with the same text is masked, not pushed away."""
+    import math
+
+    from training.objectives.infonce import duplicate_text_mask
+
+    torch.manual_seed(0)
+    embedder = make_embedder()
+    objective = build_objectives({"infonce": {"symmetric": False}})["infonce"]
+    with torch.no_grad():
+        loss, _ = objective(embedder, {"items": [(None, None, "A cat is a small feline.")], "texts": ["What is a cat?"],
+                                       "negatives": ["A cat is a small feline."]})
+    assert loss.item() == pytest.approx(math.log(2), abs=1e-5)
+
+    assert duplicate_text_mask(["a", "b", "a"], 4).tolist() == [[False, False, True, False], [False] * 4,
+                                                               [True, False, False, False]]
+    twins = {"items": [(None, None, "Meow."), (None, None, "A purr.")], "texts": ["A cat.", "A cat."]}
+    with torch.no_grad():
+        masked, _ = objective(embedder, twins)
+        unmasked, _ = build_objectives({"infonce": {"symmetric": False, "mask_duplicate_texts": False}})["infonce"](embedder, twins)
+    assert masked.item() == pytest.approx(0.0, abs=1e-6) and unmasked.item() > 0.1

@@ -9,7 +9,8 @@ from media_files import circle, square, write_audio
 from training.config import LoraSettings, TrainConfig
 from training.data import read_manifest, write_manifest
 from training.objectives import build_objectives
-from training.trainer import batch_indices, build_examples, make_batch, prepare_model, train
+from training.sampling import batch_indices
+from training.trainer import build_examples, make_batch, prepare_model, train
 
 
 @pytest.fixture
@@ -138,3 +139,52 @@ def test_yaml_paths_are_relative_to_the_config_file(tmp_path):
     (folder / "bad.yaml").write_text("stepz: 3\n")
     with pytest.raises(ValueError, match="stepz"):
         TrainConfig.from_yaml(folder / "bad.yaml")
+
+
+def test_by_source_batches_hold_one_source_each_with_the_configured_shares():
+    from training.sampling import BatchPlan
+
+    sources = ["a"] * 30 + ["b"] * 10 + ["c"] * 60
+    plan = BatchPlan(sources, batch_size=8, seed=0, steps=400, mode="by_source", weights={"a": 2, "b": 1, "c": 1})
+    drawn = [plan.source(step) for step in range(400)]
+    assert abs(drawn.count("a") / 400 - 0.5) < 0.08 and abs(drawn.count("b") / 400 - 0.25) < 0.08
+    for step in range(50):
+        batch = plan.indices(step)
+        assert len(batch) == 8 and {sources[i] for i in batch} == {plan.source(step)}
+    again = BatchPlan(sources, batch_size=8, seed=0, steps=400, mode="by_source", weights={"a": 2, "b": 1, "c": 1})
+    assert [again.indices(s) for s in range(60)] == [plan.indices(s) for s in range(60)]  # resume sees the same batches
+    a_steps = [s for s in range(400) if drawn[s] == "a"][:3]  # one epoch of "a" (3 batches of 8 from 30) repeats nothing
+    assert len({i for s in a_steps for i in plan.indices(s)}) == 24
+    assert BatchPlan(sources, 8, 0, 10).indices(3) == batch_indices(100, 8, 0, 3)  # "mixed" is the old plan
+    with pytest.raises(ValueError, match="missing \\['c'\\]"):
+        BatchPlan(sources, 8, 0, 10, "by_source", {"a": 1, "b": 1})
+    with pytest.raises(ValueError, match="batching"):
+        BatchPlan(sources, 8, 0, 10, "by_modality")
+
+
+def test_by_source_training_logs_the_source_and_resumes_identically(config, tmp_path):
+    config.batching, config.steps = "by_source", 4
+    train(config, progress=False)
+    straight = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+    assert {r["source"] for r in straight} <= {"toy"} and all("source" in r for r in straight)
+    config.output_dir = str(tmp_path / "resumed")
+    train(config, progress=False, stop_after=2)
+    train(config, progress=False)
+    resumed = [json.loads(line) for line in open(tmp_path / "resumed" / "metrics.jsonl")]
+    np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in straight], rtol=1e-5)
+
+
+def test_feature_cache_is_per_item_across_runs(config, tmp_path):
+    from safetensors.torch import load_file
+
+    from training.features import media_features
+
+    embedder = prepare_model(config)
+    rows = [r for r in read_manifest(config.manifests[0], "train") if "image" in r]
+    cache = tmp_path / "cache"
+    first = media_features(embedder, rows[:5], cache)
+    both = media_features(embedder, rows, cache)  # a later run with three more images computes those three only
+    files = sorted(cache.glob("image-*.safetensors"))
+    assert len(files) == 2 and sorted(len(load_file(str(f))) for f in files) == [3, 5]
+    assert all(torch.equal(first[i], both[i]) for i in range(5)) and len(both) == 8
+    assert media_features(embedder, rows, cache).keys() == both.keys() and len(list(cache.glob("image-*"))) == 2
