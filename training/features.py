@@ -13,7 +13,7 @@ from mmembed.inputs import parse_input
 
 
 def cache_key(row: dict, kind: str, tower_config) -> str:
-    path = Path(row[kind])
+    path = Path(row[kind]).resolve()  # one key for one file, however a manifest reached it (symlinks, ..)
     stat = path.stat()
     return hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{tower_config}".encode()).hexdigest()[:24]
 

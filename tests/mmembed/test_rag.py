@@ -85,3 +85,16 @@ def test_kv_reuse_measurement_runs(make_embedder):
 
     result = kv_reuse_upper_bound(make_embedder(), "What is a cat?", "[1] A cat sits on the mat.", repeats=1)
     assert result["prompt_tokens"] > result["question_tokens"] > 0 and result["full_prefill_s"] > 0
+
+
+def test_rag_bench_questions_come_from_the_held_out_wordnet_split():
+    from mmembed.bench.rag_eval import wordnet_questions
+    from mmembed.bench.real_vectors import wordnet_folder
+    from training.data.wordnet import parse_data_noun, wordnet_rows
+
+    questions, documents = wordnet_questions(count=30)
+    assert len(questions) == 30 and len(documents) == 200
+    rows = wordnet_rows(parse_data_noun(wordnet_folder() / "data.noun"))
+    train_passages = {r["positive"] for r in rows if r["split"] == "train"}
+    test_passages = {r["positive"] for r in rows if r["split"] == "test"}
+    assert all(d in test_passages and d not in train_passages for d in documents)

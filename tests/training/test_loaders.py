@@ -162,6 +162,24 @@ def test_fluidsynth_renders_the_note_asked_for(tmp_path):
     assert rate == 16_000 and np.abs(mono).max() > 0.01 and abs(peak_hz - 440) < 10
 
 
+def test_notes_render_in_one_fluidsynth_run_cut_into_one_clip_each(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from training.data.instruments import render_notes, soundfont
+
+    paths = [tmp_path / "flute-a4.wav", tmp_path / "flute-a5.wav", tmp_path / "cello-a3.wav"]
+    render_notes([(73, 69), (73, 81), (42, 57)], soundfont(tmp_path), paths)
+    assert sorted(p.name for p in tmp_path.glob("*.wav")) == sorted(p.name for p in paths)  # the long render is gone
+    for path, hz in zip(paths, (440, 880, 220)):
+        samples, rate = soundfile.read(path)
+        mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+        spectrum = np.abs(np.fft.rfft(mono[:rate]))
+        peak_hz = np.fft.rfftfreq(rate, 1 / rate)[np.argmax(spectrum)]
+        assert 1.0 <= len(mono) / rate <= 6.0 and np.abs(mono[: rate // 10]).max() > 0.01  # starts with its note
+        assert min(abs(peak_hz - hz * k) for k in (1, 2, 3)) < 10, (path.name, peak_hz)
+
+
 def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
     import lzma
     import pickle

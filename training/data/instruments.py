@@ -9,8 +9,6 @@ import struct
 import subprocess
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from mmembed.manifest import split_of, write_manifest
 from mmembed.packaged_data import unpack_debian_package
 
@@ -41,18 +39,29 @@ INSTRUMENTS = (
 REGISTERS = {"low": 48, "middle": 60, "high": 72}  # MIDI notes C3, C4, C5
 
 
-def one_note_midi(program: int, note: int, seconds: float = 1.5, velocity: int = 100) -> bytes:
-    """A format-0 MIDI file: program change, one note held for ``seconds`` (480 ticks per beat at 120 bpm)."""
-    def variable_length(value: int) -> bytes:
-        out = [value & 0x7F]
-        while value := value >> 7:
-            out.append((value & 0x7F) | 0x80)
-        return bytes(reversed(out))
+def variable_length(value: int) -> bytes:
+    """A MIDI variable-length quantity (7 bits per byte, high bit set on all but the last)."""
+    out = [value & 0x7F]
+    while value := value >> 7:
+        out.append((value & 0x7F) | 0x80)
+    return bytes(reversed(out))
 
-    ticks = int(seconds * 960)
-    events = (b"\x00" + bytes([0xC0, program]) + b"\x00" + bytes([0x90, note, velocity])
-              + variable_length(ticks) + bytes([0x80, note, 0]) + b"\x00\xff\x2f\x00")
-    return (b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(events)) + events)
+
+def notes_midi(notes: list[tuple[int, int]], seconds: float = 1.5, spacing: float = 6.0, velocity: int = 100) -> bytes:
+    """A format-0 MIDI file playing ``(program, note)`` pairs one after the other on channel 0, each held for
+    ``seconds`` and starting ``spacing`` seconds after the previous one (480 ticks per beat at 120 bpm: 960 per second)."""
+    held, rest = int(seconds * 960), int((spacing - seconds) * 960)
+    events = b""
+    for number, (program, note) in enumerate(notes):
+        events += variable_length(rest if number else 0) + bytes([0xC0, program])
+        events += b"\x00" + bytes([0x90, note, velocity]) + variable_length(held) + bytes([0x80, note, 0])
+    events += b"\x00\xff\x2f\x00"
+    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(events)) + events
+
+
+def one_note_midi(program: int, note: int, seconds: float = 1.5, velocity: int = 100) -> bytes:
+    """A format-0 MIDI file: program change, one note held for ``seconds``."""
+    return notes_midi([(program, note)], seconds, velocity=velocity)
 
 
 def soundfont(data_dir: Path) -> Path:
@@ -76,16 +85,36 @@ def render(midi: bytes, sf2: Path, path: Path, rate: int = 16_000) -> Path:
     return path
 
 
+def render_notes(notes: list[tuple[int, int]], sf2: Path, paths: list[Path], spacing: float = 6.0, rate: int = 16_000) -> None:
+    """Every note in one FluidSynth run (the 148 MB SoundFont loads once), cut into one clip per note: from its start
+    to where its release has died away (the last sample above -60 dB), at most ``spacing`` seconds."""
+    import numpy as np
+    import soundfile
+
+    whole = render(notes_midi(notes, spacing=spacing), sf2, paths[0].with_name("all-notes.wav"), rate)
+    samples, rate = soundfile.read(whole, dtype="float32", always_2d=True)
+    step = int(spacing * rate)
+    for number, path in enumerate(paths):
+        clip = samples[number * step : (number + 1) * step]
+        loud = np.flatnonzero(np.abs(clip).max(axis=1) > 1e-3)
+        end = min(len(clip), (loud[-1] + 1 if len(loud) else 0) + rate // 10)
+        soundfile.write(path, clip[: max(end, rate)], rate)
+    whole.unlink()
+
+
 def instrument_rows(data_dir: Path, sf2: Path) -> list[dict]:
-    rows = []
-    for program, name in enumerate(tqdm(INSTRUMENTS, desc="instruments (fluidsynth)", unit="instrument")):
+    rows, missing = [], []
+    for program, name in enumerate(INSTRUMENTS):
         split = split_of(f"gm-{program}")
         for register, note in REGISTERS.items():
             path = data_dir / "instruments" / f"{program:03d}-{register}.wav"
             if not path.is_file():
-                render(one_note_midi(program, note), sf2, path)
+                missing.append(((program, note), path))
             rows.append({"audio": str(path.relative_to(data_dir)), "text": f"{a(name).capitalize()} playing a {register} note.",
                          "split": split, "source": "instruments", "label": FAMILIES[program // 8]})
+    if missing:
+        print(f"instruments: rendering {len(missing)} notes with fluidsynth (one run)")
+        render_notes([note for note, _ in missing], sf2, [path for _, path in missing])
     return rows
 
 
