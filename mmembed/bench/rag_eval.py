@@ -56,12 +56,13 @@ def fact_hit(answer: str, gloss: str) -> bool:
     return bool(gold) and len(gold & content_words(answer)) >= max(1, len(gold) // 2)
 
 
-def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48) -> dict:
+def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48, model_name: str = "mmembed-default") -> dict:
+    """``one-model``: ``model_name`` retrieves and generates; ``two-model``: MiniLM retrieves, ``model_name`` generates."""
     import mmembed
     from mmembed.rag import PROMPT
 
     questions, documents = wordnet_questions(count)
-    model = mmembed.load("mmembed-default", device="cpu")
+    model = mmembed.load(model_name, device="cpu")
     if setup == "one-model":
         doc_vectors = model.encode(documents, instruction="document", show_progress_bar=False)
         embed_query = lambda q: model.encode(q, instruction="query")  # noqa: E731
@@ -79,16 +80,17 @@ def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48)
         answer = model.generate(PROMPT.format(sources=sources, question=question), max_new_tokens=max_new_tokens)
         facts += fact_hit(answer, gloss)
     seconds = time.perf_counter() - start
-    return {"setup": setup, "questions": len(questions), "documents": len(documents), "k": k,
+    return {"setup": setup, "model": model_name, "questions": len(questions), "documents": len(documents), "k": k,
             "hit_at_k": hits / len(questions), "fact_hit": facts / len(questions),
             "seconds_per_question": seconds / len(questions),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def compare(k: int = 3, count: int = 30) -> list[dict]:
+def compare(k: int = 3, count: int = 30, models: tuple[str, ...] = ("mmembed-default",)) -> list[dict]:
+    """One-model RAG for each model, then the two-model set-up (generator: the first model), each in its own process."""
     rows = []
-    for setup in ("one-model", "two-model"):
-        output = subprocess.run([sys.executable, "-m", "mmembed.bench.rag_eval", setup, str(k), str(count)],
+    for setup, model_name in [("one-model", name) for name in models] + [("two-model", models[0])]:
+        output = subprocess.run([sys.executable, "-m", "mmembed.bench.rag_eval", setup, str(k), str(count), model_name],
                                 capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
     return rows
@@ -98,7 +100,7 @@ if __name__ == "__main__":
     import warnings
 
     warnings.simplefilter("ignore")
-    print(json.dumps(run_setup(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))))
+    print(json.dumps(run_setup(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), model_name=sys.argv[4])))
 
 
 def kv_reuse_upper_bound(model, question: str, sources: str, repeats: int = 5) -> dict:
