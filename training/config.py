@@ -42,6 +42,10 @@ class TrainConfig:
     source_weights: dict | None = None  # by_source: share of the steps per source (rows' "source"); default by size
     feature_cache: str | None = None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
 
+    def __post_init__(self):
+        if self.batching not in ("mixed", "by_source"):
+            raise ValueError(f"batching must be 'mixed' or 'by_source', got {self.batching!r}")
+
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
         data = yaml.safe_load(Path(path).read_text()) or {}

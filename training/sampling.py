@@ -19,6 +19,18 @@ def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int
     return order[offset * batch_size : (offset + 1) * batch_size].tolist()
 
 
+def check_source_weights(sources, weights: dict[str, float] | None) -> None:
+    """``source_weights`` must name exactly the training sources, with shares >= 0 and a positive sum."""
+    if weights is None:
+        return
+    names = sorted(set(sources))
+    unknown, missing = sorted(set(weights) - set(names)), sorted(set(names) - set(weights))
+    if unknown or missing:
+        raise ValueError(f"source_weights must name every training source {names}: unknown {unknown}, missing {missing}")
+    if any(weights[name] < 0 for name in names) or not sum(weights.values()) > 0:
+        raise ValueError(f"source_weights must be >= 0 with a positive sum, got {weights}")
+
+
 class BatchPlan:
     def __init__(self, sources: list[str], batch_size: int, seed: int, steps: int, mode: str = "mixed",
                  weights: dict[str, float] | None = None):
@@ -27,13 +39,7 @@ class BatchPlan:
         self.count, self.batch_size, self.seed, self.mode = len(sources), batch_size, seed, mode
         self.names = sorted(set(sources))
         self.members = {name: [i for i, source in enumerate(sources) if source == name] for name in self.names}
-        if weights is not None:
-            unknown, missing = sorted(set(weights) - set(self.names)), sorted(set(self.names) - set(weights))
-            if unknown or missing:
-                raise ValueError(f"source_weights must name every training source {self.names}: "
-                                 f"unknown {unknown}, missing {missing}")
-            if any(weights[name] < 0 for name in self.names) or not sum(weights.values()) > 0:
-                raise ValueError(f"source_weights must be >= 0 with a positive sum, got {weights}")
+        check_source_weights(self.names, weights)
         shares = np.array([weights[name] if weights else len(self.members[name]) for name in self.names], dtype=float)
         self.shares = dict(zip(self.names, shares / shares.sum()))
         self.schedule = np.random.default_rng(seed).choice(len(self.names), size=max(steps, 1), p=shares / shares.sum())

@@ -27,7 +27,7 @@ from .distributed import TrainStep, init_distributed, wrap
 from .features import media_features
 from .objectives import build_objectives
 from .plots import plot_metrics
-from .sampling import BatchPlan
+from .sampling import BatchPlan, check_source_weights
 
 
 def seed_everything(seed: int) -> None:
@@ -126,10 +126,16 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
         rows = manifest_rows(config)
+        if config.batching == "by_source":  # before minutes of tower features, not after
+            check_source_weights([row["source"] for row in rows], config.source_weights)
         for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
             distributed.barrier()
+    plan = BatchPlan([e.get("source") or "all" for e in examples], config.batch_size, config.seed, config.steps,
+                     config.batching, config.source_weights)
+    if config.batching == "by_source" and distributed.is_main:
+        print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
@@ -157,10 +163,6 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     if (found := latest_checkpoint(checkpoints)) is not None:
         start = load_checkpoint(found, modules, optimizer, scheduler)
         print(f"train: resumed from {found} at step {start}")
-    plan = BatchPlan([e.get("source") or "all" for e in examples], config.batch_size, config.seed, config.steps,
-                     config.batching, config.source_weights)
-    if config.batching == "by_source" and distributed.is_main:
-        print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
     metrics_file = output / "metrics.jsonl"
     autocast = embedder.device.type == "cuda" and config.bf16
     began = time.perf_counter()

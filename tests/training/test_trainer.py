@@ -172,6 +172,12 @@ def test_by_source_training_logs_the_source_and_resumes_identically(config, tmp_
     train(config, progress=False)
     resumed = [json.loads(line) for line in open(tmp_path / "resumed" / "metrics.jsonl")]
     np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in straight], rtol=1e-5)
+    config.output_dir, config.source_weights = str(tmp_path / "bad"), {"toy": 1.0, "tuxpaint": 2.0}
+    with pytest.raises(ValueError, match="unknown \\['tuxpaint'\\]"):
+        train(config, progress=False)
+    assert not (tmp_path / "bad" / "feature_cache").exists()  # refused before any tower ran
+    with pytest.raises(ValueError, match="batching"):
+        TrainConfig(batching="by_modality")
 
 
 def test_feature_cache_is_per_item_across_runs(config, tmp_path):
