@@ -17,7 +17,7 @@ from torch import nn
 
 from .config import AudioTowerConfig
 from .grid_pooling import pool_frames
-from .weight_cache import cached_folder
+from .weight_cache import cached_folder, content_identity
 from .whisper_ct2 import convert_ct2_whisper, convert_ct2_whisper_full
 
 SAMPLE_RATE, HOP, WINDOW_SECONDS = 16_000, 160, 30
@@ -37,8 +37,7 @@ def resolve_whisper_source(source: str, whole_model: bool = False) -> str:
     if spec is None or spec.origin is None:
         raise FileNotFoundError(f"the packaged Whisper {name} is not installed: {install}")
     model_bin = Path(spec.origin).parent / relative
-    stat = model_bin.stat()
-    identity = {"ct2": str(model_bin), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    identity = content_identity(model_bin)  # not its path: venvs holding the same package share the converted folder
     if whole_model:
         return str(cached_folder(f"whisper-{name}-full", identity, lambda out: convert_ct2_whisper_full(model_bin, out)))
     return str(cached_folder(f"whisper-{name}-encoder", identity, lambda out: convert_ct2_whisper(model_bin, out)))

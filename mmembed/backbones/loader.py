@@ -8,13 +8,12 @@ A source is, in order of lookup:
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 
 import torch
 
-from encoders.weight_cache import cached_folder
+from encoders.weight_cache import cached_folder, content_identity
 from .gguf_convert import convert_gguf
 from .registry import get_model_spec, list_models
 
@@ -34,11 +33,7 @@ def _packaged_gguf(spec: dict) -> Path | None:
 
 
 def _gguf_cache(gguf_path: Path, name: str) -> Path:
-    # Identified by content, not path: two virtual environments with the same package share one cache entry.
-    with open(gguf_path, "rb") as handle:
-        head = hashlib.sha256(handle.read(8 << 20)).hexdigest()
-    source = {"gguf": gguf_path.name, "size": gguf_path.stat().st_size, "sha256_first_8mb": head}
-    return cached_folder(name, source, lambda out: convert_gguf(gguf_path, out))
+    return cached_folder(name, content_identity(gguf_path), lambda out: convert_gguf(gguf_path, out))
 
 
 def resolve_backbone(source: str) -> str:

@@ -56,3 +56,15 @@ def test_failed_build_leaves_nothing(cache_dir):
     with pytest.raises(RuntimeError, match="disk full"):
         cached_folder("m", {"src": 1}, broken, log=lambda _: None)
     assert not (cache_dir / "m").exists() and list(cache_dir.iterdir()) == []
+
+
+def test_content_identity_ignores_where_the_file_lives(tmp_path):
+    from encoders.weight_cache import content_identity
+
+    (tmp_path / "venv1").mkdir()
+    (tmp_path / "venv2").mkdir()
+    for venv in ("venv1", "venv2"):
+        (tmp_path / venv / "model.bin").write_bytes(b"weights" * 1000)
+    assert content_identity(tmp_path / "venv1" / "model.bin") == content_identity(tmp_path / "venv2" / "model.bin")
+    (tmp_path / "venv2" / "model.bin").write_bytes(b"Weights" * 1000)  # same size, other content
+    assert content_identity(tmp_path / "venv1" / "model.bin") != content_identity(tmp_path / "venv2" / "model.bin")
