@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from .sampling import check_batching
+
 
 @dataclass
 class LoraSettings:
@@ -43,8 +45,7 @@ class TrainConfig:
     feature_cache: str | None = None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
 
     def __post_init__(self):
-        if self.batching not in ("mixed", "by_source"):
-            raise ValueError(f"batching must be 'mixed' or 'by_source', got {self.batching!r}")
+        check_batching(self.batching)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":

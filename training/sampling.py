@@ -11,6 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 
+BATCHINGS = ("mixed", "by_source")
+
+
+def check_batching(mode: str) -> None:
+    if mode not in BATCHINGS:
+        raise ValueError(f"batching must be one of {BATCHINGS}, got {mode!r}")
+
+
 def batch_indices(count: int, batch_size: int, seed: int, step: int) -> list[int]:
     """The ``step``-th batch of epoch permutations of ``range(count)``."""
     per_epoch = max(1, count // batch_size)
@@ -34,8 +42,7 @@ def check_source_weights(sources, weights: dict[str, float] | None) -> None:
 class BatchPlan:
     def __init__(self, sources: list[str], batch_size: int, seed: int, steps: int, mode: str = "mixed",
                  weights: dict[str, float] | None = None):
-        if mode not in ("mixed", "by_source"):
-            raise ValueError(f"batching must be 'mixed' or 'by_source', got {mode!r}")
+        check_batching(mode)
         self.count, self.batch_size, self.seed, self.mode = len(sources), batch_size, seed, mode
         self.names = sorted(set(sources))
         self.members = {name: [i for i, source in enumerate(sources) if source == name] for name in self.names}

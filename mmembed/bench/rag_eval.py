@@ -23,18 +23,11 @@ STOPWORDS = set("a an the of or and in on to for with by from that which who is 
 def wordnet_questions(count: int = 30, distractors: int = 170, seed: int = 0, split: str = "test"):
     """Questions and passages from one split of WordNet's nouns (the held-out one by default: the training recipes
     use the ``wordnet`` source's train split, with the same split rule)."""
-    from ..manifest import split_of
+    from ..wordnet import parse_data_noun, wordnet_split
     from .real_vectors import wordnet_folder
 
-    entries = []
-    for line in open(wordnet_folder() / "data.noun", encoding="latin-1"):
-        if line.startswith("  ") or "|" not in line:
-            continue
-        fields, gloss = line.split("|", 1)
-        lemma = fields.split()[4].replace("_", " ")
-        gloss = gloss.split(";")[0].strip()
-        if len(gloss.split()) >= 4 and lemma.isalpha() and split_of(lemma + gloss) == split:
-            entries.append((lemma, gloss))
+    entries = [(e["lemma"], e["gloss"]) for e in parse_data_noun(wordnet_folder() / "data.noun")
+               if len(e["gloss"].split()) >= 4 and e["lemma"].isalpha() and wordnet_split(e) == split]
     rng = random.Random(seed)
     rng.shuffle(entries)
     seen, unique = set(), []

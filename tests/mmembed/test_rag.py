@@ -90,7 +90,8 @@ def test_kv_reuse_measurement_runs(make_embedder):
 def test_rag_bench_questions_come_from_the_held_out_wordnet_split():
     from mmembed.bench.rag_eval import wordnet_questions
     from mmembed.bench.real_vectors import wordnet_folder
-    from training.data.wordnet import parse_data_noun, wordnet_rows
+    from mmembed.wordnet import parse_data_noun
+    from training.data.wordnet import wordnet_rows
 
     questions, documents = wordnet_questions(count=30)
     assert len(questions) == 30 and len(documents) == 200

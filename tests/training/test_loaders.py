@@ -7,7 +7,8 @@ from media_files import square, write_audio
 from mmembed.manifest import read_manifest, write_manifest
 from training.data.emoji import emoji_rows
 from training.data.tuxpaint import caption
-from training.data.wordnet import parse_data_noun, wordnet_rows
+from mmembed.wordnet import parse_data_noun
+from training.data.wordnet import wordnet_rows
 
 DATA_NOUN = """  1 This software and database is being provided to you, the LICENSEE
 00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived or known or inferred to have its own distinct existence
@@ -59,7 +60,7 @@ HYPERNYMS = """  1 licence text
 
 
 def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
-    from training.data.wordnet import parse_synsets
+    from mmembed.wordnet import parse_synsets
     from training.data.wordnet_sts import sts_rows, wu_palmer
 
     (tmp_path / "data.noun").write_text(HYPERNYMS, encoding="latin-1")
@@ -134,12 +135,12 @@ def test_sonic_pi_samples_are_described_from_their_names(tmp_path):
     assert row["audio"] == "tabla_ghe1.flac" and row["text"] == "A tabla sound: ghe1." and row["label"] == "tabla"
 
 
-def test_one_note_midi_is_a_valid_format0_file():
+def test_a_one_note_midi_is_a_valid_format0_file():
     import struct
 
-    from training.data.instruments import one_note_midi
+    from training.data.instruments import notes_midi
 
-    midi = one_note_midi(program=40, note=60, seconds=1.0)
+    midi = notes_midi([(40, 60)], seconds=1.0)
     assert midi[:4] == b"MThd" and struct.unpack(">IHHH", midi[4:14]) == (6, 0, 1, 480)
     assert midi[14:18] == b"MTrk" and struct.unpack(">I", midi[18:22])[0] == len(midi) - 22
     track = midi[22:]
@@ -152,9 +153,9 @@ def test_fluidsynth_renders_the_note_asked_for(tmp_path):
     import numpy as np
     import soundfile
 
-    from training.data.instruments import one_note_midi, render, soundfont
+    from training.data.instruments import notes_midi, render, soundfont
 
-    path = render(one_note_midi(program=73, note=69), soundfont(tmp_path), tmp_path / "flute-a4.wav")  # a flute, A4
+    path = render(notes_midi([(73, 69)]), soundfont(tmp_path), tmp_path / "flute-a4.wav")  # a flute, A4
     samples, rate = soundfile.read(path)
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
     spectrum = np.abs(np.fft.rfft(mono[: rate]))

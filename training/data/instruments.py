@@ -59,11 +59,6 @@ def notes_midi(notes: list[tuple[int, int]], seconds: float = 1.5, spacing: floa
     return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(events)) + events
 
 
-def one_note_midi(program: int, note: int, seconds: float = 1.5, velocity: int = 100) -> bytes:
-    """A format-0 MIDI file: program change, one note held for ``seconds``."""
-    return notes_midi([(program, note)], seconds, velocity=velocity)
-
-
 def soundfont(data_dir: Path) -> Path:
     installed = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
     if installed.is_file():

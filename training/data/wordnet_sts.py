@@ -12,8 +12,9 @@ from collections import deque
 from pathlib import Path
 
 from mmembed.manifest import write_manifest
+from mmembed.wordnet import parse_synsets, wordnet_split
 
-from .wordnet import data_noun, parse_synsets, wordnet_split
+from .wordnet import data_noun
 
 
 def ancestors(synsets: dict, offset: str) -> dict[str, int]:
