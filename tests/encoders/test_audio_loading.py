@@ -60,3 +60,39 @@ def test_long_audio_is_cut_with_a_warning():
     with pytest.warns(UserWarning, match="cut to its first 2 s"):
         wave = load_audio(tone(3.0), 16_000, max_seconds=2.0)
     assert wave.shape == (32_000,)
+
+
+def hour_of_silence_flac(path, rate=48_000):
+    """A 0.5 MB FLAC that declares an hour of audio (~700 MB of float32 samples): an audio decompression bomb."""
+    import soundfile
+
+    with soundfile.SoundFile(str(path), "w", rate, 1, format="FLAC") as out:
+        minute = np.zeros(rate * 60, dtype=np.float32)
+        for _ in range(60):
+            out.write(minute)
+    return path
+
+
+def test_an_audio_bomb_is_decoded_only_up_to_max_seconds(tmp_path):
+    from encoders.audio_loading import decode_audio
+
+    data = hour_of_silence_flac(tmp_path / "hour.flac").read_bytes()
+    assert len(data) < 1_000_000
+    with pytest.warns(UserWarning, match="audio of 3600 s cut to its first 5 s"):
+        samples, rate = decode_audio(data, max_seconds=5)
+    assert rate == 48_000 and samples.shape == (5 * 48_000, 1)  # never more than the limit is decoded
+    with pytest.warns(UserWarning, match="3600 s cut"):
+        assert load_audio(data, max_seconds=5).shape == (5 * 16_000,)
+
+
+@pytest.mark.parametrize("rate", [8_000, 22_050, 44_100, 48_000])
+def test_chunked_resampling_equals_one_pass(rate):
+    import torchaudio.functional as AF
+
+    from encoders.audio_loading import resample
+
+    signal = torch.randn(rate * 5 + 123, generator=torch.Generator().manual_seed(rate), dtype=torch.float64)
+    one_pass = AF.resample(signal, rate, 16_000)
+    chunked = resample(signal, rate, 16_000, chunk_seconds=1.0)  # 6 chunks, the last one ragged
+    assert chunked.shape == one_pass.shape
+    torch.testing.assert_close(chunked, one_pass, atol=1e-12, rtol=0)  # the same sums, float64 rounding only

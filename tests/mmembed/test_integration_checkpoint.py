@@ -14,8 +14,12 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     assert model.config.backbone == "smollm2-135m-instruct" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
     assert vectors.shape == (3, 576) and np.isfinite(vectors).all()
+    # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
+    alone = model.encode(["a red square"])
+    np.testing.assert_allclose(alone, vectors[:1], atol=1e-5, rtol=0)
+    # The very same computation after a save/load round trip is bit-for-bit.
     model.save_pretrained(tmp_path / "copy")
-    np.testing.assert_array_equal(mmembed.load(str(tmp_path / "copy"), device="cpu").encode(["a red square"]), vectors[:1])
+    np.testing.assert_array_equal(mmembed.load(str(tmp_path / "copy"), device="cpu").encode(["a red square"]), alone)
 
 
 def test_centering_spreads_unrelated_texts_apart():
