@@ -50,6 +50,15 @@ def decode_audio(source, max_seconds: float | None = None) -> tuple[np.ndarray, 
     return samples, rate
 
 
+def declared_seconds(data: bytes) -> float | None:
+    """The duration an encoded clip's header declares (no samples decoded), or None when it cannot be read."""
+    try:
+        info = soundfile.info(io.BytesIO(data))
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return None
+    return info.frames / info.samplerate if info.samplerate > 0 and info.frames >= 0 else None
+
+
 def as_channels_first(samples) -> torch.Tensor:
     tensor = torch.as_tensor(np.asarray(samples) if not isinstance(samples, torch.Tensor) else samples).float()
     if tensor.ndim == 1:

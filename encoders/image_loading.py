@@ -56,6 +56,17 @@ def open_image(source, max_pixels: int = 40_000_000) -> Image.Image:
     return to_rgb(image)
 
 
+def declared_pixels(data: bytes) -> int | None:
+    """Width x height from an encoded image's header (nothing decoded), or None when it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.width * image.height
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # animated: the first frame

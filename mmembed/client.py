@@ -19,6 +19,20 @@ from .fingerprint import space_id
 from .indexer import IndexReport, index_folder
 
 
+def model_names(model: str | Embedder) -> list[str]:
+    """Names the served model answers to, the one to show first: a shipped checkpoint's name and what its alias
+    resolves to (``mmembed-default`` -> ``mmembed-multisource-v2``), a folder's own name (never its path on this
+    machine), a hub id as given."""
+    from .checkpoints import ALIASES
+
+    if isinstance(model, Embedder):
+        return [(model.config.backbone or "custom").rstrip("/").split("/")[-1]]
+    if model in ALIASES:
+        return [model, ALIASES[model]]
+    path = Path(model).expanduser()
+    return [path.name or model] if path.exists() else [model]
+
+
 def default_store() -> Path:
     base = os.environ.get("MMEMBED_HOME") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mmembed"
     return Path(base) / "store"
@@ -31,11 +45,23 @@ class Client:
 
         self.embedder = model if isinstance(model, Embedder) else load(model, device=device)
         self.model_id = space_id(self.embedder)
-        self.spec = CollectionSpec(collection, vector_name=self.model_id, dimension=self.embedder.dimension, model_id=self.model_id)
-        self.store = open_store(store or default_store(), self.spec, api_key=api_key)
+        names = model_names(model)
+        self.model_name = names[-1]  # the checkpoint's own name (an alias resolved)
+        self.model_names = names + [self.model_id]
+        self.spec = CollectionSpec(collection, vector_name=self.model_id, dimension=self.embedder.dimension,
+                                   model_id=self.model_id, model_name=self.model_name)
+        location = str(store or default_store())
+        self.store = open_store(location, self.spec, api_key=api_key)
+        # An embedded store is a folder of files: indexing must never walk into it (nor into qdrant+path: folders).
+        self.store_folder = None if location.startswith(("http://", "https://", ":memory:")) else \
+            Path(location.removeprefix("qdrant+path:")).expanduser().resolve()
 
-    def index(self, folder: str | Path, batch_size: int = 16, progress: bool = True, on_batch=None) -> IndexReport:
-        return index_folder(self.embedder, self.store, self.model_id, folder, batch_size, progress, on_batch)
+    def index(self, folder: str | Path, batch_size: int = 16, progress: bool = True, on_batch=None,
+              include_hidden: bool = False) -> IndexReport:
+        """Index a folder (incremental). Hidden files and folders (``.git``, ``.cache``) are left out unless
+        ``include_hidden``; the client's own store folder is always left out."""
+        return index_folder(self.embedder, self.store, self.model_id, folder, batch_size, progress, on_batch,
+                            include_hidden=include_hidden, exclude=[self.store_folder] if self.store_folder else [])
 
     def embed_query(self, query: str | None = None, image=None, audio=None):
         """Text queries get the ``query`` instruction; image/audio queries are embedded like indexed media."""

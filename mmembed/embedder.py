@@ -27,7 +27,7 @@ from .inputs import parse_input
 from .modalities import Modalities
 from .special_tokens import add_special_token
 from .pooling import pool
-from .sequences import SequenceBuilder, check_text
+from .sequences import SequenceBuilder, TruncationWarning, check_text
 
 OnError = str | Callable[[InvalidInputError], None]
 
@@ -146,6 +146,17 @@ class Embedder:
         checked = [check_text(i, text) for i, text in enumerate(texts)]
         return collate(self.sequences.tokenize(checked, instruction), self.pad_id)
 
+    def token_counts(self, texts: list[str | None], instruction: str | None = None,
+                     media_kinds: list[str | None] | None = None) -> list[int]:
+        """How many tokens each input occupies in embedding mode, as ``encode`` runs it: after truncation, with the
+        instruction, the media's soft tokens and ``<|embed|>`` (what a usage count should report). Text only is
+        tokenized; no tower runs."""
+        kinds = media_kinds or [None] * len(texts)
+        items = [(text, kind, torch.empty(self.modalities.num_tokens(kind), 0) if kind else None) for text, kind in zip(texts, kinds)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncationWarning)
+            return [len(sequence.ids) for sequence in self.sequences.build(items, instruction)]
+
     def encode(
         self,
         inputs,
@@ -166,9 +177,10 @@ class Embedder:
         single = not isinstance(inputs, (list, tuple)) or (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int))
         items = [inputs] if single else list(inputs)
         parsed, failures = {}, []
+        limits = self.modalities.input_limits()
         for index, item in enumerate(items):
             try:
-                parsed[index] = parse_input(index, item)
+                parsed[index] = parse_input(index, item, **limits)
             except InvalidInputError as failure:
                 failures.append(failure)
         self._report(failures, on_error)

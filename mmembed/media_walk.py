@@ -1,7 +1,8 @@
 """Walk folders for the files mmembed indexes, without ever failing on one bad entry.
 
 Symlinked files are followed, symlinked folders are not (so symlink loops cannot trap the walk); unreadable folders,
-broken links and files that vanish are reported in ``skipped`` with the reason.
+broken links and files that vanish are reported in ``skipped`` with the reason. Hidden files and folders (``.git``,
+``.cache``, a store kept beside the media) are left out unless asked for, and so are the ``exclude`` folders.
 """
 from __future__ import annotations
 
@@ -35,14 +36,22 @@ def is_caption_file(path: Path) -> bool:
     return path.suffix == ".txt" and any(path.with_suffix(s).exists() for s in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
 
 
-def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", "text"})) -> WalkResult:
+def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", "text"}), include_hidden: bool = False,
+               exclude: list[Path] = ()) -> WalkResult:
     root = Path(root).expanduser()
     result = WalkResult()
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder")
+    excluded = {Path(folder).resolve() for folder in exclude}
+    if any(root.resolve().is_relative_to(folder) for folder in excluded):
+        return result
     errors = []
-    for folder, _dirs, names in os.walk(root, followlinks=False, onerror=errors.append):
+    for folder, dirs, names in os.walk(root, followlinks=False, onerror=errors.append):
+        dirs[:] = sorted(d for d in dirs if (include_hidden or not d.startswith("."))
+                         and (Path(folder) / d).resolve() not in excluded)
         for name in sorted(names):
+            if name.startswith(".") and not include_hidden:
+                continue
             path = Path(folder) / name
             kind = KINDS.get(path.suffix.lower())
             if kind not in kinds:

@@ -39,6 +39,15 @@ class Modalities(nn.Module):
     def num_tokens(self, kind: str) -> int:
         return self.tower_configs[kind].num_tokens
 
+    def input_limits(self) -> dict:
+        """The configured media limits for parsing inputs (image pixels, audio seconds); library defaults otherwise."""
+        limits = {}
+        if "image" in self.tower_configs:
+            limits["max_pixels"] = self.tower_configs["image"].max_pixels
+        if "audio" in self.tower_configs:
+            limits["max_seconds"] = self.tower_configs["audio"].max_seconds
+        return limits
+
     def _feature_dim(self, kind: str) -> int:
         config = self.tower_configs[kind]
         key = (kind, config.kind if kind == "image" else config.source)

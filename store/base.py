@@ -23,10 +23,12 @@ class CollectionSpec:
     name: str
     vector_name: str
     dimension: int
-    model_id: str
+    model_id: str  # the vector space (a hash of everything that changes vectors): what must match
+    model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v2``)
 
     def metadata(self) -> dict:
-        return {"mmembed": {"vector_name": self.vector_name, "dimension": self.dimension, "model_id": self.model_id}}
+        return {"mmembed": {"vector_name": self.vector_name, "dimension": self.dimension, "model_id": self.model_id,
+                            "model_name": self.model_name}}
 
 
 @dataclass
@@ -99,8 +101,10 @@ def check_spec(found: dict | None, wanted: CollectionSpec) -> None:
     if not found:
         return
     if found.get("dimension") != wanted.dimension or found.get("model_id") != wanted.model_id:
+        theirs = found.get("model_name") or "a model whose name was not recorded"
+        fix = f"Pass --model {found['model_name']} to use it, or" if found.get("model_name") else "Use the model it was made with, or"
         raise CollectionMismatchError(
-            f"collection {wanted.name!r} was indexed with model {found.get('model_id')!r} ({found.get('dimension')}-d "
-            f"vectors); this client uses {wanted.model_id!r} ({wanted.dimension}-d). Use another --collection, or "
-            f"re-index into a new one."
+            f"collection {wanted.name!r} was indexed with {theirs} (vector space {found.get('model_id')!r}, "
+            f"{found.get('dimension')}-d); this client uses {wanted.model_name or 'another model'} (vector space "
+            f"{wanted.model_id!r}, {wanted.dimension}-d). {fix} another --collection, or re-index into a new one."
         )

@@ -1,6 +1,8 @@
 """Small real media made on the fly: images with PIL, sounds with numpy + soundfile."""
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +31,16 @@ def tone(seconds: float = 1.0, rate: int = 16_000, hz: float = 440.0, channels: 
 def write_audio(path: Path, seconds: float = 1.0, rate: int = 16_000, channels: int = 1, hz: float = 440.0) -> Path:
     soundfile.write(str(path), tone(seconds, rate, hz, channels), rate)
     return path
+
+
+def png_base64(size: int = 64) -> str:
+    buffer = io.BytesIO()
+    square("red", size).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def wav_base64(seconds: float, rate: int = 2_000) -> str:
+    """Silence as a base64 WAV (a low rate keeps long clips small in a request body)."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(int(rate * seconds), dtype=np.float32), rate, format="WAV")
+    return base64.b64encode(buffer.getvalue()).decode()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mmembed.cli.common import positive_int
+
 
 def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a model from a YAML config (see training/configs/)")
     train.add_argument("config", help="a YAML TrainConfig")
-    train.add_argument("--steps", type=int, default=None, help="override the config's steps")
+    train.add_argument("--steps", type=positive_int, default=None, help="override the config's steps")
     train.add_argument("--output-dir", default=None)
     train.set_defaults(handler=run_train)
 

@@ -48,11 +48,10 @@ def prepare_model(config: TrainConfig):
         for name, parameter in embedder.model.named_parameters():
             parameter.requires_grad_("lora_" in name)
     elif config.lora:
-        from peft import LoraConfig, get_peft_model
+        from mmembed.adapters import attach_adapter
 
         lora = config.lora
-        embedder.model = get_peft_model(embedder.model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                                                   target_modules=lora.target_modules))
+        embedder.model = attach_adapter(embedder.model, lora.r, lora.alpha, lora.dropout, lora.target_modules)
     else:
         embedder.model.requires_grad_(False)
     embedder.model.train()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mmembed.cli.common import port_number
+
 
 def register(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="index the default media collection (first run only) and launch the search demo")
@@ -13,7 +15,7 @@ def register(subparsers) -> None:
     demo.add_argument("--folder", default=None, help="index this folder instead of the default Tux Paint collection")
     demo.add_argument("--data-dir", default="data", help="where the default collection and uploads go")
     demo.add_argument("--host", default="127.0.0.1", help="bind address (default: this machine only)")
-    demo.add_argument("--port", type=int, default=7860)
+    demo.add_argument("--port", type=port_number, default=7860)
     demo.add_argument("--no-launch", action="store_true", help="index, print the status and exit")
     demo.set_defaults(handler=run_demo)
 

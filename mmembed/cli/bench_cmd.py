@@ -1,7 +1,7 @@
 """``mmembed bench``: speed figures against baselines measured in the same run."""
 from __future__ import annotations
 
-from .common import add_model_arguments, load_model
+from .common import add_model_arguments, load_model, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -9,22 +9,22 @@ def register(subparsers) -> None:
     kinds = bench.add_subparsers(dest="bench", metavar="BENCHMARK", required=True)
     text = kinds.add_parser("text", help="encode() text throughput vs the raw backbone forward and a naive HF loop")
     add_model_arguments(text)
-    text.add_argument("--texts", type=int, default=128, help="corpus size (mixed lengths, 3..max-words words)")
-    text.add_argument("--max-words", type=int, default=300)
-    text.add_argument("--batch-size", type=int, default=16)
-    text.add_argument("--repeats", type=int, default=3, help="best-of-N timing")
+    text.add_argument("--texts", type=positive_int, default=128, help="corpus size (mixed lengths, 3..max-words words)")
+    text.add_argument("--max-words", type=positive_int, default=300)
+    text.add_argument("--batch-size", type=positive_int, default=16)
+    text.add_argument("--repeats", type=positive_int, default=3, help="best-of-N timing")
     text.add_argument("--attention", choices=["causal", "bidirectional"], default=None, help="override the model's attention mode")
     text.add_argument("--json", help="also write the figures to this JSON file")
     text.set_defaults(handler=bench_text)
 
     media = kinds.add_parser("media", help="encode() images/s and audio-s/s vs the towers + backbone forward alone")
     add_model_arguments(media)
-    media.add_argument("--images", type=int, default=32, help="synthetic 256 px images")
-    media.add_argument("--clips", type=int, default=16, help="synthetic audio clips")
-    media.add_argument("--seconds", type=float, default=5.0, help="length of each clip")
-    media.add_argument("--batch-size", type=int, default=16)
-    media.add_argument("--repeats", type=int, default=3, help="best-of-N timing")
-    media.add_argument("--image-tokens", type=int, default=None, help="override the image tower's num_tokens")
+    media.add_argument("--images", type=positive_int, default=32, help="synthetic 256 px images")
+    media.add_argument("--clips", type=positive_int, default=16, help="synthetic audio clips")
+    media.add_argument("--seconds", type=positive_float, default=5.0, help="length of each clip")
+    media.add_argument("--batch-size", type=positive_int, default=16)
+    media.add_argument("--repeats", type=positive_int, default=3, help="best-of-N timing")
+    media.add_argument("--image-tokens", type=positive_int, default=None, help="override the image tower's num_tokens")
     media.set_defaults(handler=bench_media)
 
     soft = kinds.add_parser("soft-tokens", help="choose the number of soft tokens: what K pooled tokens keep vs what they cost")
@@ -34,8 +34,8 @@ def register(subparsers) -> None:
     soft.set_defaults(handler=bench_soft_tokens)
 
     rag = kinds.add_parser("rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, fact hit, time, peak memory")
-    rag.add_argument("-k", type=int, default=3)
-    rag.add_argument("--questions", type=int, default=30)
+    rag.add_argument("-k", type=positive_int, default=3)
+    rag.add_argument("--questions", type=positive_int, default=30)
     rag.add_argument("--model", action="append", help="repeatable: each model retrieves + generates in its own row "
                      "(default mmembed-default); the MiniLM row uses the first as generator")
     rag.set_defaults(handler=bench_rag)
@@ -43,18 +43,18 @@ def register(subparsers) -> None:
     store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
     add_model_arguments(store)
     store.add_argument("--sizes", default="10000,100000", help="collection sizes for the search benchmark")
-    store.add_argument("--queries", type=int, default=200)
+    store.add_argument("--queries", type=positive_int, default=200)
     store.add_argument("--skip-indexing", action="store_true", help="only the search benchmark (no LLM needed)")
     store.set_defaults(handler=bench_store)
 
     everything = kinds.add_parser("all", help="every speed figure in one run (text, image, audio, store, query, memory): JSON + table")
     add_model_arguments(everything)
-    everything.add_argument("--texts", type=int, default=64)
-    everything.add_argument("--images", type=int, default=16)
-    everything.add_argument("--clips", type=int, default=4)
-    everything.add_argument("--batch-size", type=int, default=16)
-    everything.add_argument("--repeats", type=int, default=3, help="best-of-N timing")
-    everything.add_argument("--store-points", type=int, default=10_000)
+    everything.add_argument("--texts", type=positive_int, default=64)
+    everything.add_argument("--images", type=positive_int, default=16)
+    everything.add_argument("--clips", type=positive_int, default=4)
+    everything.add_argument("--batch-size", type=positive_int, default=16)
+    everything.add_argument("--repeats", type=positive_int, default=3, help="best-of-N timing")
+    everything.add_argument("--store-points", type=positive_int, default=10_000)
     everything.add_argument("--out", default="results/bench", help="writes OUT.json and OUT.md")
     everything.set_defaults(handler=bench_all)
 

@@ -6,6 +6,25 @@ import argparse
 DEFAULT_MODEL = "mmembed-default"
 
 
+def _number(kind, minimum, what: str, maximum=None):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value != value or value < minimum or (maximum is not None and value > maximum):  # value != value: NaN
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its own messages
+    return parse
+
+
+positive_int = _number(int, 1, "a positive integer (1 or more)")
+positive_float = _number(float, 1e-9, "a positive number")
+port_number = _number(int, 1, "a port number (1-65535)", 65535)
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL,
                         help="a shipped checkpoint (mmembed-default), an mmembed model folder, a packaged backbone name "

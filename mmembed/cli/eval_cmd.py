@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .common import positive_int
+
 
 def register(subparsers) -> None:
     evaluate = subparsers.add_parser("eval", help="evaluate models on a manifest (retrieval, zero-shot classification)")
@@ -17,7 +19,7 @@ def register(subparsers) -> None:
                           help="the manifest(s) whose train split fits trainable peers (lit); default: the --data manifests. "
                                "Give the data our model was trained on, for equal conditions")
     evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\"), not one for all rows pooled")
-    evaluate.add_argument("--limit", type=int, default=1000, help="at most this many text pairs")
+    evaluate.add_argument("--limit", type=positive_int, default=1000, help="at most this many text pairs")
     evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png and the figures as OUT-figures.png")
     evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
     evaluate.add_argument("--device", default=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import add_model_arguments, load_model, read_texts
+from .common import add_model_arguments, load_model, positive_int, read_texts
 
 QUICKSTART_TEXTS = [
     "A cat sits on the mat.", "A kitten is resting on a rug.",
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     embed.add_argument("texts", nargs="*", help="texts to embed")
     embed.add_argument("--file", "-f", help="a UTF-8 file with one text per line")
     embed.add_argument("--instruction", "-i", default=None, help="an instruction name from the model config (query, document, ...) or a literal instruction")
-    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument("--batch-size", type=positive_int, default=32)
     embed.add_argument("--output", "-o", default="-", help="file to write: .npy for a numpy array, else JSON lines (default: stdout)")
     embed.set_defaults(handler=embed_texts)
 
@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     generate = subparsers.add_parser("generate", help="generate text with the same model (generation mode)")
     add_model_arguments(generate)
     generate.add_argument("prompt", help="the user message")
-    generate.add_argument("--max-new-tokens", type=int, default=128)
+    generate.add_argument("--max-new-tokens", type=positive_int, default=128)
     generate.set_defaults(handler=generate_text)
 
     models = subparsers.add_parser("models", help="list the packaged backbone names usable offline")

@@ -56,3 +56,31 @@ def test_text_benchmark_runs_and_reports_ratios(make_embedder):
     assert result.texts == 12 and result.tokens > 12
     assert min(result.encode_s, result.raw_forward_s, result.naive_loop_s) > 0
     assert "encode / raw forward" in result.report() and json.loads(result.to_json())["encode_vs_naive"] > 0
+
+
+def test_every_numeric_option_is_checked():
+    """No option takes a bare int/float: each numeric type refuses values that make no sense (0 and -1 batch sizes
+    once dropped files silently or crashed)."""
+    import argparse
+
+    def subparsers(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from subparsers(sub)
+
+    numeric = [a for p in subparsers(build_parser()) for a in p._actions if a.type in (int, float) or
+               getattr(a.type, "__module__", "") == "mmembed.cli.common"]
+    assert numeric and not [a.option_strings for a in numeric if a.type in (int, float)]
+    for action in numeric:
+        for bad in ("-1", "nan", "x"):
+            with pytest.raises(argparse.ArgumentTypeError, match="is not"):
+                action.type(bad)
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_index_refuses_a_batch_size_below_one(size, capsys, tmp_path):
+    with pytest.raises(SystemExit) as done:
+        main(["index", str(tmp_path), "--batch-size", size])
+    assert done.value.code == 2 and f"argument --batch-size: {size} is not a positive integer" in capsys.readouterr().err

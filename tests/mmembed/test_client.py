@@ -11,6 +11,7 @@ import pytest
 
 from media_files import circle, square, write_audio
 from mmembed import Client
+from mmembed.fingerprint import space_id
 from store import CollectionMismatchError
 
 
@@ -92,8 +93,8 @@ def test_a_file_vanishing_mid_index_is_skipped(make_multimodal_embedder, store_l
 
     real_walk = indexer.walk_media
 
-    def walk_then_delete(root, *args):
-        result = real_walk(root, *args)
+    def walk_then_delete(root, *args, **options):
+        result = real_walk(root, *args, **options)
         (media_dir / "beep.wav").unlink()
         return result
 
@@ -103,11 +104,88 @@ def test_a_file_vanishing_mid_index_is_skipped(make_multimodal_embedder, store_l
         assert report.added == 3 and report.skipped == [(str(media_dir / "beep.wav"), "vanished while indexing")]
 
 
-def test_another_model_is_refused(make_multimodal_embedder, store_location, media_dir):
+def test_another_model_is_refused_naming_both_checkpoints(make_multimodal_embedder, store_location, media_dir, tmp_path):
+    first, second = make_multimodal_embedder(), make_multimodal_embedder(pooling="last")
+    first.save_pretrained(tmp_path / "checkpoint-a")
+    second.save_pretrained(tmp_path / "checkpoint-b")
+    import mmembed
+
+    with Client(str(tmp_path / "checkpoint-a"), store=store_location, device="cpu") as client:
+        client.index(media_dir, progress=False)
+    with pytest.raises(CollectionMismatchError) as refused:
+        Client(str(tmp_path / "checkpoint-b"), store=store_location, device="cpu")
+    message = str(refused.value)
+    assert "was indexed with checkpoint-a" in message and "this client uses checkpoint-b" in message
+    assert "Pass --model checkpoint-a" in message and space_id(mmembed.load(str(tmp_path / "checkpoint-a"))) in message
+
+
+def test_a_crash_between_writing_a_new_version_and_deleting_the_old_converges(make_multimodal_embedder, store_location,
+                                                                               media_dir, monkeypatch):
     with Client(make_multimodal_embedder(), store=store_location) as client:
         client.index(media_dir, progress=False)
-    with pytest.raises(CollectionMismatchError, match="was indexed with model"):
-        Client(make_multimodal_embedder(pooling="last"), store=store_location)
+        notes = media_dir / "notes.md"
+        notes.write_text("Now the notes are about triangles.")
+
+        real_delete = client.store.delete
+
+        def crash(ids):
+            if ids:  # the old version's delete, right after the new version's upsert
+                raise KeyboardInterrupt("killed between the upsert and the delete")
+            real_delete(ids)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(client.store, "delete", crash)
+            with pytest.raises(KeyboardInterrupt):
+                client.index(media_dir, progress=False)
+        assert len([p for p in client.store.scroll() if p.payload["path"] == str(notes)]) == 2  # both versions
+        report = client.index(media_dir, progress=False)
+        assert report.repaired == 1 and report.updated == 0 and "1 repaired" in report.summary()
+        points = [p for p in client.store.scroll() if p.payload["path"] == str(notes)]
+        assert len(points) == 1 and "triangles" in points[0].payload["text"]
+        again = client.index(media_dir, progress=False)
+        assert (again.unchanged, again.repaired, again.updated) == (4, 0, 0)
+
+
+def test_an_incomplete_version_is_embedded_again(make_multimodal_embedder, store_location, media_dir):
+    long_text = media_dir / "long.md"
+    long_text.write_text("\n\n".join(f"Paragraph {i} " + "about shapes and colours " * 40 for i in range(6)))
+    with Client(make_multimodal_embedder(), store=store_location) as client:
+        client.index(media_dir, progress=False)
+        passages = [p for p in client.store.scroll() if p.payload["path"] == str(long_text)]
+        assert len(passages) > 2
+        client.store.delete([passages[1].id])  # as if a run died halfway through writing them
+        report = client.index(media_dir, progress=False)
+        assert report.unchanged == 4 and report.added + report.updated == 1
+        assert len([p for p in client.store.scroll() if p.payload["path"] == str(long_text)]) == len(passages)
+
+
+def test_a_file_turned_corrupt_loses_its_point(make_multimodal_embedder, store_location, media_dir):
+    image = media_dir / "shapes" / "red_square.png"
+    with Client(make_multimodal_embedder(), store=store_location) as client:
+        client.index(media_dir, progress=False)
+        image.write_bytes(b"\x89PNG\r\n\x1a\n but the rest is garbage")
+        report = client.index(media_dir, progress=False)
+        (path, reason), = report.skipped
+        assert path == str(image) and "earlier version was removed" in reason
+        assert not [p for p in client.store.scroll() if p.payload["path"] == str(image)]
+        assert client.store.count() == 3
+
+
+def test_hidden_files_and_the_store_itself_are_not_indexed(make_multimodal_embedder, media_dir):
+    (media_dir / ".git").mkdir()
+    (media_dir / ".git" / "notes.txt").write_text("a git file")
+    square("green").save(media_dir / ".thumbnail.png")
+    store = media_dir / "index-store"  # a store kept inside the folder it indexes
+    with Client(make_multimodal_embedder(), store=str(store)) as client:
+        first = client.index(media_dir, progress=False)
+        assert first.added == 4 and not [p for p in client.store.scroll() if "/." in p.payload["path"] or
+                                         p.payload["path"].startswith(str(store))]
+        second = client.index(media_dir, progress=False)
+        assert (second.added, second.updated, second.unchanged) == (0, 0, 4)
+        with_hidden = client.index(media_dir, progress=False, include_hidden=True)
+        assert with_hidden.added == 2 and client.store.count() == 6  # .git/notes.txt and .thumbnail.png, still not the store
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            client.index(media_dir, batch_size=0, progress=False)
 
 
 def test_searches_while_indexing(make_multimodal_embedder, tmp_path, media_dir):

@@ -56,8 +56,12 @@ def test_reopen_keeps_points(location):
 def test_other_model_or_dimension_is_refused(location):
     open_store(location, SPEC).close()
     for other in (CollectionSpec("media", "tiny-32", 16, "tiny"), CollectionSpec("media", "x", 8, "another-model")):
-        with pytest.raises(CollectionMismatchError, match="was indexed with model 'tiny'"):
+        with pytest.raises(CollectionMismatchError, match=r"vector space 'tiny', 8-d\); this client uses another model"):
             open_store(location, other)
+    named = CollectionSpec("named", "v", 8, "space-a", model_name="checkpoint-a")
+    open_store(location, named).close()
+    with pytest.raises(CollectionMismatchError, match="indexed with checkpoint-a .* Pass --model checkpoint-a"):
+        open_store(location, CollectionSpec("named", "v", 8, "space-b", model_name="checkpoint-b"))
 
 
 def test_bad_vectors_are_refused_and_the_store_survives(location):

@@ -1,6 +1,4 @@
-"""The HTTP service, in-process (FastAPI's TestClient) and as a real `mmembed serve` process on 127.0.0.1."""
-import base64
-import io
+"""The HTTP service's routes, in-process (FastAPI's TestClient) and as a real `mmembed serve` process on 127.0.0.1."""
 import json
 import os
 import subprocess
@@ -10,39 +8,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
+from media_files import png_base64
 from net import free_port
-from media_files import square
-from mmembed import Client
-from mmembed.service import create_app
-
-
-@pytest.fixture
-def service(make_multimodal_embedder, tmp_path):
-    media = tmp_path / "media"
-    media.mkdir()
-    square("red").save(media / "red.png")
-    (media / "note.txt").write_text("A note about red squares.")
-    client = Client(make_multimodal_embedder(), store=str(tmp_path / "store"))
-    client.index(media, progress=False)
-    yield TestClient(create_app(client, max_request_bytes=200_000)), media
-    client.close()
-
-
-def png_base64() -> str:
-    buffer = io.BytesIO()
-    square("red").save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def test_embed_keeps_good_items_and_names_bad_ones(service):
     http, _ = service
-    response = http.post("/embed", json={"inputs": ["hello", {"image_base64": png_base64()}, "", {"colour": 1}]})
+    corrupt = {"image_base64": "aGVsbG8="}  # valid base64 of b"hello": not an image
+    response = http.post("/embed", json={"inputs": ["hello", {"image_base64": png_base64()}, "", corrupt,
+                                                    {"audio_base64": "%%%"}, {"text": "a question", "image_base64": png_base64()}]})
     body = response.json()
-    assert response.status_code == 200 and body["dimension"] == 32
-    assert [e is None for e in body["embeddings"]] == [False, False, True, True]
-    assert [e["index"] for e in body["errors"]] == [2, 3] and "empty text" in body["errors"][0]["reason"]
+    assert response.status_code == 200 and body["dimension"] == 32 and "/" not in body["model"]  # no server path
+    assert [e is None for e in body["embeddings"]] == [False, False, True, True, True, False]
+    reasons = {e["index"]: e["reason"] for e in body["errors"]}
+    assert "empty text" in reasons[2] and "not an image" in reasons[3] and "not valid base64" in reasons[4]
 
 
 def test_search_status_and_files(service):
@@ -62,18 +42,12 @@ def test_files_only_by_indexed_id(service, attempt):
     assert http.get(f"/files/{attempt}").status_code == 404
 
 
-def test_openai_compatible_embeddings(service):
-    http, _ = service
-    body = http.post("/v1/embeddings", json={"input": ["a red square", "a note"], "model": "x"}).json()
-    assert body["object"] == "list" and [d["index"] for d in body["data"]] == [0, 1]
-    assert len(body["data"][0]["embedding"]) == 32 and body["usage"]["prompt_tokens"] > 0
-    assert http.post("/v1/embeddings", json={"input": ""}).status_code == 400
-
-
-def test_request_size_limit(service):
-    http, _ = service
-    response = http.post("/embed", json={"inputs": ["x" * 300_000]})
-    assert response.status_code == 413
+def test_a_file_changed_since_indexing_is_not_served(service):
+    http, media = service
+    url = http.post("/search", json={"image_base64": png_base64(), "k": 1}).json()["hits"][0]["url"]
+    (media / "red.png").write_bytes(b"now something else entirely")
+    response = http.get(url)
+    assert response.status_code == 404 and "changed after it was indexed" in response.json()["detail"]
 
 
 def listening_addresses(port: int) -> set[str]:
