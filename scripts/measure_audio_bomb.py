@@ -3,7 +3,8 @@ sent to ``POST /embed`` of a service over the shipped model, and given to ``enco
 process (peak RSS is per process).
 
     .venv/bin/python scripts/measure_audio_bomb.py            # this checkout
-    PYTHONPATH=/path/to/older/checkout .venv/bin/python scripts/measure_audio_bomb.py   # an older one, to compare
+    cd /tmp && PYTHONPATH=/path/to/older/checkout /path/to/.venv/bin/python /path/to/scripts/measure_audio_bomb.py
+                                                              # an older one, to compare (cd: '' precedes PYTHONPATH)
 """
 from __future__ import annotations
 
