@@ -47,29 +47,35 @@ class LiTPeer:
         self.text = MiniLMPeer()
         self.heads: dict[str, "torch.nn.Linear"] = {}
 
-    def media_features(self, items) -> tuple[np.ndarray, list[str]]:
-        """Mean-pooled frozen tower features per item and its modality (NaN rows for undecodable items)."""
+    def media_features(self, items, batch_size: int = 32, progress: bool = True) -> tuple[list, list[str]]:
+        """Mean-pooled frozen tower features per item and its modality (None for undecodable items). Items are
+        decoded one by one and run through their tower in batches of ``batch_size``."""
         import torch
+        from tqdm.auto import tqdm
 
         from ..inputs import parse_input
 
-        out, kinds = [], []
-        for index, item in enumerate(items):
+        parsed, kinds = {}, ["?"] * len(items)
+        for index, item in enumerate(tqdm(items, desc="LiT: decode", unit="item", disable=not progress)):
             try:
-                parsed = parse_input(index, item)
+                parsed[index] = parse_input(index, item)
+                kinds[index] = parsed[index].media_kind
             except ValueError:
-                out.append(None)
-                kinds.append("?")
                 continue
-            kind = parsed.media_kind
-            tower = self.towers[kind]
-            with torch.no_grad():
-                if kind == "image":
-                    features = tower(tower.preprocess(parsed.image).unsqueeze(0))
-                else:
-                    features = tower([parsed.audio])
-            out.append(features[0].mean(dim=0).numpy())
-            kinds.append(kind)
+        out = [None] * len(items)
+        with tqdm(total=len(parsed), desc="LiT: towers", unit="item", disable=not progress) as bar:
+            for kind, tower in self.towers.items():
+                indices = [i for i in parsed if kinds[i] == kind]
+                for start in range(0, len(indices), batch_size):
+                    group = indices[start : start + batch_size]
+                    with torch.no_grad():
+                        if kind == "image":
+                            features = tower(torch.stack([tower.preprocess(parsed[i].image) for i in group]))
+                        else:
+                            features = tower([parsed[i].audio for i in group])
+                    for i, pooled in zip(group, features.mean(dim=1).numpy()):
+                        out[i] = pooled
+                    bar.update(len(group))
         return out, kinds
 
     def fit(self, rows: list[dict]) -> "LiTPeer":
@@ -116,7 +122,7 @@ class LiTPeer:
             if text_index:
                 vectors = torch.from_numpy(self.text.encode([items[i] for i in text_index]))
                 out[text_index] = F.normalize(self.heads["text"](vectors), dim=-1).numpy()
-            features, kinds = self.media_features([items[i] for i in media_index])
+            features, kinds = self.media_features([items[i] for i in media_index], batch_size, progress=len(media_index) > 64)
             for i, feature, kind in zip(media_index, features, kinds):
                 if feature is not None and kind in self.heads:
                     out[i] = F.normalize(self.heads[kind](torch.from_numpy(feature)[None]), dim=-1)[0].numpy()

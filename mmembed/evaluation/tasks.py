@@ -26,6 +26,11 @@ def media_rows(rows: list[dict], modality: str | None = None) -> list[dict]:
     return [row for row in rows if any(k in row for k in kinds)]
 
 
+def labelled(rows: list[dict]) -> list[dict]:
+    """Rows that carry a label (``0`` and ``False`` are labels too; only a missing, null or empty one is not)."""
+    return [row for row in rows if row.get("label") not in (None, "")]
+
+
 def _media_vectors(embedder, rows: list[dict], batch_size: int) -> np.ndarray:
     items = [Path(row["image"] if "image" in row else row["audio"]) for row in rows]
     return embedder.encode(items, batch_size=batch_size, instruction="document", on_error="nan", show_progress_bar=True)
@@ -49,7 +54,7 @@ def retrieval_task(embedder, rows: list[dict], modality: str | None = None, batc
 
 
 def zeroshot_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, prompts=PROMPTS) -> dict:
-    rows = [row for row in media_rows(rows, modality) if row.get("label")]
+    rows = labelled(media_rows(rows, modality))
     labels = sorted({row["label"] for row in rows})
     if len(labels) < 2:
         raise ValueError("zero-shot classification needs rows with at least two distinct labels")
@@ -121,7 +126,7 @@ def kmeans(vectors: np.ndarray, k: int, iterations: int = 50, seed: int = 0) -> 
 
 def clustering_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32) -> dict:
     """k-means of the media items into as many clusters as labels; V-measure against the labels."""
-    rows = [row for row in media_rows(rows, modality) if row.get("label")]
+    rows = labelled(media_rows(rows, modality))
     labels = [row["label"] for row in rows]
     if len(set(labels)) < 2:
         raise ValueError("clustering needs rows with at least two distinct labels")

@@ -33,6 +33,24 @@ def test_lit_heads_learn_the_training_pairs(tmp_path):
     assert (np.argmax(items[:4] @ texts[:4].T, axis=1) == np.arange(4)).all()  # the heads fit their training pairs
 
 
+def test_lit_features_in_batches_equal_one_at_a_time(tmp_path):
+    from pathlib import Path
+
+    items = []
+    for i, colour in enumerate(["red", "blue", "green"]):
+        square(colour, size=200 + 20 * i).save(tmp_path / f"{i}.png")
+        items.append(Path(tmp_path / f"{i}.png"))
+    for i, seconds in enumerate([0.5, 1.5]):
+        items.append(write_audio(tmp_path / f"{i}.wav", seconds=seconds, hz=440 * (i + 1)))
+    items.append(tmp_path / "missing.png")
+    peer = LiTPeer(steps=0)
+    batched, kinds = peer.media_features(items, batch_size=8, progress=False)
+    single = [peer.media_features([item], batch_size=1, progress=False)[0][0] for item in items]
+    assert kinds == ["image"] * 3 + ["audio"] * 2 + ["?"] and batched[-1] is None and single[-1] is None
+    for a, b in zip(batched[:-1], single[:-1]):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=0)  # batch shapes change kernels: a tolerance
+
+
 def test_mpnet_is_joined_from_its_five_parts_and_ranks_a_paraphrase_first():
     from mmembed.evaluation.peers import MPNetPeer
 

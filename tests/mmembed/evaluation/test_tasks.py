@@ -36,6 +36,21 @@ def test_zeroshot_and_table(make_multimodal_embedder, tmp_path):
     assert table.splitlines()[0] == "| task | tiny |" and "| zeroshot:image accuracy |" in table
 
 
+def test_integer_labels_count_zero_included(make_multimodal_embedder, tmp_path):
+    """Digits and Fashion-MNIST carry integer labels: class 0 is a class, not a missing label."""
+    from mmembed.evaluation.tasks import clustering_task
+
+    rows = read_manifest(toy_manifest(tmp_path))
+    for row in rows:
+        row["label"] = 0 if row["label"] == "circle" else 1
+    embedder = make_multimodal_embedder()
+    result = zeroshot_task(embedder, rows, "image")
+    assert result["items"] == 4 and result["classes"] == [0, 1] and set(result["per_class"]) == {0, 1}
+    assert clustering_task(embedder, rows, "image")["items"] == 4
+    rows[0]["label"] = None
+    assert zeroshot_task(embedder, rows, "image")["items"] == 3
+
+
 def test_eval_command_writes_json_and_markdown(make_multimodal_embedder, tmp_path, capsys):
     make_multimodal_embedder().save_pretrained(tmp_path / "model")
     manifest = toy_manifest(tmp_path)
