@@ -77,10 +77,27 @@ class Client:
         return self.embedder.encode({"audio": audio}, instruction="document")
 
     def search(self, query: str | None = None, *, image=None, audio=None, modality: str | None = None, k: int = 10,
-               root: str | None = None) -> list[SearchHit]:
+               root: str | None = None, min_relevance: float | None = None) -> list[SearchHit]:
+        """The ``k`` nearest items. With a calibrated model each hit carries ``relevance`` (the probability that it
+        is relevant); ``min_relevance`` drops the hits below it (hits of an uncalibrated pair of modalities stay)."""
         vector = self.embed_query(query, image, audio)
         filters = {key: value for key, value in (("modality", modality), ("root", root)) if value}
-        return self.store.search(vector, k=k, filters=filters or None)
+        hits = self.store.search(vector, k=k, filters=filters or None)
+        calibration = self.embedder.calibration
+        if calibration is not None:
+            query_kind = "text" if query is not None else "image" if image is not None else "audio"
+            for hit in hits:
+                hit.relevance = calibration.relevance(hit.score, query_kind, hit.payload.get("modality", "?"))
+        if min_relevance is not None:
+            hits = [hit for hit in hits if hit.relevance is None or hit.relevance >= min_relevance]
+        return hits
+
+    def good_match(self, hits: list[SearchHit]) -> bool | None:
+        """Is the best hit a good match (its relevance at or above the calibration's threshold)? None when the
+        model has no calibration for it."""
+        if not hits or hits[0].relevance is None:
+            return None if hits else False
+        return hits[0].relevance >= self.embedder.calibration.threshold
 
     def ask(self, question: str, k: int = 5, max_new_tokens: int = 256, streamer=None, modality: str | None = None):
         """Retrieve with the embedder, answer with the same model; returns an :class:`~mmembed.rag.Answer`."""

@@ -49,6 +49,7 @@ class Embedder:
         # Decoder LLMs' pooled states share one dominant direction (SmolLM2: ~95 % of the norm, every cosine ~0.9);
         # subtracting the corpus mean before normalising leaves the part that tells inputs apart (see centering.py).
         self.center: torch.Tensor | None = None
+        self.calibration = None  # a mmembed.calibration.Calibration: cosine -> probability of relevance, when fitted
         for kind in self.modalities.kinds:
             add_special_token(self.causal_lm, tokenizer, getattr(config, f"{kind}_token"))
         self.sequences = SequenceBuilder(tokenizer, config)

@@ -5,6 +5,7 @@
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
     projectors.safetensors              the modality projectors (when the model has towers; tower specs are in the config)
     center.safetensors                  the mean vector subtracted before normalising (when the model has one)
+    calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
                                         (a random-init or fully fine-tuned model that no source can rebuild)
@@ -19,11 +20,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .adapters import load_adapter
+from .calibration import Calibration
 from .config import EmbedderConfig
+from .special_tokens import load_token_rows, save_token_rows
 
 PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
-from .special_tokens import load_token_rows, save_token_rows
 
 
 def save_embedder(embedder, folder: Path) -> Path:
@@ -37,6 +39,8 @@ def save_embedder(embedder, folder: Path) -> Path:
         save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))
     if embedder.center is not None:
         save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
+    if embedder.calibration is not None:
+        embedder.calibration.save(folder)
     if config.has_adapter:
         embedder.model.save_pretrained(folder / "adapter", save_embedding_layers=False)  # the mode row is saved above
     if config.backbone is None:
@@ -69,4 +73,5 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
         embedder.modalities.to(embedder.device)
     if (folder / CENTER_FILE).is_file():
         embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)
+    embedder.calibration = Calibration.load(folder)
     return embedder

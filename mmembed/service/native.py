@@ -46,9 +46,11 @@ def native_routes(context: ServiceContext) -> APIRouter:
         except ItemError as error:
             raise RequestRefused(422, str(error)) from None
         limits.check_media([(kind, data) for kind, data in (("image", image), ("audio", audio)) if data is not None], "query")
-        vector = context.embed_query(query=request.query, image=image, audio=audio)
-        hits = client.store.search(vector, k=request.k, filters={"modality": request.modality} if request.modality else None)
-        return {"hits": [{"id": h.id, "score": h.score, "url": f"/files/{h.id}", **h.payload} for h in hits]}
+        hits = context.search(query=request.query, image=image, audio=audio, modality=request.modality, k=request.k,
+                              min_relevance=request.min_relevance)
+        return {"good_match": client.good_match(hits),
+                "hits": [{"id": h.id, "score": h.score, "relevance": h.relevance, "url": f"/files/{h.id}", **h.payload}
+                         for h in hits]}
 
     @router.get("/status")
     def status():

@@ -41,6 +41,7 @@ class SearchRequest(Strict):
     audio_base64: str | None = None
     modality: Literal["image", "audio", "text"] | None = None
     k: int = Field(default=10, ge=1)
+    min_relevance: float | None = Field(default=None, ge=0, le=1)  # drop hits less likely relevant (calibrated models)
 
 
 class OpenAIEmbeddingRequest(Strict):

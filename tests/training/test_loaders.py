@@ -6,7 +6,7 @@ import pytest
 from media_files import square, write_audio
 from mmembed.manifest import read_manifest, write_manifest
 from training.data.emoji import emoji_rows
-from training.data.tuxpaint import caption
+from training.data.tuxpaint import caption, multilingual_rows, translations
 from mmembed.wordnet import parse_data_noun
 from training.data.wordnet import wordnet_rows
 
@@ -48,6 +48,21 @@ def test_tuxpaint_caption_is_the_first_line(tmp_path):
     (tmp_path / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\n")
     (tmp_path / "empty.txt").write_text("\n")
     assert caption(tmp_path / "frog.txt") == "A frog." and caption(tmp_path / "empty.txt") is None
+
+
+def test_tuxpaint_translations_become_one_row_per_language(tmp_path):
+    stamps = tmp_path / "stamps" / "animals"
+    stamps.mkdir(parents=True)
+    (stamps / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\nde.utf8=Ein Frosch.\nen_GB.utf8=A frog.\n"
+                                     "ca@valencia.utf8=Una granota.\nbroken line\nes.utf8=\n")
+    (stamps / "frog.png").write_bytes(b"png")
+    (stamps / "sound_only.txt").write_text("A sound.\nfr.utf8=Un son.\n")  # no image: not a row
+    assert translations(stamps / "frog.txt") == {"fr": "Une grenouille.", "de": "Ein Frosch.", "en_GB": "A frog.",
+                                                 "ca@valencia": "Una granota."}
+    rows = multilingual_rows(tmp_path / "stamps", tmp_path, ("en", "fr", "de", "es", "en_GB"))
+    assert [(r["lang"], r["text"], r["source"]) for r in rows] == [
+        ("en", "A frog.", "tuxpaint-en"), ("fr", "Une grenouille.", "tuxpaint-fr"), ("de", "Ein Frosch.", "tuxpaint-de")]
+    assert {r["image"] for r in rows} == {"stamps/animals/frog.png"} and len({r["split"] for r in rows}) == 1
 
 
 HYPERNYMS = """  1 licence text

@@ -18,6 +18,48 @@ def caption(path: Path) -> str | None:
     return first[0].strip() if first and first[0].strip() else None
 
 
+def translations(path: Path) -> dict[str, str]:
+    """The caption's translations from the ``xx.utf8=...`` lines of a stamp's ``<stem>.txt`` (language -> text)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+    except OSError:
+        return {}
+    found = {}
+    for line in lines:
+        language, separator, text = line.partition(".utf8=")
+        if separator and text.strip() and language.replace("_", "").replace("@", "").isalnum():
+            found[language] = text.strip()
+    return found
+
+
+MULTILINGUAL = ("en", "fr", "es", "de", "pt", "ru", "ja")  # English first: the figure the others are compared with
+
+
+def build_tuxpaint_multilingual_manifest(data_dir: Path, languages: tuple[str, ...] = MULTILINGUAL) -> Path:
+    """Tux Paint images captioned in several languages (one row per image and language, ``source`` names the
+    language: ``tuxpaint-fr``), for multilingual retrieval. A translation identical to the English caption (an
+    untranslated stamp) is left out. Splits are the Tux Paint manifest's, so held-out stamps stay held out."""
+    data_dir = Path(data_dir).resolve()
+    root = unpack_debian_package(PACKAGE, data_dir / PACKAGE)
+    rows = multilingual_rows(root / "usr" / "share" / "tuxpaint" / "stamps", data_dir, languages)
+    return write_manifest(data_dir / "tuxpaint-multilingual.jsonl", rows)
+
+
+def multilingual_rows(stamps: Path, data_dir: Path, languages: tuple[str, ...] = MULTILINGUAL) -> list[dict]:
+    rows = []
+    for text_file in sorted(stamps.rglob("*.txt")):
+        english, image = caption(text_file), text_file.with_suffix(".png")
+        if not english or not image.is_file():
+            continue
+        split = split_of(str(text_file.relative_to(stamps).with_suffix("")))
+        texts = {"en": english} | {k: v for k, v in translations(text_file).items() if k in languages and v != english}
+        for language in languages:
+            if language in texts:
+                rows.append({"image": str(image.relative_to(data_dir)), "text": texts[language], "split": split,
+                             "source": f"tuxpaint-{language}", "lang": language})
+    return rows
+
+
 def build_tuxpaint_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     root = unpack_debian_package(PACKAGE, data_dir / PACKAGE)
