@@ -37,8 +37,12 @@ class AudioTowerConfig:
     num_tokens: int = 8
     chunk_seconds: float = 30.0
     max_seconds: float = 600.0
+    transcribe: bool = False  # also transcribe (Whisper's decoder) and blend the transcript's text vector in
+    transcript_weight: float = 0.5  # the transcript's share of a clip's vector when transcribe is on
 
     def __post_init__(self):
+        if not 0.0 <= self.transcript_weight <= 1.0:
+            raise ValueError(f"transcript_weight must be in [0, 1], got {self.transcript_weight}")
         if self.kind != "whisper":
             raise ValueError(f"audio tower kind must be whisper, got {self.kind!r}")
         if not 0 < self.chunk_seconds <= 30:

@@ -193,21 +193,47 @@ class Embedder:
             sequences = self.sequences.build(
                 [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
             )
-            batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
-            if show_progress_bar is None:
-                show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
-            chunks = []  # kept on the device: one transfer at the end, no per-batch sync
-            with torch.inference_mode():
-                for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
-                    batch = collate([sequences[i] for i in batch_indices], self.pad_id)
-                    chunks.append(self.embed_batch(batch.pin_memory() if self.device.type == "cuda" else batch))
-                order = [positions[i] for batch_indices in batches for i in batch_indices]
-                output[order] = torch.cat(chunks).cpu()
+            output[positions] = self._embed_sequences(sequences, batch_size, show_progress_bar)
+            self._blend_transcripts(output, {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
+                                    instruction, batch_size)
         if normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
         if single:
             output = output[0]
         return output if convert_to_tensor else output.numpy()
+
+    def _embed_sequences(self, sequences: list, batch_size: int, show_progress_bar: bool | None) -> torch.Tensor:
+        """Pooled vectors (N, D) for built sequences, in their order; batches sorted by length."""
+        batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
+        if show_progress_bar is None:
+            show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
+        chunks = []  # kept on the device: one transfer at the end, no per-batch sync
+        with torch.inference_mode():
+            for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
+                batch = collate([sequences[i] for i in batch_indices], self.pad_id)
+                chunks.append(self.embed_batch(batch.pin_memory() if self.device.type == "cuda" else batch))
+            out = torch.empty(len(sequences), self.dimension)
+            out[[i for batch_indices in batches for i in batch_indices]] = torch.cat(chunks).cpu()
+        return out
+
+    def _blend_transcripts(self, output: torch.Tensor, waveforms: dict[int, torch.Tensor], instruction, batch_size: int):
+        """The transcript channel (``audio_tower.transcribe``): Whisper's decoder transcribes each clip, the same
+        model embeds the transcript as text, and the clip's vector becomes the blend
+        ``(1 - w) * audio + w * transcript`` of the two unit vectors (``w = transcript_weight``). Clips with no words
+        (an empty transcript) keep their audio vector."""
+        config = self.modalities.tower_configs.get("audio")
+        if not waveforms or config is None or not config.transcribe:
+            return
+        transcripts = dict(zip(waveforms, self.modalities.transcripts(list(waveforms.values()))))
+        spoken = [i for i, text in transcripts.items() if text.strip()]
+        if not spoken:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncationWarning)  # a long transcript is cut like any text
+            sequences = self.sequences.build([(transcripts[i], None, None) for i in spoken], instruction)
+        words = F.normalize(self._embed_sequences(sequences, batch_size, False), dim=-1)
+        weight = config.transcript_weight
+        output[spoken] = (1 - weight) * F.normalize(output[spoken], dim=-1) + weight * words
 
     def _media_features(self, parsed: dict, batch_size: int, on_error: OnError) -> dict[int, torch.Tensor]:
         """Frozen tower features per media item, one modality at a time, in batches. A batch the tower rejects is

@@ -22,6 +22,7 @@ class Modalities(nn.Module):
         if audio_tower is not None:
             self.tower_configs["audio"] = AudioTowerConfig(**audio_tower)
         self._towers: dict[str, nn.Module] = {}
+        self._transcriber = None  # Whisper's decoder, when the audio tower transcribes
         self.projectors = nn.ModuleDict()
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)  # the same config builds the same initial projectors
@@ -83,6 +84,15 @@ class Modalities(nn.Module):
     def audio_features(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
         """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features."""
         return self.tower("audio")(waveforms).float().cpu()
+
+    def transcripts(self, waveforms: list[torch.Tensor]) -> list[str]:
+        """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's
+        source: a full Whisper model, which the packaged tiny.en is)."""
+        if self._transcriber is None:
+            from encoders.whisper_transcriber import WhisperTranscriber
+
+            self._transcriber = WhisperTranscriber(self.tower_configs["audio"].source, device=str(self.device))
+        return self._transcriber.transcribe(waveforms)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

@@ -140,7 +140,7 @@ class ASRCascadePeer:
     name = "ASR cascade (Whisper tiny.en + MiniLM)"
 
     def __init__(self, source: str = "packaged:tiny.en"):
-        from .asr import WhisperTranscriber
+        from encoders.whisper_transcriber import WhisperTranscriber
 
         self.transcriber = WhisperTranscriber(source)
         self.text = MiniLMPeer()

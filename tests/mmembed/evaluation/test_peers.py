@@ -61,7 +61,7 @@ def test_mpnet_is_joined_from_its_five_parts_and_ranks_a_paraphrase_first():
 
 def test_whisper_decoder_converted_from_ctranslate2_transcribes_synthesised_speech(tmp_path):
     from encoders import load_audio
-    from mmembed.evaluation.asr import WhisperTranscriber
+    from encoders.whisper_transcriber import WhisperTranscriber
     from training.data.speech import synthesize
 
     synthesize("The quick brown fox jumps over the lazy dog.", tmp_path / "fox.wav", voice="en-gb")

@@ -1,5 +1,6 @@
 """Speech recognition with Whisper (the packaged tiny.en, converted from CTranslate2, or any Whisper folder / hub id),
-greedy decoding with a KV cache: the first half of the ASR-cascade peer (transcribe, then embed the text)."""
+greedy decoding with a KV cache. The audio tower's transcript channel (``AudioTowerConfig.transcribe``) and the
+ASR-cascade peer use it. Audio longer than 30 s is transcribed window by window, the texts joined."""
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ class WhisperTranscriber:
         from tokenizers import Tokenizer
         from transformers import WhisperForConditionalGeneration
 
-        from encoders import AudioTowerConfig
-        from encoders.audio_towers import WhisperAudioTower, resolve_whisper_source
+        from .audio_towers import WhisperAudioTower, resolve_whisper_source
+        from .config import AudioTowerConfig
 
         folder = Path(resolve_whisper_source(source, whole_model=True))
         self.model = WhisperForConditionalGeneration.from_pretrained(folder).eval().to(device)
@@ -33,15 +34,24 @@ class WhisperTranscriber:
 
     @torch.no_grad()
     def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8) -> list[str]:
-        """Mono 16 kHz waveforms (the first 30 s of each) -> their English transcripts."""
+        """Mono 16 kHz waveforms -> their English transcripts (each 30 s window transcribed, the texts joined)."""
         window = self.features.window_samples
+        windows, owners = [], []
+        for index, wave in enumerate(waveforms):
+            for start in range(0, max(wave.shape[0], 1), window):
+                windows.append(wave[start : start + window])
+                owners.append(index)
         texts = []
-        for start in range(0, len(waveforms), batch_size):
-            group = [w[:window] for w in waveforms[start : start + batch_size]]
+        for start in range(0, len(windows), batch_size):
+            group = windows[start : start + batch_size]
             mels = self.features.log_mel(torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group]))
             encoded = self.model.get_encoder()(mels.to(self.device)).last_hidden_state
             texts += self._greedy(encoded)
-        return texts
+        joined = [[] for _ in waveforms]
+        for owner, text in zip(owners, texts):
+            if text:
+                joined[owner].append(text)
+        return [" ".join(parts) for parts in joined]
 
     def _greedy(self, encoded: torch.Tensor) -> list[str]:
         count = encoded.shape[0]

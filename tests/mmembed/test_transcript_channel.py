@@ -1,0 +1,50 @@
+"""The audio tower's transcript channel: the packaged Whisper tiny.en transcribes, the same model embeds the words,
+and a clip's vector blends its audio and its transcript (integration: the real Whisper, a tiny random LLM)."""
+import numpy as np
+import pytest
+import torch
+
+from encoders import load_audio
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    from training.data.speech import synthesize
+
+    folder = tmp_path_factory.mktemp("speech")
+    synthesize("Please call me tomorrow morning.", folder / "call.wav", voice="en-us")
+    return folder / "call.wav"
+
+
+def audio_embedder(make_embedder, weight):
+    return make_embedder(audio_tower={"source": "packaged:tiny.en", "num_tokens": 4, "transcribe": True,
+                                      "transcript_weight": weight})
+
+
+def test_the_vector_blends_audio_and_transcript(make_embedder, spoken):
+    both = audio_embedder(make_embedder, 0.5)
+    transcript = both.modalities.transcripts([load_audio(spoken)])[0]
+    assert "tomorrow morning" in transcript.lower()
+    words = both.encode(transcript, instruction="document")
+    only_audio = audio_embedder(make_embedder, 0.0).encode(spoken, instruction="document")
+    only_words = audio_embedder(make_embedder, 1.0).encode(spoken, instruction="document")
+    blended = both.encode(spoken, instruction="document")
+    np.testing.assert_allclose(only_words, words, atol=1e-5, rtol=0)  # weight 1: the transcript's text vector
+    expected = 0.5 * only_audio + 0.5 * words
+    np.testing.assert_allclose(blended, expected / np.linalg.norm(expected), atol=1e-5, rtol=0)
+
+
+def test_a_clip_without_words_keeps_its_audio_vector(make_embedder):
+    silence = (np.zeros(16_000, dtype=np.float32), 16_000)
+    with_channel = audio_embedder(make_embedder, 0.5)
+    assert with_channel.modalities.transcripts([torch.zeros(16_000)]) == [""]
+    np.testing.assert_allclose(with_channel.encode(silence), audio_embedder(make_embedder, 0.0).encode(silence), atol=1e-6, rtol=0)
+
+
+def test_the_weight_is_checked():
+    from encoders import AudioTowerConfig
+
+    with pytest.raises(ValueError, match="transcript_weight"):
+        AudioTowerConfig(transcribe=True, transcript_weight=1.5)
