@@ -10,7 +10,8 @@ import torch
 
 
 class WhisperTranscriber:
-    def __init__(self, source: str = "packaged:tiny.en", device: str = "cpu", max_new_tokens: int = 96):
+    def __init__(self, source: str = "packaged:tiny.en", device: str = "cpu", max_new_tokens: int = 96,
+                 no_speech_threshold: float | None = 0.6):
         from tokenizers import Tokenizer
         from transformers import WhisperForConditionalGeneration
 
@@ -31,6 +32,10 @@ class WhisperTranscriber:
         self.suppress = torch.tensor(settings.get("suppress_ids", []), dtype=torch.long)
         self.suppress_first = torch.tensor(settings.get("suppress_ids_begin", [self.eos]), dtype=torch.long)
         self.max_new_tokens, self.device = max_new_tokens, torch.device(device)
+        # Whisper's own no-speech test: the probability of this token right after <|startoftranscript|>. Above the
+        # threshold (OpenAI's default 0.6) a window holds no words, whatever the decoder would invent ("you").
+        self.no_speech = next((i for i in (token("<|nospeech|>"), token("<|nocaptions|>")) if i is not None), None)
+        self.no_speech_threshold = no_speech_threshold
 
     @torch.no_grad()
     def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8) -> list[str]:
@@ -61,6 +66,9 @@ class WhisperTranscriber:
         for step in range(self.max_new_tokens):
             out = self.model(encoder_outputs=(encoded,), decoder_input_ids=step_input, past_key_values=past, use_cache=True)
             logits, past = out.logits[:, -1].float(), out.past_key_values
+            if step == 0 and self.no_speech is not None and self.no_speech_threshold is not None:
+                silent = out.logits[:, 0].float().softmax(-1)[:, self.no_speech] > self.no_speech_threshold
+                done |= silent  # these windows produce no text
             logits[:, self.suppress.to(self.device)] = -torch.inf
             if step == 0:
                 logits[:, self.suppress_first.to(self.device)] = -torch.inf

@@ -22,16 +22,18 @@ def hit_label(hit) -> str:
 def results_table(hits, good_match: bool | None = None) -> str:
     if not hits:
         return "No results. Is the collection indexed?"
+    calibrated = any(h.relevance is not None for h in hits)  # a relevance column only where the model has one
     rows = "".join(
-        f"<tr><td>{i}</td><td>{h.score:.3f}</td><td>{'' if h.relevance is None else f'{h.relevance:.0%}'}</td>"
-        f"<td>{html.escape(h.payload.get('modality', ''))}</td><td>{html.escape(h.payload.get('caption', ''))}</td>"
+        f"<tr><td>{i}</td><td>{h.score:.3f}</td>"
+        + (f"<td>{'' if h.relevance is None else f'{h.relevance:.0%}'}</td>" if calibrated else "")
+        + f"<td>{html.escape(h.payload.get('modality', ''))}</td><td>{html.escape(h.payload.get('caption', ''))}</td>"
         f"<td><code>{html.escape(h.payload.get('relative_path', ''))}</code></td></tr>"
         for i, h in enumerate(hits, 1)
     )
     warning = ("<p class='mmembed-no-match'><b>No good match</b> in the collection: the best hit is "
                f"{hits[0].relevance:.0%} likely to be relevant. The nearest items are below.</p>") if good_match is False else ""
-    return (f"{warning}<table class='mmembed-results'><tr><th>#</th><th>score</th><th>relevance</th><th>modality</th>"
-            f"<th>caption</th><th>file</th></tr>{rows}</table>")
+    header = "<th>#</th><th>score</th>" + ("<th>relevance</th>" if calibrated else "") + "<th>modality</th><th>caption</th><th>file</th>"
+    return f"{warning}<table class='mmembed-results'><tr>{header}</tr>{rows}</table>"
 
 
 def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
