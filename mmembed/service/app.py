@@ -39,7 +39,7 @@ def build_app(client, limits: ServiceLimits | None = None, api_key: str | None =
             return JSONResponse(error_body(request.url.path, 400, f"invalid request: {message}"), 400)
         return JSONResponse({"detail": problems}, 422)
 
-    return trusted_hosts(BearerAuth(BodyLimit(app, limits.max_request_bytes), api_key), allowed_hosts, bind_host)
+    return trusted_hosts(BearerAuth(BodyLimit(app, limits.max_request_bytes), api_key), allowed_hosts, bind_host, bool(api_key))
 
 
 def _code(error: RequestRefused) -> str | None:

@@ -88,9 +88,13 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
-def trusted_hosts(app, allowed_hosts: list[str] | None, bind_host: str):
+def trusted_hosts(app, allowed_hosts: list[str] | None, bind_host: str, keyed: bool = False):
     """Serve only requests whose Host header names this service. Default: the loopback names when bound to loopback;
-    the bound address too otherwise. ``["*"]`` accepts any (behind a proxy that checks Host itself)."""
+    a specific bound address is added; a key-guarded service on the network accepts any name (a rebinding page cannot
+    send the key). ``["*"]`` accepts any (behind a proxy that checks Host itself)."""
     if allowed_hosts is None:
-        allowed_hosts = LOOPBACK_NAMES + ([] if is_loopback(bind_host) or bind_host in ("0.0.0.0", "::") else [bind_host])
+        if keyed and not is_loopback(bind_host):
+            allowed_hosts = ["*"]
+        else:
+            allowed_hosts = LOOPBACK_NAMES + ([] if is_loopback(bind_host) or bind_host in ("0.0.0.0", "::") else [bind_host])
     return TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)

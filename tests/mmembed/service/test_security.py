@@ -34,6 +34,10 @@ def test_only_this_services_host_names_are_served(served):
     for host in ("evil.example", "127.0.0.1.evil.example", ""):
         assert loopback.get("/status", headers={"Host": host}).status_code == 400
     assert make(allowed_hosts=["search.example.org"]).get("/status", headers={"Host": "search.example.org"}).status_code == 200
+    unguarded_lan = make(allowed_hosts=None, bind_host="0.0.0.0")  # --insecure: still only the loopback names
+    assert unguarded_lan.get("/status", headers={"Host": "192.0.2.7:8765"}).status_code == 400
+    guarded_lan = make(allowed_hosts=None, bind_host="0.0.0.0", api_key=KEY)
+    assert guarded_lan.get("/status", headers={"Host": "192.0.2.7:8765", "Authorization": f"Bearer {KEY}"}).status_code == 200
 
 
 def run_serve(*args, env=None):
