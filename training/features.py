@@ -41,7 +41,11 @@ def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int 
         keys = {i: cache_key(rows[i], kind, config) for i in indices}
         stored = stored_features(cache_dir, kind)
         features.update({i: stored[keys[i]] for i in indices if keys[i] in stored})
-        missing = [i for i in indices if keys[i] not in stored]
+        sharing: dict[str, list[int]] = {}  # rows naming the same file (one image captioned in 7 languages) share it
+        for i in indices:
+            if keys[i] not in stored:
+                sharing.setdefault(keys[i], []).append(i)
+        missing = [rows_of_key[0] for rows_of_key in sharing.values()]  # computed once per file
         if not missing:
             continue
         run = embedder.modalities.image_features if kind == "image" else embedder.modalities.audio_features
@@ -59,7 +63,7 @@ def media_features(embedder, rows: list[dict], cache_dir: Path, batch_size: int 
             if media:
                 for i, feature in zip(group, run(media)):
                     computed[keys[i]] = feature.contiguous()
-                    features[i] = feature
+                    features.update({j: feature for j in sharing[keys[i]]})
         if computed:
             name = hashlib.sha256("".join(sorted(computed)).encode()).hexdigest()[:16]
             save_file(computed, str(cache_dir / f"{kind}-{name}.safetensors"))

@@ -194,3 +194,18 @@ def test_feature_cache_is_per_item_across_runs(config, tmp_path):
     assert len(files) == 2 and sorted(len(load_file(str(f))) for f in files) == [3, 5]
     assert all(torch.equal(first[i], both[i]) for i in range(5)) and len(both) == 8
     assert media_features(embedder, rows, cache).keys() == both.keys() and len(list(cache.glob("image-*"))) == 2
+
+
+def test_rows_naming_one_file_share_one_feature_computation(config, tmp_path):
+    """Tux Paint in seven languages: seven rows, one image, one tower run."""
+    from safetensors.torch import load_file
+
+    from training.features import media_features
+
+    embedder = prepare_model(config)
+    image_row = next(r for r in read_manifest(config.manifests[0], "train") if "image" in r)
+    rows = [dict(image_row, text=f"caption {n}") for n in range(7)]
+    features = media_features(embedder, rows, tmp_path / "cache")
+    (cache_file,) = (tmp_path / "cache").glob("image-*.safetensors")
+    assert len(load_file(str(cache_file))) == 1 and sorted(features) == list(range(7))
+    assert all(features[i] is features[0] for i in range(7))
