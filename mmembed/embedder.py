@@ -187,9 +187,9 @@ class Embedder:
         self._report(failures, on_error)
 
         output = torch.full((len(items), self.dimension), float("nan"))
-        if parsed:
-            features = self._media_features(parsed, batch_size, on_error)
-            positions = [i for i in parsed if i in features or parsed[i].media_kind is None]
+        features = self._media_features(parsed, batch_size, on_error) if parsed else {}
+        positions = [i for i in parsed if i in features or parsed[i].media_kind is None]
+        if positions:  # else every item failed: all rows stay NaN
             sequences = self.sequences.build(
                 [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
             )

@@ -118,3 +118,14 @@ def test_media_without_a_tower_is_a_clear_error(make_embedder):
     with pytest.raises(InvalidBatchError, match=r"input #1 .*no image tower"):
         embedder.encode(["text is fine", square("red")])
     assert embedder.encode(["text is fine", square("red")], on_error="nan")[0].size == 32
+
+
+def test_a_batch_whose_every_media_item_fails_is_all_nan_rows(make_embedder):
+    """No sequence left to run through the LLM: every row NaN, each failure reported, no crash."""
+    import numpy as np
+
+    from media_files import square
+
+    failures = []
+    vectors = make_embedder().encode([square("red"), square("blue")], on_error=failures.append)  # no image tower
+    assert vectors.shape == (2, 32) and np.isnan(vectors).all() and [f.index for f in failures] == [0, 1]
