@@ -94,8 +94,10 @@ def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, 
         current = [p for p in known if p.payload.get("size") == file.size and p.payload.get("mtime_ns") == file.mtime_ns]
         if current and _one_complete_version(current, str(file.path)):
             report.unchanged += 1
-            if len(current) < len(known):  # an older version survived a killed run
-                stale += [p.id for p in known if p not in current]
+            current_ids = {p.id for p in current}
+            leftovers = [p.id for p in known if p.id not in current_ids]  # an older version survived a killed run
+            if leftovers:
+                stale += leftovers
                 report.repaired += 1
         else:
             todo.append(file)

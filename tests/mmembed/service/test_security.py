@@ -58,4 +58,5 @@ def test_serve_checks_its_numbers(argument):
     result = run_serve(argument)
     name, value = argument.split("=")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"error: argument {name}: " in result.stderr and f"{value}' is not" in result.stderr or f"{value} is not" in result.stderr
+    assert f"error: argument {name}: " in result.stderr
+    assert f"{value}' is not" in result.stderr or f"{value} is not" in result.stderr
