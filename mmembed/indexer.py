@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 from store import StoredPoint, VectorStore, file_sha256, point_id
 
-from .media_walk import MediaFile, caption_for, walk_media
+from .data.media_files import caption_for
+from .media_walk import MediaFile, walk_media
 from .passages import split_passages
 
 TEXT_PAYLOAD_CHARS = 2000

@@ -20,10 +20,10 @@ from PIL import Image
 
 from encoders import MediaError, load_audio, open_image
 
+from .data.media_files import AUDIO_SUFFIXES
 from .errors import InvalidInputError
 from .sequences import check_text
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus", ".w64", ".caf"}
 DICT_KEYS = {"text", "image", "audio", "sample_rate"}
 
 

@@ -10,11 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
-TEXT_SUFFIXES = {".txt", ".md", ".rst", ".py", ".js", ".ts", ".java", ".go", ".rs", ".c", ".h", ".cpp", ".hpp", ".sh",
-                 ".toml", ".yaml", ".yml", ".json", ".html", ".css", ".sql", ".rb", ".kt", ".swift", ".tex"}
-KINDS = {**{s: "image" for s in IMAGE_SUFFIXES}, **{s: "audio" for s in AUDIO_SUFFIXES}, **{s: "text" for s in TEXT_SUFFIXES}}
+from .data.media_files import KINDS, is_caption_file
 
 
 @dataclass
@@ -29,11 +25,6 @@ class MediaFile:
 class WalkResult:
     files: list[MediaFile] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-
-
-def is_caption_file(path: Path) -> bool:
-    """``<stem>.txt`` beside an image or sound of the same stem is its caption, not a document."""
-    return path.suffix == ".txt" and any(path.with_suffix(s).exists() for s in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
 
 
 def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", "text"}), include_hidden: bool = False,
@@ -72,16 +63,3 @@ def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", 
             result.files.append(MediaFile(path, kind, stat.st_size, stat.st_mtime_ns))
     result.skipped += [(str(getattr(e, "filename", "?")), f"cannot list folder: {e.strerror or e}") for e in errors]
     return result
-
-
-def caption_for(path: Path) -> str:
-    """The first line of a sibling ``<stem>.txt`` (Tux Paint stamps ship them), else the file name in words."""
-    sidecar = path.with_suffix(".txt")
-    if path.suffix != ".txt" and sidecar.is_file():
-        try:
-            line = sidecar.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-            if line and line[0].strip():
-                return line[0].strip()
-        except OSError:
-            pass
-    return path.stem.replace("_", " ").replace("-", " ").strip()

@@ -7,6 +7,8 @@ from torch import nn
 
 from encoders import AudioTowerConfig, ImageTowerConfig, Projector, ProjectorConfig, build_audio_tower, build_image_tower
 
+from .packaged_whisper import resolve_whisper_source, whisper_transcriber
+
 KNOWN_FEATURE_DIMS = {("image", "efficientnet_lite0"): 1280, ("audio", "packaged:tiny.en"): 384}  # no load needed
 
 
@@ -60,8 +62,12 @@ class Modalities(nn.Module):
         if kind not in self._towers:
             if kind not in self.tower_configs:
                 raise ValueError(f"this model has no {kind} tower; build it with {kind}_tower=... to embed {kind} inputs")
-            build = build_image_tower if kind == "image" else build_audio_tower
-            self._towers[kind] = build(self.tower_configs[kind]).to(self.device)
+            config = self.tower_configs[kind]
+            if kind == "image":
+                tower = build_image_tower(config)
+            else:
+                tower = build_audio_tower(config, location=resolve_whisper_source(config.source))
+            self._towers[kind] = tower.to(self.device)
         return self._towers[kind]
 
     def to(self, device) -> "Modalities":
@@ -89,9 +95,7 @@ class Modalities(nn.Module):
         """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's
         source: a full Whisper model, which the packaged tiny.en is)."""
         if self._transcriber is None:
-            from encoders.whisper_transcriber import WhisperTranscriber
-
-            self._transcriber = WhisperTranscriber(self.tower_configs["audio"].source, device=str(self.device))
+            self._transcriber = whisper_transcriber(self.tower_configs["audio"].source, device=str(self.device))
         return self._transcriber.transcribe(waveforms)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ warnings.simplefilter("ignore")
 import mmembed
 route, flac = sys.argv[1], Path(sys.argv[2])
 rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-client = mmembed.Client("mmembed-default", store=":memory:", device="cpu")
+client = mmembed.Client(mmembed.DEFAULT_MODEL, store=":memory:", device="cpu")
 client.embedder.encode(["warm up"])
 loaded = rss()
 start = time.perf_counter()

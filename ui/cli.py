@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mmembed import DEFAULT_MODEL
 from mmembed.cli.common import port_number
 
 
 def register(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="index the default media collection (first run only) and launch the search demo")
-    demo.add_argument("--model", "-m", default="mmembed-default")
+    demo.add_argument("--model", "-m", default=DEFAULT_MODEL)
     demo.add_argument("--device", default=None)
     demo.add_argument("--store", default=None, help="store location (default: the embedded store in ~/.local/share/mmembed)")
     demo.add_argument("--collection", default="demo")

@@ -1,17 +1,15 @@
 """The default media collection for the demo: Tux Paint stamps (images and object sounds, with captions as sibling
-<stem>.txt files, which the indexer reads as captions), fetched from Debian's package and linked into one folder."""
+<stem>.txt files, which the indexer reads as captions), from the ``tuxpaint`` data source, linked into one folder."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from mmembed.packaged_data import unpack_debian_package
-
-PACKAGE = "tuxpaint-stamps-default"
+from mmembed.data.sources.tuxpaint import stamps_folder
 
 
 def default_collection(data_dir: Path) -> Path:
-    root = unpack_debian_package(PACKAGE, data_dir / PACKAGE) / "usr" / "share" / "tuxpaint" / "stamps"
+    root = stamps_folder(data_dir)
     target = data_dir / "demo-collection"
     if (target / ".complete").is_file():
         return target

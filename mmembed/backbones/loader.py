@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from encoders.weight_cache import cached_folder, content_identity
+from mmembed.weight_cache import cached_folder, content_identity
 from .gguf_convert import convert_gguf
 from .registry import get_model_spec, list_models
 

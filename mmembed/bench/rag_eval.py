@@ -23,10 +23,9 @@ STOPWORDS = set("a an the of or and in on to for with by from that which who is 
 def wordnet_questions(count: int = 30, distractors: int = 170, seed: int = 0, split: str = "test"):
     """Questions and passages from one split of WordNet's nouns (the held-out one by default: the training recipes
     use the ``wordnet`` source's train split, with the same split rule)."""
-    from ..wordnet import parse_data_noun, wordnet_split
-    from .real_vectors import wordnet_folder
+    from ..data.wordnet import data_noun, parse_data_noun, wordnet_split
 
-    entries = [(e["lemma"], e["gloss"]) for e in parse_data_noun(wordnet_folder() / "data.noun")
+    entries = [(e["lemma"], e["gloss"]) for e in parse_data_noun(data_noun())
                if len(e["gloss"].split()) >= 4 and e["lemma"].isalpha() and wordnet_split(e) == split]
     rng = random.Random(seed)
     rng.shuffle(entries)

@@ -10,28 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from encoders.weight_cache import cache_root
-
-from ..packaged_data import unpack_debian_package
+from ..data.wordnet import glosses as wordnet_glosses
 from ..sentence_models import minilm_embed
-
-WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
-
-
-def wordnet_folder() -> Path:
-    """/usr/share/wordnet when Debian's wordnet-base is installed, else the package unpacked into the cache."""
-    if (Path("/usr/share/wordnet") / "data.noun").is_file():
-        return Path("/usr/share/wordnet")
-    return unpack_debian_package("wordnet-base", cache_root() / "data" / "wordnet-base") / "usr" / "share" / "wordnet"
-
-
-def wordnet_glosses() -> list[str]:
-    glosses = []
-    for name in WORDNET_FILES:
-        for line in open(wordnet_folder() / name, encoding="latin-1"):
-            if not line.startswith("  ") and "|" in line:
-                glosses.append(line.split("|", 1)[1].strip())
-    return glosses
+from ..weight_cache import cache_root
 
 
 def wordnet_minilm_vectors(count: int) -> np.ndarray:

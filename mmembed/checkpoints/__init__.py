@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 SHIPPED = {"mmembed-tuxpaint-v1": "tuxpaint-v1", "mmembed-multisource-v2": "multisource-v2"}
-ALIASES = {"mmembed-default": "mmembed-multisource-v2"}
+DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v2"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

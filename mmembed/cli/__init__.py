@@ -6,9 +6,9 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import bench_cmd, calibrate_cmd, eval_cmd, store_cmds, text_cmds
+from . import bench_cmd, calibrate_cmd, data_cmd, eval_cmd, store_cmds, text_cmds
 
-COMMAND_MODULES = [text_cmds, store_cmds, eval_cmd, calibrate_cmd, bench_cmd]
+COMMAND_MODULES = [text_cmds, store_cmds, data_cmd, eval_cmd, calibrate_cmd, bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """``mmembed bench``: speed figures against baselines measured in the same run."""
 from __future__ import annotations
 
+from ..checkpoints import DEFAULT_MODEL
 from .common import add_model_arguments, load_model, positive_float, positive_int
 
 
@@ -37,7 +38,7 @@ def register(subparsers) -> None:
     rag.add_argument("-k", type=positive_int, default=3)
     rag.add_argument("--questions", type=positive_int, default=30)
     rag.add_argument("--model", action="append", help="repeatable: each model retrieves + generates in its own row "
-                     "(default mmembed-default); the MiniLM row uses the first as generator")
+                     f"(default {DEFAULT_MODEL}); the MiniLM row uses the first as generator")
     rag.set_defaults(handler=bench_rag)
 
     store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
@@ -162,7 +163,7 @@ def bench_store(args) -> int:
 def bench_rag(args) -> int:
     from ..bench.rag_eval import compare
 
-    rows = compare(args.k, args.questions, tuple(args.model or ["mmembed-default"]))
+    rows = compare(args.k, args.questions, tuple(args.model or [DEFAULT_MODEL]))
     print(f"{rows[0]['questions']} held-out WordNet questions, {rows[0]['documents']} passages, k={args.k}")
     print(f"{'set-up':<58} {'hit@k':>6} {'fact hit':>9} {'s/question':>11} {'peak RSS MB':>12}")
     for row in rows:

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
 
 def run_calibrate(args) -> int:
     from ..evaluation.calibration import fit_calibration
-    from ..manifest import read_manifest
+    from ..data import read_manifest
 
     rows = [row for data in args.data for row in read_manifest(data, args.split)]
     calibration = fit_calibration(load_model(args), rows, k=args.k, limit=args.limit)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_MODEL = "mmembed-default"
+from ..checkpoints import DEFAULT_MODEL
 
 
 def _number(kind, minimum, what: str, maximum=None):

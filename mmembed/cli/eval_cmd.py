@@ -32,7 +32,7 @@ def run_eval(args) -> int:
 
     from ..evaluation.report import markdown_table, write_results
     from ..evaluation.tasks import TASKS, TEXT_TASKS
-    from ..manifest import read_manifest
+    from ..data import read_manifest
 
     rows = [row for data in args.data for row in read_manifest(data, args.split)]
     modalities = [args.modality] if args.modality else sorted({k for row in rows for k in ("image", "audio") if k in row})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..calibration import Calibration, PlattScale
-from ..manifest import split_of
+from ..data import split_of
 from .tasks import _media_vectors, media_rows
 
 

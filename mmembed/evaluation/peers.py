@@ -43,7 +43,11 @@ class LiTPeer:
         from encoders import AudioTowerConfig, ImageTowerConfig, build_audio_tower, build_image_tower
 
         self.dim, self.steps, self.seed = dim, steps, seed
-        self.towers = {"image": build_image_tower(ImageTowerConfig()), "audio": build_audio_tower(AudioTowerConfig())}
+        from ..packaged_whisper import resolve_whisper_source
+
+        audio = AudioTowerConfig()
+        self.towers = {"image": build_image_tower(ImageTowerConfig()),
+                       "audio": build_audio_tower(audio, location=resolve_whisper_source(audio.source))}
         self.text = MiniLMPeer()
         self.heads: dict[str, "torch.nn.Linear"] = {}
 
@@ -140,9 +144,9 @@ class ASRCascadePeer:
     name = "ASR cascade (Whisper tiny.en + MiniLM)"
 
     def __init__(self, source: str = "packaged:tiny.en"):
-        from encoders.whisper_transcriber import WhisperTranscriber
+        from ..packaged_whisper import whisper_transcriber
 
-        self.transcriber = WhisperTranscriber(source)
+        self.transcriber = whisper_transcriber(source)
         self.text = MiniLMPeer()
         self.transcripts: dict[int, str] = {}  # the last call's, by item position (for error analysis)
 

@@ -7,7 +7,7 @@ from mmembed import Client
 from mmembed.calibration import Calibration, PlattScale
 from mmembed.cli import main
 from mmembed.evaluation.calibration import check, fit_platt, top_candidates
-from mmembed.manifest import write_manifest
+from mmembed.data.manifest import write_manifest
 
 
 def test_platt_fit_recovers_a_known_logistic_map():

@@ -34,7 +34,7 @@ def test_cuda_training_steps_with_bf16_autocast(tmp_path, tiny_backbone, tiny_op
     import json
 
     from media_files import circle, square
-    from mmembed.manifest import write_manifest
+    from mmembed.data.manifest import write_manifest
     from training.config import LoraSettings, TrainConfig
     from training.trainer import train
 

@@ -89,13 +89,12 @@ def test_kv_reuse_measurement_runs(make_embedder):
 
 def test_rag_bench_questions_come_from_the_held_out_wordnet_split():
     from mmembed.bench.rag_eval import wordnet_questions
-    from mmembed.bench.real_vectors import wordnet_folder
-    from mmembed.wordnet import parse_data_noun
-    from training.data.wordnet import wordnet_rows
+    from mmembed.data.wordnet import data_noun, parse_data_noun
+    from mmembed.data.sources.wordnet import wordnet_rows
 
     questions, documents = wordnet_questions(count=30)
     assert len(questions) == 30 and len(documents) == 200
-    rows = wordnet_rows(parse_data_noun(wordnet_folder() / "data.noun"))
+    rows = wordnet_rows(parse_data_noun(data_noun()))
     train_passages = {r["positive"] for r in rows if r["split"] == "train"}
     test_passages = {r["positive"] for r in rows if r["split"] == "test"}
     assert all(d in test_passages and d not in train_passages for d in documents)

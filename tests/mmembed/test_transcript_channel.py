@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory):
-    from training.data.speech import synthesize
+    from mmembed.data.sources.speech import synthesize
 
     folder = tmp_path_factory.mktemp("speech")
     synthesize("Please call me tomorrow morning.", folder / "call.wav", voice="en-us")

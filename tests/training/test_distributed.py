@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from media_files import write_audio
-from mmembed.manifest import write_manifest
+from mmembed.data.manifest import write_manifest
 from training.config import LoraSettings, TrainConfig
 from training.distributed import Distributed
 

@@ -22,7 +22,7 @@ import json, sys
 from pathlib import Path
 import torch
 import mmembed
-from mmembed.manifest import write_manifest
+from mmembed.data.manifest import write_manifest
 from tiny_models import make_backbone_folder
 from training.config import LoraSettings, TrainConfig
 from training.trainer import prepare_model, train

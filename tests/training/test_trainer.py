@@ -7,7 +7,7 @@ import torch
 
 from media_files import circle, square, write_audio
 from training.config import LoraSettings, TrainConfig
-from training.data import read_manifest, write_manifest
+from mmembed.data import read_manifest, write_manifest
 from training.objectives import build_objectives
 from training.sampling import batch_indices
 from training.trainer import build_examples, make_batch, prepare_model, train

@@ -4,7 +4,7 @@ import pytest
 
 from media_files import circle, square, write_audio
 from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
-from mmembed.manifest import read_manifest, write_manifest
+from mmembed.data.manifest import read_manifest, write_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +61,12 @@ def test_mpnet_is_joined_from_its_five_parts_and_ranks_a_paraphrase_first():
 
 def test_whisper_decoder_converted_from_ctranslate2_transcribes_synthesised_speech(tmp_path):
     from encoders import load_audio
-    from encoders.whisper_transcriber import WhisperTranscriber
-    from training.data.speech import synthesize
+    from mmembed.packaged_whisper import whisper_transcriber
+    from mmembed.data.sources.speech import synthesize
 
     synthesize("The quick brown fox jumps over the lazy dog.", tmp_path / "fox.wav", voice="en-gb")
     synthesize("Please call me tomorrow morning.", tmp_path / "call.wav", voice="en-us+f3")
-    fox, call = WhisperTranscriber().transcribe([load_audio(tmp_path / "fox.wav"), load_audio(tmp_path / "call.wav")])
+    fox, call = whisper_transcriber().transcribe([load_audio(tmp_path / "fox.wav"), load_audio(tmp_path / "call.wav")])
     assert {"quick", "brown", "fox", "lazy", "dog"} <= set(fox.lower().replace(".", "").split())
     assert call == "Please call me tomorrow morning."  # batched with a longer clip: padding must not leak
 
@@ -75,7 +75,7 @@ def test_asr_cascade_matches_speech_to_its_sentence(tmp_path):
     from pathlib import Path
 
     from mmembed.evaluation.peers import ASRCascadePeer
-    from training.data.speech import synthesize
+    from mmembed.data.sources.speech import synthesize
 
     sentences = ["A green frog.", "A yellow school bus.", "A birthday cake with candles."]
     for i, sentence in enumerate(sentences):

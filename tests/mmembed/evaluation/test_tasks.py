@@ -8,7 +8,7 @@ from media_files import circle, square
 from mmembed.cli import main
 from mmembed.evaluation.report import markdown_table
 from mmembed.evaluation.tasks import retrieval_task, zeroshot_task
-from mmembed.manifest import read_manifest, write_manifest
+from mmembed.data.manifest import read_manifest, write_manifest
 
 
 def toy_manifest(folder):

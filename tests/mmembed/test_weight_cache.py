@@ -1,7 +1,7 @@
 """The verified weight cache: builds once, detects corruption, rebuilds atomically."""
 import pytest
 
-from encoders.weight_cache import MANIFEST, cached_folder, verify
+from mmembed.weight_cache import MANIFEST, cached_folder, verify
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_failed_build_leaves_nothing(cache_dir):
 
 
 def test_content_identity_ignores_where_the_file_lives(tmp_path):
-    from encoders.weight_cache import content_identity
+    from mmembed.weight_cache import content_identity
 
     (tmp_path / "venv1").mkdir()
     (tmp_path / "venv2").mkdir()

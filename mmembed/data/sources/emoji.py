@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mmembed.manifest import split_of, write_manifest
-from mmembed.packaged_data import unpack_npm_package
+from ..manifest import split_of, write_manifest
+from ..packaged import unpack_npm_package
+from . import register
 
 PACKAGE = "emoji-datasource-google@16.0.0"
 
@@ -22,6 +23,7 @@ def emoji_rows(package: Path, data_dir: Path) -> list[dict]:
     return rows
 
 
+@register("emoji")
 def build_emoji_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     package = unpack_npm_package(PACKAGE, data_dir / "emoji-datasource-google")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmembed.manifest import split_of, write_manifest
-from mmembed.packaged_data import unpack_debian_package
+from ..manifest import split_of, write_manifest
+from ..packaged import unpack_debian_package
 
-from .wording import a
+from ..wording import a
+from . import register
 
 FAMILIES = {"ambi": "ambient", "bass": "bass", "bd": "bass drum", "drum": "drum", "elec": "electronic", "glitch": "glitch",
             "guit": "guitar", "loop": "drum loop", "mehackit": "synthesizer", "misc": "miscellaneous", "perc": "percussion",
@@ -32,6 +33,7 @@ def sonic_pi_rows(samples: Path, data_dir: Path) -> list[dict]:
     return rows
 
 
+@register("sonic-pi")
 def build_sonic_pi_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     root = unpack_debian_package("sonic-pi-samples", data_dir / "sonic-pi-samples")

@@ -9,10 +9,11 @@ import struct
 import subprocess
 from pathlib import Path
 
-from mmembed.manifest import split_of, write_manifest
-from mmembed.packaged_data import unpack_debian_package
+from ..manifest import split_of, write_manifest
+from ..packaged import unpack_debian_package
 
-from .wording import a
+from ..wording import a
+from . import register
 
 FAMILIES = ("piano", "chromatic percussion", "organ", "guitar", "bass", "strings", "ensemble", "brass", "reed", "pipe",
             "synth lead", "synth pad", "synth effects", "ethnic", "percussive", "sound effects")
@@ -113,6 +114,7 @@ def instrument_rows(data_dir: Path, sf2: Path) -> list[dict]:
     return rows
 
 
+@register("instruments")
 def build_instruments_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     return write_manifest(data_dir / "instruments.jsonl", instrument_rows(data_dir, soundfont(data_dir)))

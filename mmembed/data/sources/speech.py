@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from mmembed.manifest import read_manifest, write_manifest
+from ..manifest import read_manifest, write_manifest
+from . import register
 
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029")
 VARIANTS = ("", "+f1", "+f2", "+f3", "+f4", "+m1", "+m2", "+m3", "+m4")
@@ -82,6 +83,7 @@ def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int 
     return rows
 
 
+@register("speech")
 def build_speech_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     from .tuxpaint import build_tuxpaint_manifest

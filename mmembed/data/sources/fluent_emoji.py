@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mmembed.manifest import split_of, write_manifest
-from mmembed.packaged_data import unpack_npm_package
+from ..manifest import split_of, write_manifest
+from ..packaged import unpack_npm_package
 
 from .emoji import PACKAGE as GOOGLE_PACKAGE
+from . import register
 
 PACKAGE = "@lobehub/fluent-emoji-3d@1.1.0"
 SKIN_TONES = {"1f3fb": "light", "1f3fc": "medium-light", "1f3fd": "medium", "1f3fe": "medium-dark", "1f3ff": "dark"}
@@ -41,6 +42,7 @@ def fluent_rows(assets: Path, emoji_json: Path, data_dir: Path) -> list[dict]:
     return rows
 
 
+@register("fluent-emoji")
 def build_fluent_emoji_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     google = unpack_npm_package(GOOGLE_PACKAGE, data_dir / "emoji-datasource-google")

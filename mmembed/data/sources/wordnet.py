@@ -5,14 +5,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from mmembed.manifest import write_manifest
-from mmembed.packaged_data import unpack_debian_package
-from mmembed.wordnet import parse_data_noun, wordnet_split
-
-
-def data_noun(data_dir: Path) -> Path:
-    root = unpack_debian_package("wordnet-base", data_dir / "wordnet-base")
-    return root / "usr" / "share" / "wordnet" / "data.noun"
+from ..manifest import write_manifest
+from ..wordnet import data_noun, parse_data_noun, wordnet_split
+from . import register
 
 
 def wordnet_rows(entries: list[dict], seed: int = 0) -> list[dict]:
@@ -32,6 +27,7 @@ def wordnet_rows(entries: list[dict], seed: int = 0) -> list[dict]:
     return rows
 
 
+@register("wordnet")
 def build_wordnet_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     return write_manifest(data_dir / "wordnet.jsonl", wordnet_rows(parse_data_noun(data_noun(data_dir))))

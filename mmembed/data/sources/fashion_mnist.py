@@ -12,10 +12,11 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from mmembed.manifest import write_manifest
-from mmembed.packaged_data import unpack_debian_package
+from ..manifest import write_manifest
+from ..packaged import unpack_debian_package
 
-from .wording import a
+from ..wording import a
+from . import register
 
 CLASSES = ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
@@ -51,6 +52,7 @@ def fashion_rows(images: np.ndarray, labels: np.ndarray, indices: list[int], spl
     return rows
 
 
+@register("fashion-mnist")
 def build_fashion_mnist_manifest(data_dir: Path, per_class: int | None = 200) -> Path:
     data_dir = Path(data_dir).resolve()
     root = unpack_debian_package("dataset-fashion-mnist", data_dir / "dataset-fashion-mnist") / "usr/share/datasets/fashion-mnist"

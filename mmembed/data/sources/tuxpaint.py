@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmembed.packaged_data import unpack_debian_package
-from mmembed.manifest import split_of, write_manifest
+from ..manifest import split_of, write_manifest
+from ..media_files import first_line
+from ..packaged import unpack_debian_package
+from . import register
 
 PACKAGE = "tuxpaint-stamps-default"
 
 
-def caption(path: Path) -> str | None:
-    try:
-        first = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    return first[0].strip() if first and first[0].strip() else None
+def stamps_folder(data_dir: Path) -> Path:
+    """The stamps (``<category>/.../<stem>.png|.ogg|.txt``), unpacked from the Debian package into ``data_dir`` once."""
+    return unpack_debian_package(PACKAGE, Path(data_dir).resolve() / PACKAGE) / "usr" / "share" / "tuxpaint" / "stamps"
 
 
 def translations(path: Path) -> dict[str, str]:
@@ -35,20 +34,20 @@ def translations(path: Path) -> dict[str, str]:
 MULTILINGUAL = ("en", "fr", "es", "de", "pt", "ru", "ja")  # English first: the figure the others are compared with
 
 
+@register("tuxpaint-multilingual")
 def build_tuxpaint_multilingual_manifest(data_dir: Path, languages: tuple[str, ...] = MULTILINGUAL) -> Path:
     """Tux Paint images captioned in several languages (one row per image and language, ``source`` names the
     language: ``tuxpaint-fr``), for multilingual retrieval. A translation identical to the English caption (an
     untranslated stamp) is left out. Splits are the Tux Paint manifest's, so held-out stamps stay held out."""
     data_dir = Path(data_dir).resolve()
-    root = unpack_debian_package(PACKAGE, data_dir / PACKAGE)
-    rows = multilingual_rows(root / "usr" / "share" / "tuxpaint" / "stamps", data_dir, languages)
+    rows = multilingual_rows(stamps_folder(data_dir), data_dir, languages)
     return write_manifest(data_dir / "tuxpaint-multilingual.jsonl", rows)
 
 
 def multilingual_rows(stamps: Path, data_dir: Path, languages: tuple[str, ...] = MULTILINGUAL) -> list[dict]:
     rows = []
     for text_file in sorted(stamps.rglob("*.txt")):
-        english, image = caption(text_file), text_file.with_suffix(".png")
+        english, image = first_line(text_file), text_file.with_suffix(".png")
         if not english or not image.is_file():
             continue
         split = split_of(str(text_file.relative_to(stamps).with_suffix("")))
@@ -60,13 +59,13 @@ def multilingual_rows(stamps: Path, data_dir: Path, languages: tuple[str, ...] =
     return rows
 
 
+@register("tuxpaint")
 def build_tuxpaint_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
-    root = unpack_debian_package(PACKAGE, data_dir / PACKAGE)
-    stamps = root / "usr" / "share" / "tuxpaint" / "stamps"
+    stamps = stamps_folder(data_dir)
     rows = []
     for text_file in sorted(stamps.rglob("*.txt")):
-        text = caption(text_file)
+        text = first_line(text_file)
         if not text:
             continue
         category = text_file.relative_to(stamps).parts[0]

