@@ -7,9 +7,8 @@ import shutil
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
-from mmembed.evaluation.projection import space_figure
+from .plots import collection_space_figure
 
 MODALITIES = ["any", "image", "audio", "text"]
 
@@ -72,11 +71,10 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
         return report.summary().replace("\n", "  \n")
 
     def show_space():
-        points = list(client.store.scroll())
-        if not points:
+        figure = collection_space_figure(client)
+        if figure is None:
             raise gr.Error("The collection is empty.")
-        vectors = [p.vector for p in client.store.retrieve([p.id for p in points[:2000]], with_vectors=True)]
-        return space_figure(np.stack(vectors), [p.payload.get("modality", "?") for p in points[:2000]])
+        return figure
 
     with gr.Blocks(title="mmembed search") as demo:
         gr.Markdown(f"# mmembed\nOne LLM, one space for text, images and sound. Collection **{client.spec.name}** "

@@ -1,7 +1,6 @@
 """``mmembed bench``: speed figures against baselines measured in the same run."""
 from __future__ import annotations
 
-from ..checkpoints import DEFAULT_MODEL
 from .common import add_model_arguments, load_model, positive_float, positive_int
 
 
@@ -34,12 +33,6 @@ def register(subparsers) -> None:
     soft.add_argument("--audio-counts", default="1,4,8,16,32")
     soft.set_defaults(handler=bench_soft_tokens)
 
-    rag = kinds.add_parser("rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, fact hit, time, peak memory")
-    rag.add_argument("-k", type=positive_int, default=3)
-    rag.add_argument("--questions", type=positive_int, default=30)
-    rag.add_argument("--model", action="append", help="repeatable: each model retrieves + generates in its own row "
-                     f"(default {DEFAULT_MODEL}); the MiniLM row uses the first as generator")
-    rag.set_defaults(handler=bench_rag)
 
     store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
     add_model_arguments(store)
@@ -157,17 +150,4 @@ def bench_store(args) -> int:
     print(f"indexing {result['files']} files (images + texts): encode() alone {result['encode_s']:.2f} s, "
           f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)")
     print(f"text query end to end (embed + search), p50: {result['query_p50_ms']:.1f} ms")
-    return 0
-
-
-def bench_rag(args) -> int:
-    from ..bench.rag_eval import compare
-
-    rows = compare(args.k, args.questions, tuple(args.model or [DEFAULT_MODEL]))
-    print(f"{rows[0]['questions']} held-out WordNet questions, {rows[0]['documents']} passages, k={args.k}")
-    print(f"{'set-up':<58} {'hit@k':>6} {'fact hit':>9} {'s/question':>11} {'peak RSS MB':>12}")
-    for row in rows:
-        name = (f"{row['model']} retrieves + generates" if row["setup"] == "one-model"
-                else f"MiniLM retrieves + {row['model']} generates")
-        print(f"{name:<58} {row['hit_at_k']:>6.2f} {row['fact_hit']:>9.2f} {row['seconds_per_question']:>11.2f} {row['peak_rss_mb']:>12.0f}")
     return 0

@@ -1,4 +1,4 @@
-"""``mmembed eval``: quality figures of one or more models on a manifest, in one run."""
+"""``mmembed eval`` and ``mmembed eval-rag``: thin shells over mmembed.evaluation."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,49 +26,32 @@ def register(subparsers) -> None:
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
     evaluate.set_defaults(handler=run_eval)
 
+    rag = subparsers.add_parser("eval-rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, "
+                                                 "fact hit, time, peak memory")
+    rag.add_argument("-k", type=positive_int, default=3)
+    rag.add_argument("--questions", type=positive_int, default=30)
+    rag.add_argument("--model", action="append", help="repeatable: each model retrieves + generates in its own row "
+                                                      "(default: the shipped default); the MiniLM row uses the first as "
+                                                      "generator")
+    rag.set_defaults(handler=run_rag)
+
 
 def run_eval(args) -> int:
-    import mmembed
-
-    from ..evaluation.report import markdown_table, write_results
-    from ..evaluation.tasks import TASKS, TEXT_TASKS
-    from ..data import read_manifest
-
-    rows = [row for data in args.data for row in read_manifest(data, args.split)]
-    modalities = [args.modality] if args.modality else sorted({k for row in rows for k in ("image", "audio") if k in row})
+    from ..evaluation import evaluate
     from ..evaluation.peers import PEERS
+    from ..evaluation.report import markdown_table, write_results
 
-    models = []
-    for spec in args.models:
-        name, _, source = spec.rpartition("=")
-        models.append((name or Path(source).name, lambda source=source: mmembed.load(source, device=args.device)))
-    train_rows = [row for data in (args.fit_data or args.data) for row in read_manifest(data, "train")]
-    models += [(PEERS[peer].name, (lambda peer=peer: PEERS[peer]().fit(train_rows) if hasattr(PEERS[peer], "fit") else PEERS[peer]()))
-               for peer in args.baselines]
-    groups = {"": rows}
-    if args.per_source:  # instead of one pool of every source's rows
-        groups = {}
-        for row in rows:
-            groups.setdefault(f"@{row.get('source', 'unknown')}", []).append(row)
-    results = {}
-    for name, make in models:
-        model = make()
-        results[name] = {}
-        for task in args.task or ["retrieval", "zeroshot"]:
-            for modality in (["text"] if task in TEXT_TASKS else modalities):
-                options = {"limit": args.limit} if task in TEXT_TASKS else {}
-                for group, group_rows in groups.items():
-                    try:
-                        results[name][f"{task}:{modality}{group}"] = TASKS[task](model, group_rows, None if modality == "text" else modality, **options)
-                    except ValueError as error:
-                        print(f"eval: {name} {task}:{modality}{group} skipped: {error}")
-        if args.plot and hasattr(model, "modalities"):
-            from ..evaluation.projection import plot_space
+    def draw_space(name, model, rows):
+        if hasattr(model, "modalities"):
+            from ..evaluation.space_plot import plot_space
 
             try:
                 print(f"eval: wrote {plot_space(model, rows, Path(f'{args.out}-{name}-space.png'))}")
             except ValueError as error:
                 print(f"eval: no plot for {name}: {error}")
+
+    results = evaluate(args.models, args.data, args.task, args.baselines, args.split, args.fit_data, args.per_source,
+                       args.limit, args.modality, args.device, after_model=draw_space if args.plot else None)
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)
     print(markdown_table(results, peers))
@@ -77,4 +60,19 @@ def run_eval(args) -> int:
         from ..evaluation.report import plot_figures
 
         print(f"eval: wrote {plot_figures(results, Path(f'{args.out}-figures.png'))}")
+    return 0
+
+
+def run_rag(args) -> int:
+    from ..checkpoints import DEFAULT_MODEL
+    from ..evaluation.rag import compare
+
+    rows = compare(args.k, args.questions, tuple(args.model or [DEFAULT_MODEL]))
+    print(f"{rows[0]['questions']} held-out WordNet questions, {rows[0]['documents']} passages, k={args.k}")
+    print(f"{'set-up':<58} {'hit@k':>6} {'fact hit':>9} {'s/question':>11} {'peak RSS MB':>12}")
+    for row in rows:
+        name = (f"{row['model']} retrieves + generates" if row["setup"] == "one-model"
+                else f"MiniLM retrieves + {row['model']} generates")
+        print(f"{name:<58} {row['hit_at_k']:>6.2f} {row['fact_hit']:>9.2f} {row['seconds_per_question']:>11.2f} "
+              f"{row['peak_rss_mb']:>12.0f}")
     return 0

@@ -73,7 +73,7 @@ def test_ask_command_streams_and_lists_sources(tiny_backbone, tmp_path, docs, ca
 
 
 def test_fact_hit_needs_half_the_gold_content_words():
-    from mmembed.bench.rag_eval import content_words, fact_hit
+    from mmembed.evaluation.rag import content_words, fact_hit
 
     assert content_words("The act of calculating again") == {"calculating", "again"}
     assert fact_hit("It means calculating something again.", "the act of calculating again")
@@ -81,14 +81,14 @@ def test_fact_hit_needs_half_the_gold_content_words():
 
 
 def test_kv_reuse_measurement_runs(make_embedder):
-    from mmembed.bench.rag_eval import kv_reuse_upper_bound
+    from mmembed.bench.kv_reuse import kv_reuse_upper_bound
 
     result = kv_reuse_upper_bound(make_embedder(), "What is a cat?", "[1] A cat sits on the mat.", repeats=1)
     assert result["prompt_tokens"] > result["question_tokens"] > 0 and result["full_prefill_s"] > 0
 
 
 def test_rag_bench_questions_come_from_the_held_out_wordnet_split():
-    from mmembed.bench.rag_eval import wordnet_questions
+    from mmembed.evaluation.rag import wordnet_questions
     from mmembed.data.wordnet import data_noun, parse_data_noun
     from mmembed.data.sources.wordnet import wordnet_rows
 

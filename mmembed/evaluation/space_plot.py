@@ -1,40 +1,16 @@
-"""A 2-D view of the shared space: PCA of the stored vectors, one colour per modality."""
+"""``mmembed eval --plot``: each model's shared space on the evaluated rows, as a PNG."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
-COLOURS = {"image": "#1f77b4", "audio": "#d62728", "text": "#2ca02c"}
-
-
-def pca_2d(vectors: np.ndarray) -> np.ndarray:
-    centred = vectors - vectors.mean(axis=0)
-    _, _, components = np.linalg.svd(centred, full_matrices=False)
-    return centred @ components[:2].T
-
-
-def space_figure(vectors: np.ndarray, modalities: list[str]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    points = pca_2d(np.asarray(vectors, dtype=np.float64))
-    figure, axis = plt.subplots(figsize=(6, 5))
-    for modality in sorted(set(modalities)):
-        mask = np.array([m == modality for m in modalities])
-        axis.scatter(points[mask, 0], points[mask, 1], s=10, alpha=0.7, label=f"{modality} ({mask.sum()})",
-                     color=COLOURS.get(modality, "#7f7f7f"))
-    axis.legend()
-    axis.set_title("the shared space (PCA)")
-    figure.tight_layout()
-    return figure
+from ..projection import space_figure
 
 
 def plot_space(embedder, rows: list[dict], out_file, limit: int = 300):
     """The shared space of ``embedder`` on up to ``limit`` media rows and their captions, as a PNG (like UniMAE's
     t-SNE figures, with PCA: linear, deterministic, no extra dependency)."""
-    from pathlib import Path
-
     media = [row for row in rows if "image" in row or "audio" in row][:limit]
     if not media:
         raise ValueError("no media rows to draw")

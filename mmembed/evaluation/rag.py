@@ -3,19 +3,21 @@ retrieves, the same generator answers), on questions whose answers sit in WordNe
 
 Each question is "What is <lemma>?"; the documents are "<lemma>: <gloss>" passages of the questions plus distractors.
 Figures: retrieval hit@k (the gold passage among the k sources), fact hit (at least half of the gold gloss's content
-words appear in the answer), seconds per question, and the peak resident memory of each set-up, measured in its own
-process (``python -m mmembed.bench.rag_eval SETUP`` prints one JSON line)."""
+words appear in the answer), seconds per question, and the peak resident memory of each set-up, measured in a
+process of its own (a fresh interpreter, so one set-up's memory never counts against the other's)."""
 from __future__ import annotations
 
-import json
+import multiprocessing
 import random
 import re
 import resource
-import subprocess
-import sys
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+
+from ..checkpoints import DEFAULT_MODEL
 
 STOPWORDS = set("a an the of or and in on to for with by from that which who is are be as at its it this".split())
 
@@ -48,7 +50,7 @@ def fact_hit(answer: str, gloss: str) -> bool:
     return bool(gold) and len(gold & content_words(answer)) >= max(1, len(gold) // 2)
 
 
-def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48, model_name: str = "mmembed-default") -> dict:
+def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48, model_name: str = DEFAULT_MODEL) -> dict:
     """``one-model``: ``model_name`` retrieves and generates; ``two-model``: MiniLM retrieves, ``model_name`` generates."""
     import mmembed
     from mmembed.rag import PROMPT
@@ -78,43 +80,15 @@ def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def compare(k: int = 3, count: int = 30, models: tuple[str, ...] = ("mmembed-default",)) -> list[dict]:
+def _run_setup_quietly(*args) -> dict:
+    warnings.simplefilter("ignore")
+    return run_setup(*args)
+
+
+def compare(k: int = 3, count: int = 30, models: tuple[str, ...] = (DEFAULT_MODEL,)) -> list[dict]:
     """One-model RAG for each model, then the two-model set-up (generator: the first model), each in its own process."""
     rows = []
     for setup, model_name in [("one-model", name) for name in models] + [("two-model", models[0])]:
-        output = subprocess.run([sys.executable, "-m", "mmembed.bench.rag_eval", setup, str(k), str(count), model_name],
-                                capture_output=True, text=True, check=True).stdout
-        rows.append(json.loads(output.strip().splitlines()[-1]))
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            rows.append(pool.submit(_run_setup_quietly, setup, k, count, 48, model_name).result())
     return rows
-
-
-if __name__ == "__main__":
-    import warnings
-
-    warnings.simplefilter("ignore")
-    print(json.dumps(run_setup(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), model_name=sys.argv[4])))
-
-
-def kv_reuse_upper_bound(model, question: str, sources: str, repeats: int = 5) -> dict:
-    """GritLM-style caching: how much generation prefill would reusing the question's key/values save, at best?
-
-    Best case: the generation prompt *starts* with exactly the tokens the embedding pass saw (the question), the
-    attention is causal (bidirectional keys/values are not the ones generation needs), so generation only has to
-    prefill the rest. This times the full prefill against the prefill of the rest on top of a ready cache."""
-    import copy
-
-    import torch
-    from transformers import DynamicCache
-
-    from .timing import best_of
-
-    tokenizer, lm = model.tokenizer, model.causal_lm
-    question_ids = tokenizer(question, return_tensors="pt")["input_ids"]
-    rest_ids = tokenizer("\n\nSources:\n" + sources + "\n\nAnswer:", add_special_tokens=False, return_tensors="pt")["input_ids"]
-    full_ids = torch.cat([question_ids, rest_ids], dim=1)
-    with torch.inference_mode(), model.generation_mode() as lm:
-        prefix_cache = lm(question_ids, use_cache=True, past_key_values=DynamicCache()).past_key_values
-        full = best_of(lambda: lm(full_ids, use_cache=True), repeats)
-        rest = best_of(lambda: lm(rest_ids, past_key_values=copy.deepcopy(prefix_cache), use_cache=True), repeats)
-    return {"question_tokens": question_ids.shape[1], "prompt_tokens": full_ids.shape[1], "full_prefill_s": full,
-            "cached_prefill_s": rest, "saving": 1 - rest / full}

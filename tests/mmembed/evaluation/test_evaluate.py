@@ -1,0 +1,46 @@
+"""evaluate() is the library the CLI shells over: same figures from Python and from ``mmembed eval``."""
+import json
+
+import pytest
+
+from media_files import circle, square
+from mmembed.cli import main
+from mmembed.data import write_manifest
+from mmembed.evaluation import evaluate
+
+
+def shapes_manifest(folder):
+    rows = []
+    for i, (shape, colour) in enumerate([(square, "red"), (circle, "blue"), (square, "green"), (circle, "yellow")]):
+        shape(colour).save(folder / f"{i}.png")
+        rows.append({"image": f"{i}.png", "text": f"a {colour} {shape.__name__}", "split": "test",
+                     "label": shape.__name__, "source": "shapes"})
+    rows.append({"text": "what is a cat?", "positive": "cat: a small feline.", "split": "test", "source": "words"})
+    rows.append({"text": "what is a sun?", "positive": "sun: the star we orbit.", "split": "test", "source": "words"})
+    return write_manifest(folder / "shapes.jsonl", rows)
+
+
+def test_evaluate_from_python_equals_the_cli_json(make_multimodal_embedder, tmp_path):
+    manifest = shapes_manifest(tmp_path)
+    embedder = make_multimodal_embedder()
+    embedder.save_pretrained(tmp_path / "model")
+    tasks = ["retrieval", "zeroshot", "text_retrieval"]
+    seen = []
+    results = evaluate([f"tiny={tmp_path / 'model'}"], [manifest], tasks, per_source=True, device="cpu",
+                       after_model=lambda name, model, rows: seen.append((name, len(rows))))
+    assert seen == [("tiny", 6)]
+    assert set(results["tiny"]) == {"retrieval:image@shapes", "zeroshot:image@shapes", "text_retrieval:text@words"}
+    argv = ["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--per-source", "--device", "cpu",
+            "--out", str(tmp_path / "r")] + [a for t in tasks for a in ("--task", t)]
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "r.json").read_text()) == json.loads(json.dumps(results))
+
+
+def test_evaluate_takes_a_loaded_model_and_refuses_unknown_names(make_multimodal_embedder, tmp_path):
+    manifest = shapes_manifest(tmp_path)
+    results = evaluate([("in-memory", make_multimodal_embedder())], [manifest], ["retrieval"])
+    assert results["in-memory"]["retrieval:image"]["items"] == 4
+    with pytest.raises(ValueError, match="unknown tasks \\['retreival'\\]"):
+        evaluate([("m", None)], [manifest], ["retreival"])
+    with pytest.raises(ValueError, match="unknown baselines \\['clip'\\]"):
+        evaluate([("m", None)], [manifest], ["retrieval"], baselines=["clip"])
