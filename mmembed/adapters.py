@@ -27,6 +27,14 @@ def load_adapter(model, folder: str | Path, is_trainable: bool = False):
         return PeftModel.from_pretrained(model, str(folder), is_trainable=is_trainable)
 
 
+def prepare_quantized(model):
+    """A 4-bit (bitsandbytes) causal LM made ready for LoRA training (peft's preparation, no checkpointing)."""
+    from peft import prepare_model_for_kbit_training
+
+    with _peft_reading_a_renamed_attribute():
+        return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+
+
 def attach_adapter(model, r: int, alpha: int, dropout: float, target_modules: list[str] | str | None, **options):
     """``model`` wrapped with a new LoRA adapter (``options`` go to peft's ``LoraConfig``)."""
     from peft import LoraConfig, get_peft_model

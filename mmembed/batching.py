@@ -1,6 +1,7 @@
 """Length-sorted batching: sequences of similar length share a batch, so little compute goes to padding."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -34,6 +35,12 @@ class TokenBatch:
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "TokenBatch":
         moved = (tensor.to(device, non_blocking=non_blocking) for tensor in self.tensors())
         return TokenBatch(*moved, media={k: v.to(device, non_blocking) for k, v in self.media.items()})
+
+    def with_input_ids(self, input_ids: torch.Tensor) -> "TokenBatch":
+        """The same batch (masks, pooling, media slots) over other token ids of the same shape (masked tokens)."""
+        if input_ids.shape != self.input_ids.shape:
+            raise ValueError(f"input ids of shape {tuple(input_ids.shape)} for a batch of {tuple(self.input_ids.shape)}")
+        return dataclasses.replace(self, input_ids=input_ids)
 
     def pin_memory(self) -> "TokenBatch":
         return TokenBatch(*(tensor.pin_memory() for tensor in self.tensors()), media=self.media)

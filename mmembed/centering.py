@@ -11,13 +11,19 @@ import torch
 
 
 @torch.no_grad()
-def fit_center(embedder, inputs: list, instruction=None, batch_size: int = 32) -> torch.Tensor:
-    """Set and return ``embedder.center`` as the mean un-normalised vector of ``inputs`` (texts, media, dicts)."""
+def fit_center(embedder, documents: list, queries: list[str] = (), query_instruction: str = "query",
+               batch_size: int = 32) -> torch.Tensor:
+    """Set and return ``embedder.center``: the mean un-centered vector of ``documents`` (texts or
+    :class:`~mmembed.training_items.FeatureItem`, embedded without instruction) and of ``queries`` (texts, under
+    ``query_instruction``), taken batch by batch (a training stage fits it on a sample of its pairs, both sides)."""
+    if not documents and not queries:
+        raise ValueError("fitting the center needs documents or queries")
     embedder.center = None
-    vectors = embedder.encode(inputs, batch_size=batch_size, instruction=instruction, normalize=False,
-                              convert_to_tensor=True, on_error="nan", show_progress_bar=False)
-    vectors = vectors[torch.isfinite(vectors).all(dim=1)]
-    if len(vectors) == 0:
-        raise ValueError("no input could be embedded to fit the center")
-    embedder.center = vectors.mean(dim=0).to(embedder.device)
+    vectors = []
+    for start in range(0, max(len(documents), len(queries)), batch_size):
+        if documents[start : start + batch_size]:
+            vectors.append(embedder.embed_items(list(documents[start : start + batch_size]), None))
+        if queries[start : start + batch_size]:
+            vectors.append(embedder.embed_texts(list(queries[start : start + batch_size]), query_instruction))
+    embedder.center = torch.cat(vectors).mean(dim=0)
     return embedder.center

@@ -6,6 +6,7 @@ into one vector. Generation mode: the same weights generate text, always causal,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import threading
 import warnings
@@ -26,6 +27,7 @@ from .errors import InvalidBatchError, InvalidInputError
 from .inputs import parse_input
 from .modalities import Modalities
 from .special_tokens import add_special_token
+from .training_items import FeatureItem
 from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
 
@@ -89,6 +91,26 @@ class Embedder:
         if self.center is not None:
             self.center = self.center.to(self.device)
         return self
+
+    @contextlib.contextmanager
+    def overrides(self, attention: str | None = None, num_tokens: dict[str, int] | None = None):
+        """Embed with other settings inside the block (benchmarks, ablations), restored after it, even on error:
+        ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind. Other
+        threads wait: the embedder's lock is held throughout."""
+        if attention not in (None, "causal", "bidirectional"):
+            raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
+        with self._lock:
+            saved_config, saved_towers = self.config, dict(self.modalities.tower_configs)
+            try:
+                if attention:
+                    self.config = dataclasses.replace(self.config, attention=attention)
+                for kind, count in (num_tokens or {}).items():
+                    self.modalities.set_num_tokens(kind, count)
+                yield self
+            finally:
+                self.config = saved_config
+                for kind, config in saved_towers.items():
+                    self.modalities.set_num_tokens(kind, config.num_tokens)
 
     @property
     def special_token_ids(self) -> list[int]:
@@ -278,6 +300,58 @@ class Embedder:
         """Cosine similarity matrix between two sets of vectors (normalized here, whatever they were)."""
         a, b = (F.normalize(torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(-1, self.dimension), dim=-1) for x in (a, b))
         return (a @ b.T).numpy()
+
+    # ----------------------------------------------------------------- training surface
+    def embed_items(self, items: list[FeatureItem | str], instruction: str | None = None,
+                    **token_state_options) -> torch.Tensor:
+        """Pooled, un-normalized vectors (B, D) of texts and feature items, with gradients (what training embeds)."""
+        built = [(i, None, None) if isinstance(i, str) else (i.text, i.kind, i.features) for i in items]
+        return self.embed_batch(collate(self.sequences.build(built, instruction), self.pad_id), **token_state_options)
+
+    def embed_texts(self, texts: list[str], instruction: str | None = None, **token_state_options) -> torch.Tensor:
+        """Pooled, un-normalized vectors (B, D) of texts, with gradients."""
+        return self.embed_batch(self.tokenize(texts, instruction), **token_state_options)
+
+    def content_mask(self, batch: TokenBatch) -> torch.Tensor:
+        """(B, T) True on the content tokens of a tokenized batch: pooled ones, not the ``<|embed|>`` token."""
+        return batch.pool_mask.bool() & (batch.input_ids != self.embed_token_id)
+
+    def mask_tokens(self, batch: TokenBatch, chosen: torch.Tensor) -> TokenBatch:
+        """The batch with the ``chosen`` (B, T) positions replaced by the mask token (the pad token)."""
+        return batch.with_input_ids(batch.input_ids.masked_fill(chosen.to(batch.input_ids.device), self.pad_id))
+
+    def prepare_for_training(self, lora: dict | None = None, quantized: bool = False) -> list[torch.nn.Parameter]:
+        """Make the backbone trainable the way a stage asks, and return the backbone parameters that train.
+
+        A saved model with an adapter trains that adapter on; else ``lora`` (``r``, ``alpha``, ``dropout``,
+        ``target_modules``) attaches a new LoRA adapter; else the backbone stays frozen. ``quantized``: the backbone
+        is 4-bit (QLoRA), prepared by peft first."""
+        from .adapters import attach_adapter, prepare_quantized
+
+        if quantized:
+            if not lora and not hasattr(self.model, "peft_config"):
+                raise ValueError("quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too")
+            self.model = prepare_quantized(self.model)
+        if hasattr(self.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
+            for name, parameter in self.model.named_parameters():
+                parameter.requires_grad_("lora_" in name)
+        elif lora:
+            self.model = attach_adapter(self.model, lora["r"], lora["alpha"], lora["dropout"], lora["target_modules"])
+        else:
+            self.model.requires_grad_(False)
+        self.model.train()
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def trainable_modules(self) -> dict[str, torch.nn.Module]:
+        """The parts of the model training updates and checkpoints save (the towers are frozen)."""
+        return {"model": self.model, "projectors": self.modalities.projectors}
+
+    def fit_center(self, documents: list[FeatureItem | str], queries: list[str] = (), query_instruction: str = "query",
+                   batch_size: int = 32) -> torch.Tensor:
+        """Set the centering vector (see centering.py) from documents and queries; returns it."""
+        from .centering import fit_center
+
+        return fit_center(self, documents, queries, query_instruction, batch_size)
 
     # ----------------------------------------------------------------- generation mode
     @contextlib.contextmanager

@@ -2,6 +2,8 @@
 projectors (built with the embedder, saved with it)."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -41,6 +43,14 @@ class Modalities(nn.Module):
 
     def num_tokens(self, kind: str) -> int:
         return self.tower_configs[kind].num_tokens
+
+    def set_num_tokens(self, kind: str, count: int) -> None:
+        """Pool ``kind``'s tower features into ``count`` soft tokens from now on (the projector is per token)."""
+        if count < 1:
+            raise ValueError(f"num_tokens must be >= 1, got {count}")
+        self.tower_configs[kind] = dataclasses.replace(self.tower_configs[kind], num_tokens=count)
+        if kind in self._towers:
+            self._towers[kind].config = self.tower_configs[kind]
 
     def input_limits(self) -> dict:
         """The configured media limits for parsing inputs (image pixels, audio seconds); library defaults otherwise."""

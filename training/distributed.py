@@ -82,10 +82,11 @@ class TrainStep(nn.Module):
 
     def __init__(self, embedder, objectives: nn.ModuleDict):
         super().__init__()
-        self.model, self.projectors, self.objectives = embedder.model, embedder.modalities.projectors, objectives
+        trainable = embedder.trainable_modules()
+        self.model, self.projectors, self.objectives = trainable["model"], trainable["projectors"], objectives
         self.__dict__["embedder"] = embedder  # not a submodule: its trainable parts are registered above
 
-    def forward(self, batch: dict):
+    def forward(self, batch):
         losses, metrics = [], {}
         for objective in self.objectives.values():
             loss, values = objective(self.embedder, batch)

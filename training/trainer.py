@@ -18,9 +18,10 @@ import torch
 from tqdm.auto import tqdm
 
 import mmembed
-from mmembed.batching import collate
 from mmembed.data import read_manifest
+from mmembed.training_items import FeatureItem
 
+from .batches import Example, make_batch
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import TrainStep, init_distributed, wrap
@@ -37,54 +38,33 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare_model(config: TrainConfig):
+    """The embedder a stage starts from, its backbone made trainable as the config asks (LoRA, QLoRA, frozen)."""
     if config.quantization and not config.lora:
         raise ValueError("quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too")
     embedder = mmembed.load(config.model, device=config.device, quantization=config.quantization, **config.model_overrides)
-    if config.quantization:
-        from peft import prepare_model_for_kbit_training
-
-        embedder.model = prepare_model_for_kbit_training(embedder.model, use_gradient_checkpointing=False)
-    if hasattr(embedder.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
-        for name, parameter in embedder.model.named_parameters():
-            parameter.requires_grad_("lora_" in name)
-    elif config.lora:
-        from mmembed.adapters import attach_adapter
-
-        lora = config.lora
-        embedder.model = attach_adapter(embedder.model, lora.r, lora.alpha, lora.dropout, lora.target_modules)
-    else:
-        embedder.model.requires_grad_(False)
-    embedder.model.train()
+    embedder.prepare_for_training(dataclasses.asdict(config.lora) if config.lora else None, bool(config.quantization))
     return embedder
 
 
-def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[dict]:
+def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[Example]:
     features = media_features(embedder, rows, cache_dir)
     examples = []
     for i, row in enumerate(rows):
         kind = "image" if "image" in row else "audio" if "audio" in row else None
         if kind and i in features:
-            examples.append({"item": (kind, features[i], None), "text": row["text"], "source": row.get("source")})
+            examples.append(Example(FeatureItem(kind=kind, features=features[i]), row["text"], source=row.get("source")))
         elif kind is None and row.get("positive"):
-            examples.append({"item": (None, None, row["positive"]), "text": row["text"], "negatives": row.get("negatives", []),
-                             "source": row.get("source")})
+            examples.append(Example(FeatureItem(text=row["positive"]), row["text"], tuple(row.get("negatives", [])),
+                                    row.get("source")))
     if not examples:
         raise ValueError("no training pairs: the manifests need image/audio rows with text, or text rows with a positive")
     return examples
 
 
-@torch.no_grad()
-def fit_center_on_examples(embedder, examples: list[dict], count: int = 256, batch_size: int = 32) -> None:
-    """The centering vector (mmembed/centering.py) from a sample of training items and their texts, both sides."""
-    embedder.center = None
+def fit_center_on_examples(embedder, examples: list[Example], count: int = 256, batch_size: int = 32) -> None:
+    """The centering vector from a sample of training pairs, both sides (items as documents, texts as queries)."""
     sample = [examples[i] for i in np.random.default_rng(0).permutation(len(examples))[:count]]
-    vectors = []
-    for start in range(0, len(sample), batch_size):
-        batch = make_batch(sample[start : start + batch_size], list(range(min(batch_size, len(sample) - start))))
-        items = [(text, kind, features) for kind, features, text in batch["items"]]
-        vectors.append(embedder.embed_batch(collate(embedder.sequences.build(items, None), embedder.pad_id)))
-        vectors.append(embedder.embed_batch(embedder.tokenize(batch["texts"], "query")))
-    embedder.center = torch.cat(vectors).mean(dim=0)
+    embedder.fit_center([e.item for e in sample], [e.text for e in sample], batch_size=batch_size)
 
 
 def sample_rows(rows: list[dict], config: TrainConfig) -> list[dict]:
@@ -102,13 +82,6 @@ def manifest_rows(config: TrainConfig) -> list[dict]:
             row.setdefault("source", Path(manifest).stem)
             rows.append(row)
     return rows
-
-
-def make_batch(examples: list[dict], indices: list[int]) -> dict:
-    chosen = [examples[i] for i in indices]
-    kind, features, text = zip(*[e["item"] for e in chosen])
-    return {"items": list(zip(kind, features, text)), "texts": [e["text"] for e in chosen],
-            "negatives": [n for e in chosen for n in e.get("negatives", [])][: len(chosen)]}
 
 
 def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None, examples: list[dict] | None = None) -> Path:
@@ -131,7 +104,7 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
             distributed.barrier()
-    plan = BatchPlan([e.get("source") or "all" for e in examples], config.batch_size, config.seed, config.steps,
+    plan = BatchPlan([e.source or "all" for e in examples], config.batch_size, config.seed, config.steps,
                      config.batching, config.source_weights)
     if config.batching == "by_source" and distributed.is_main:
         print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
@@ -141,10 +114,10 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     for objective in objectives.values():
         objective.prepare(embedder)
     objectives.to(embedder.device)
-    modules = {"model": embedder.model, "projectors": embedder.modalities.projectors, "objectives": objectives}
+    modules = {**embedder.trainable_modules(), "objectives": objectives}
     step_module = wrap(TrainStep(embedder, objectives), distributed, embedder.device)
-    backbone_params = [p for p in embedder.model.parameters() if p.requires_grad]
-    other_params = [p for m in (embedder.modalities.projectors, objectives) for p in m.parameters() if p.requires_grad]
+    backbone_params = [p for p in modules["model"].parameters() if p.requires_grad]
+    other_params = [p for m in (modules["projectors"], objectives) for p in m.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW([
         {"params": backbone_params, "lr": config.learning_rate},
         {"params": other_params, "lr": config.projector_learning_rate},
@@ -194,7 +167,7 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
             distributed.close()
             return checkpoints
     distributed.check_in_sync(backbone_params + other_params)
-    embedder.model.eval()
+    modules["model"].eval()
     model_folder = output / "model"
     if distributed.is_main:
         embedder.save_pretrained(model_folder)

@@ -80,19 +80,16 @@ def measure_soft_tokens(embedder, kind: str, counts: list[int]) -> list[dict]:
             mels = tower.log_mel(torch.stack([torch.from_numpy(c) for c in inputs]))
             states = tower.encoder(mels).last_hidden_state
             keep = int(np.ceil(len(inputs[0]) / 320))
-    original = tower.config.num_tokens
-    try:
-        for count in counts:
-            if kind == "image":
-                features = pool_grid(grid, tower.grid, count)
-            else:
-                features = torch.stack([pool_frames(s[:keep], count) for s in states])
-            tower.config.num_tokens = count
-            encode_inputs = inputs[:16] if kind == "image" else [(c, 16_000) for c in inputs[:8]]
+    for count in counts:
+        if kind == "image":
+            features = pool_grid(grid, tower.grid, count)
+        else:
+            features = torch.stack([pool_frames(s[:keep], count) for s in states])
+        encode_inputs = inputs[:16] if kind == "image" else [(c, 16_000) for c in inputs[:8]]
+        with embedder.overrides(num_tokens={kind: count}):
             start = time.perf_counter()
             embedder.encode(encode_inputs, batch_size=16)
             elapsed = time.perf_counter() - start
-            rows.append({"tokens": count, "accuracy": loo_1nn_accuracy(features, labels), "items_per_s": len(encode_inputs) / elapsed})
-    finally:
-        tower.config.num_tokens = original
+        rows.append({"tokens": count, "accuracy": loo_1nn_accuracy(features, labels),
+                     "items_per_s": len(encode_inputs) / elapsed})
     return rows

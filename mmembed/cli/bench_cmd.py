@@ -59,10 +59,10 @@ def bench_text(args) -> int:
     from ..bench.text_throughput import measure
 
     model = load_model(args)
-    if args.attention:
-        model.config.attention = args.attention
-    print(f"{model}; torch threads={torch.get_num_threads()}")
-    result = measure(model, n_texts=args.texts, max_words=args.max_words, batch_size=args.batch_size, repeats=args.repeats)
+    with model.overrides(attention=args.attention):
+        print(f"{model}; torch threads={torch.get_num_threads()}")
+        result = measure(model, n_texts=args.texts, max_words=args.max_words, batch_size=args.batch_size,
+                         repeats=args.repeats)
     print(f"corpus: {result.texts} texts, {result.tokens} tokens; best of {args.repeats}")
     print(result.report())
     if args.json:

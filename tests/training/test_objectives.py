@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from mmembed.training_items import FeatureItem
+from training.batches import TrainBatch
 from training.objectives import OBJECTIVES, build_objectives
 
 TEXTS = ["A cat sits on the mat.", "Stock markets fell sharply today.", "A puppy is running on the grass.",
@@ -10,15 +12,14 @@ TEXTS = ["A cat sits on the mat.", "Stock markets fell sharply today.", "A puppy
 
 @pytest.mark.parametrize("name", ["mntp", "simcse", "next_token", "unimae"])
 def test_objective_lowers_its_loss_on_a_fixed_batch(make_embedder, name):
-    from peft import LoraConfig, get_peft_model
-
     torch.manual_seed(0)
     embedder = make_embedder(attention="bidirectional" if name == "mntp" else "causal", pooling="last" if name == "unimae" else "mean")
-    embedder.model = get_peft_model(embedder.model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj", "o_proj"]))
+    lora = {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj", "o_proj"]}
+    params = embedder.prepare_for_training(lora)
     objective = build_objectives({name: {}})[name]
-    batch = {"texts": TEXTS}
+    batch = TrainBatch(items=[], texts=TEXTS)
     objective(embedder, batch)  # builds lazy parts (UniMAE's decoder)
-    params = [p for p in embedder.model.parameters() if p.requires_grad] + list(objective.parameters())
+    params += list(objective.parameters())
     optimizer = torch.optim.AdamW(params, lr=3e-3)
     losses = []
     for _ in range(8):
@@ -41,7 +42,7 @@ def test_registry_lists_every_method():
 def test_next_token_loss_is_the_models_own_lm_loss(make_embedder):
     embedder = make_embedder()
     objective = build_objectives({"next_token": {}})["next_token"]
-    loss, _ = objective(embedder, {"texts": ["A cat sits on the mat."]})
+    loss, _ = objective(embedder, TrainBatch(items=[], texts=["A cat sits on the mat."]))
     encoded = embedder.tokenizer(["A cat sits on the mat." + embedder.tokenizer.eos_token], return_tensors="pt")
     reference = embedder.causal_lm(**encoded, labels=encoded["input_ids"]).loss
     torch.testing.assert_close(loss, reference, rtol=1e-4, atol=1e-4)
@@ -58,13 +59,13 @@ def test_infonce_hard_negatives_are_documents_and_twin_texts_are_not_negatives(m
     embedder = make_embedder()
     objective = build_objectives({"infonce": {"symmetric": False}})["infonce"]
     with torch.no_grad():
-        loss, _ = objective(embedder, {"items": [(None, None, "A cat is a small feline.")], "texts": ["What is a cat?"],
-                                       "negatives": ["A cat is a small feline."]})
+        loss, _ = objective(embedder, TrainBatch([FeatureItem("A cat is a small feline.")], ["What is a cat?"],
+                                                 negatives=["A cat is a small feline."]))
     assert loss.item() == pytest.approx(math.log(2), abs=1e-5)
 
     assert duplicate_text_mask(["a", "b", "a"], 4).tolist() == [[False, False, True, False], [False] * 4,
                                                                [True, False, False, False]]
-    twins = {"items": [(None, None, "Meow."), (None, None, "A purr.")], "texts": ["A cat.", "A cat."]}
+    twins = TrainBatch([FeatureItem("Meow."), FeatureItem("A purr.")], ["A cat.", "A cat."])
     with torch.no_grad():
         masked, _ = objective(embedder, twins)
         unmasked, _ = build_objectives({"infonce": {"symmetric": False, "mask_duplicate_texts": False}})["infonce"](embedder, twins)

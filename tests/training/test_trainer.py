@@ -10,7 +10,8 @@ from training.config import LoraSettings, TrainConfig
 from mmembed.data import read_manifest, write_manifest
 from training.objectives import build_objectives
 from training.sampling import batch_indices
-from training.trainer import build_examples, make_batch, prepare_model, train
+from training.batches import make_batch
+from training.trainer import build_examples, prepare_model, train
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ def register(name: str):
 
 
 class Objective(nn.Module):
-    """``forward(embedder, batch) -> (loss, {metric: float})``; its own parameters (a temperature, a decoder) train too."""
+    """``forward(embedder, batch: TrainBatch) -> (loss, {metric: float})``, through the embedder's training surface
+    (``embed_items``, ``embed_texts``, ``tokenize``, ``content_mask``, ``mask_tokens``, ``token_states``); its own
+    parameters (a temperature, a decoder) train too."""
 
     name = "objective"
 

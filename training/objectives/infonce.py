@@ -13,8 +13,6 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mmembed.batching import collate
-
 from . import Objective, register
 
 
@@ -36,15 +34,10 @@ class InfoNCE(Objective):
         self.symmetric, self.query_instruction, self.weight = symmetric, query_instruction, weight
         self.mask_duplicate_texts = mask_duplicate_texts
 
-    def embed_items(self, embedder, batch) -> torch.Tensor:
-        items = [(text, kind, features) for kind, features, text in batch["items"]]
-        items += [(negative, None, None) for negative in batch.get("negatives", [])]
-        return embedder.embed_batch(collate(embedder.sequences.build(items, None), embedder.pad_id))
-
     def forward(self, embedder, batch):
-        texts = batch["texts"]
-        items = F.normalize(self.embed_items(embedder, batch), dim=-1)  # (B + hard negatives, D)
-        queries = F.normalize(embedder.embed_batch(embedder.tokenize(texts, self.query_instruction)), dim=-1)
+        texts = batch.texts
+        items = F.normalize(embedder.embed_items(batch.items + batch.negatives), dim=-1)  # (B + hard negatives, D)
+        queries = F.normalize(embedder.embed_texts(texts, self.query_instruction), dim=-1)
         scale = self.logit_scale.exp().clamp(max=100)
         logits = scale * queries @ items.T  # (B, B + negatives): each text against every item and hard negative
         if self.mask_duplicate_texts:

@@ -18,15 +18,13 @@ class MNTP(Objective):
         self.generator = torch.Generator().manual_seed(seed)
 
     def forward(self, embedder, batch):
-        tokens = embedder.tokenize(batch["texts"], None).to(embedder.device)
-        content = tokens.pool_mask.bool() & (tokens.input_ids != embedder.embed_token_id)
+        tokens = embedder.tokenize(batch.texts, None).to(embedder.device)
+        content = embedder.content_mask(tokens)
         content[:, 0] = False  # the first token has no earlier position to predict it from
         chosen = (torch.rand(content.shape, generator=self.generator) < self.mask_fraction).to(content.device) & content
         if not chosen.any():
             chosen = content & (torch.cumsum(content, 1) == 1)  # at least one per row
-        masked = tokens.input_ids.masked_fill(chosen, embedder.pad_id)
-        hidden = embedder.token_states(type(tokens)(masked, tokens.attention_mask, tokens.pool_mask, tokens.last_index),
-                                       attention="bidirectional")
+        hidden = embedder.token_states(embedder.mask_tokens(tokens, chosen), attention="bidirectional")
         logits = embedder.causal_lm.get_output_embeddings()(hidden[:, :-1][chosen[:, 1:]])
         loss = F.cross_entropy(logits.float(), tokens.input_ids[chosen])
         return self.weight * loss, {"mntp": loss.item()}

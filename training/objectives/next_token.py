@@ -15,7 +15,7 @@ class NextToken(Objective):
         self.weight, self.max_length = weight, max_length
 
     def forward(self, embedder, batch):
-        texts = batch.get("generative") or batch["texts"]
+        texts = batch.generative or batch.texts
         tokenizer = embedder.tokenizer
         eos = tokenizer.eos_token or ""
         encoded = tokenizer([t + eos for t in texts], return_tensors="pt", padding=True, truncation=True,

@@ -16,9 +16,8 @@ class SimCSE(Objective):
         self.input_dropout, self.temperature, self.weight = input_dropout, temperature, weight
 
     def forward(self, embedder, batch):
-        tokens = embedder.tokenize(batch["texts"], None)
-        first = F.normalize(embedder.embed_batch(tokens, input_dropout=self.input_dropout), dim=-1)
-        second = F.normalize(embedder.embed_batch(tokens, input_dropout=self.input_dropout), dim=-1)
+        first = F.normalize(embedder.embed_texts(batch.texts, None, input_dropout=self.input_dropout), dim=-1)
+        second = F.normalize(embedder.embed_texts(batch.texts, None, input_dropout=self.input_dropout), dim=-1)
         logits = first @ second.T / self.temperature
         loss = F.cross_entropy(logits, torch.arange(len(first), device=logits.device))
         return self.weight * loss, {"simcse": loss.item()}

@@ -31,11 +31,10 @@ class UniMAE(Objective):
         self.decoder = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, batch_first=True, dropout=0.0).to(device)
 
     def forward(self, embedder, batch):
-        tokens = embedder.tokenize(batch["texts"], None).to(embedder.device)
-        content = tokens.pool_mask.bool() & (tokens.input_ids != embedder.embed_token_id)
+        tokens = embedder.tokenize(batch.texts, None).to(embedder.device)
+        content = embedder.content_mask(tokens)
         chosen = (torch.rand(content.shape, generator=self.generator) < self.mask_fraction).to(content.device) & content
-        masked = tokens.input_ids.masked_fill(chosen, embedder.pad_id)
-        hidden = embedder.token_states(type(tokens)(masked, tokens.attention_mask, tokens.pool_mask, tokens.last_index))
+        hidden = embedder.token_states(embedder.mask_tokens(tokens, chosen))
         rows = torch.arange(hidden.shape[0], device=hidden.device)
         state = hidden[rows, tokens.last_index]  # the <|embed|> state
         if self.decoder is None:
