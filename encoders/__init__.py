@@ -2,6 +2,7 @@
 
 Nothing here imports mmembed: data flows inputs -> encoders -> backbone.
 """
+
 from .audio_loading import declared_seconds, load_audio
 from .audio_towers import WhisperAudioTower, build_audio_tower
 from .config import AudioTowerConfig, ImageTowerConfig, ProjectorConfig
@@ -11,7 +12,19 @@ from .image_towers import EfficientNetLite0Tower, ImageTower, OpenClipImageTower
 from .projector import Projector
 
 __all__ = [
-    "AudioTowerConfig", "ImageTowerConfig", "ProjectorConfig", "MediaError", "Projector", "ImageTower",
-    "OpenClipImageTower", "EfficientNetLite0Tower", "WhisperAudioTower", "build_image_tower", "build_audio_tower",
-    "load_audio", "open_image", "declared_seconds", "declared_pixels",
+    "AudioTowerConfig",
+    "ImageTowerConfig",
+    "ProjectorConfig",
+    "MediaError",
+    "Projector",
+    "ImageTower",
+    "OpenClipImageTower",
+    "EfficientNetLite0Tower",
+    "WhisperAudioTower",
+    "build_image_tower",
+    "build_audio_tower",
+    "load_audio",
+    "open_image",
+    "declared_seconds",
+    "declared_pixels",
 ]

@@ -6,6 +6,7 @@ array being ``(samples,)`` or ``(channels, samples)``. Any rate is resampled (to
 Policy: empty audio and NaN/infinite samples are errors; silence is valid audio and is embedded; audio longer than
 ``max_seconds`` is cut there, with a warning.
 """
+
 from __future__ import annotations
 
 import io
@@ -68,14 +69,18 @@ def as_channels_first(samples) -> torch.Tensor:
     raise MediaError(f"audio array must be (samples,) or (channels, samples), got shape {tuple(tensor.shape)}")
 
 
-def load_audio(source, sample_rate: int | None = None, target_rate: int = 16_000, max_seconds: float = 600.0) -> torch.Tensor:
+def load_audio(
+    source, sample_rate: int | None = None, target_rate: int = 16_000, max_seconds: float = 600.0
+) -> torch.Tensor:
     """Mono float32 waveform (samples,) at ``target_rate``."""
     if isinstance(source, (str, Path, bytes, bytearray)) and sample_rate is None:
         samples, sample_rate = decode_audio(source, max_seconds)
         waveform = torch.from_numpy(samples).T  # a view: no copy of a long clip
     else:
         if sample_rate is None:
-            raise MediaError("audio samples need their sample rate: pass (array, sample_rate) or {'audio': array, 'sample_rate': sr}")
+            raise MediaError(
+                "audio samples need their sample rate: pass (array, sample_rate) or {'audio': array, 'sample_rate': sr}"
+            )
         waveform = as_channels_first(source)
     if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
         raise MediaError(f"sample rate must be a positive integer, got {sample_rate!r}")
@@ -86,7 +91,9 @@ def load_audio(source, sample_rate: int | None = None, target_rate: int = 16_000
     mono = waveform.mean(dim=0)
     limit = int(max_seconds * sample_rate)
     if mono.shape[0] > limit:
-        warnings.warn(f"audio of {mono.shape[0] / sample_rate:.0f} s cut to its first {max_seconds:.0f} s", stacklevel=2)
+        warnings.warn(
+            f"audio of {mono.shape[0] / sample_rate:.0f} s cut to its first {max_seconds:.0f} s", stacklevel=2
+        )
         mono = mono[:limit]
     if sample_rate != target_rate:
         mono = resample(mono, int(sample_rate), target_rate)

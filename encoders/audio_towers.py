@@ -5,6 +5,7 @@
 is cut into ``chunk_seconds`` chunks, all encoded in one batch, and the kept frames of all chunks are average-pooled
 in time order into ``num_tokens`` soft tokens.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,15 @@ class WhisperAudioTower(nn.Module):
         self.encoder = (encoder or load_whisper_encoder(location or config.source)).eval().requires_grad_(False)
         self.feature_dim = self.encoder.config.d_model
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=SAMPLE_RATE, n_fft=400, hop_length=HOP, n_mels=self.encoder.config.num_mel_bins,
-            mel_scale="slaney", norm="slaney", power=2.0, center=True, pad_mode="reflect",
+            sample_rate=SAMPLE_RATE,
+            n_fft=400,
+            hop_length=HOP,
+            n_mels=self.encoder.config.num_mel_bins,
+            mel_scale="slaney",
+            norm="slaney",
+            power=2.0,
+            center=True,
+            pad_mode="reflect",
         )
         self.window_samples = WINDOW_SECONDS * SAMPLE_RATE
         self.chunk_samples = int(config.chunk_seconds * SAMPLE_RATE)

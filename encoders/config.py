@@ -1,4 +1,5 @@
 """Typed tower and projector configs (saved inside the embedder's config, so a model folder describes its towers)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,7 +22,7 @@ class ImageTowerConfig:
             raise ValueError(f"image tower kind must be open_clip or efficientnet_lite0, got {self.kind!r}")
         if self.kind == "open_clip" and not self.model_name:
             raise ValueError("an open_clip image tower needs model_name (e.g. 'ViT-B-32')")
-        side = round(self.num_tokens ** 0.5)
+        side = round(self.num_tokens**0.5)
         if side * side != self.num_tokens:
             raise ValueError(f"image num_tokens must be a square (1, 4, 9, 16, ...), got {self.num_tokens}")
 

@@ -4,6 +4,7 @@ Images: a (h x w) patch grid is average-pooled to a (s x s) grid, s = sqrt(num_t
 Audio: T frames are average-pooled to num_tokens segments in time order.
 Pooling before the projector keeps the projector small and lets training cache (num_tokens, F) features.
 """
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ Policy: the file's *content* decides (a PNG named .jpg is a PNG); CMYK, 16-bit, 
 converted to RGB, transparency composited on white; an animated image contributes its first frame; images above
 ``max_pixels`` are refused before decoding (decompression bombs); truncated or corrupt files are refused.
 """
+
 from __future__ import annotations
 
 import io

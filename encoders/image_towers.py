@@ -5,6 +5,7 @@
   ViT towers give their patch grid; others (ResNet, timm) give their pooled output as a 1x1 grid.
 - :class:`EfficientNetLite0Tower`: the packaged ImageNet EfficientNet-Lite0 (offline default): (1280, 7, 7) grid.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -91,12 +92,14 @@ class EfficientNetLite0Tower(ImageTower):
             self.net.load_state_dict(torch.load(packaged_efficientnet_weights(), map_location="cpu", weights_only=True))
         self.net.eval().requires_grad_(False)
         self.feature_dim, self.grid = 1280, (7, 7)
-        self._preprocess = transforms.Compose([
-            transforms.Resize(self.image_size, interpolation=transforms.InterpolationMode.BICUBIC),
-            transforms.CenterCrop(self.image_size),
-            transforms.ToTensor(),
-            transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5]),
-        ])
+        self._preprocess = transforms.Compose(
+            [
+                transforms.Resize(self.image_size, interpolation=transforms.InterpolationMode.BICUBIC),
+                transforms.CenterCrop(self.image_size),
+                transforms.ToTensor(),
+                transforms.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5]),
+            ]
+        )
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         return self._preprocess(image)

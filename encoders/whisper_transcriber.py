@@ -1,6 +1,7 @@
 """Speech recognition with Whisper (the packaged tiny.en, converted from CTranslate2, or any Whisper folder / hub id),
 greedy decoding with a KV cache. The audio tower's transcript channel (``AudioTowerConfig.transcribe``) and the
 ASR-cascade peer use it. Audio longer than 30 s is transcribed window by window, the texts joined."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ import torch
 
 
 class WhisperTranscriber:
-    def __init__(self, location: str, device: str = "cpu", max_new_tokens: int = 96,
-                 no_speech_threshold: float | None = 0.6):
+    def __init__(
+        self, location: str, device: str = "cpu", max_new_tokens: int = 96, no_speech_threshold: float | None = 0.6
+    ):
         from tokenizers import Tokenizer
         from transformers import WhisperForConditionalGeneration
 
@@ -28,7 +30,9 @@ class WhisperTranscriber:
         if self.model.config.vocab_size >= 51865:  # multilingual: English transcription
             self.prompt += [token("<|en|>"), token("<|transcribe|>")]
         self.prompt.append(token("<|notimestamps|>"))
-        settings = json.loads((folder / "ct2_config.json").read_text()) if (folder / "ct2_config.json").is_file() else {}
+        settings = (
+            json.loads((folder / "ct2_config.json").read_text()) if (folder / "ct2_config.json").is_file() else {}
+        )
         self.suppress = torch.tensor(settings.get("suppress_ids", []), dtype=torch.long)
         self.suppress_first = torch.tensor(settings.get("suppress_ids_begin", [self.eos]), dtype=torch.long)
         self.max_new_tokens, self.device = max_new_tokens, torch.device(device)
@@ -49,7 +53,9 @@ class WhisperTranscriber:
         texts = []
         for start in range(0, len(windows), batch_size):
             group = windows[start : start + batch_size]
-            mels = self.features.log_mel(torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group]))
+            mels = self.features.log_mel(
+                torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group])
+            )
             encoded = self.model.get_encoder()(mels.to(self.device)).last_hidden_state
             texts += self._greedy(encoded)
         joined = [[] for _ in waveforms]
@@ -64,7 +70,9 @@ class WhisperTranscriber:
         done = torch.zeros(count, dtype=torch.bool, device=self.device)
         past, step_input, generated = None, tokens, []
         for step in range(self.max_new_tokens):
-            out = self.model(encoder_outputs=(encoded,), decoder_input_ids=step_input, past_key_values=past, use_cache=True)
+            out = self.model(
+                encoder_outputs=(encoded,), decoder_input_ids=step_input, past_key_values=past, use_cache=True
+            )
             logits, past = out.logits[:, -1].float(), out.past_key_values
             if step == 0 and self.no_speech is not None and self.no_speech_threshold is not None:
                 silent = out.logits[:, 0].float().softmax(-1)[:, self.no_speech] > self.no_speech_threshold
@@ -79,5 +87,11 @@ class WhisperTranscriber:
                 break
             step_input = chosen[:, None]
         ids = torch.stack(generated, dim=1).tolist()
-        return [self.tokenizer.decode([t for t in row[: row.index(self.eos)] if t < self.eos] if self.eos in row else
-                                      [t for t in row if t < self.eos]).strip() for row in ids]
+        return [
+            self.tokenizer.decode(
+                [t for t in row[: row.index(self.eos)] if t < self.eos]
+                if self.eos in row
+                else [t for t in row if t < self.eos]
+            ).strip()
+            for row in ids
+        ]

@@ -5,6 +5,7 @@ peft 0.21 (the newest release) asks the model for ``is_gradient_checkpointing``,
 wrong on our side, and mmembed never reads the old name itself; so exactly that warning, from exactly these calls,
 is not shown. Drop the filter when peft reads the new name.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -4,10 +4,11 @@ Bidirectional attention in transformers 5 needs two things (see shared/RESOURCES
 attention module (sdpa and flash read it) and an explicit 4D additive mask (eager would otherwise build a causal
 one). A float mask is used on purpose: a bool 4D mask is *added* as 0/1 by eager attention and padding leaks.
 """
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

@@ -1,4 +1,5 @@
 """Length-sorted batching: sequences of similar length share a batch, so little compute goes to padding."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,7 @@ class MediaSlots:
     starts: torch.Tensor  # (M,)
     features: torch.Tensor  # (M, num_tokens, F)
 
-    def to(self, device, non_blocking: bool = False) -> "MediaSlots":
+    def to(self, device, non_blocking: bool = False) -> MediaSlots:
         return MediaSlots(*(t.to(device, non_blocking=non_blocking) for t in (self.rows, self.starts, self.features)))
 
 
@@ -32,17 +33,19 @@ class TokenBatch:
     def tensors(self) -> tuple[torch.Tensor, ...]:
         return self.input_ids, self.attention_mask, self.pool_mask, self.last_index
 
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> "TokenBatch":
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> TokenBatch:
         moved = (tensor.to(device, non_blocking=non_blocking) for tensor in self.tensors())
         return TokenBatch(*moved, media={k: v.to(device, non_blocking) for k, v in self.media.items()})
 
-    def with_input_ids(self, input_ids: torch.Tensor) -> "TokenBatch":
+    def with_input_ids(self, input_ids: torch.Tensor) -> TokenBatch:
         """The same batch (masks, pooling, media slots) over other token ids of the same shape (masked tokens)."""
         if input_ids.shape != self.input_ids.shape:
-            raise ValueError(f"input ids of shape {tuple(input_ids.shape)} for a batch of {tuple(self.input_ids.shape)}")
+            raise ValueError(
+                f"input ids of shape {tuple(input_ids.shape)} for a batch of {tuple(self.input_ids.shape)}"
+            )
         return dataclasses.replace(self, input_ids=input_ids)
 
-    def pin_memory(self) -> "TokenBatch":
+    def pin_memory(self) -> TokenBatch:
         return TokenBatch(*(tensor.pin_memory() for tensor in self.tensors()), media=self.media)
 
 
@@ -67,7 +70,8 @@ def collate(sequences: list[TokenSequence], pad_id: int) -> TokenBatch:
     for kind in sorted({s.media_kind for s in sequences if s.media_kind}):
         rows = [row for row, s in enumerate(sequences) if s.media_kind == kind]
         media[kind] = MediaSlots(
-            rows=torch.tensor(rows), starts=torch.tensor([sequences[r].media_start for r in rows]),
+            rows=torch.tensor(rows),
+            starts=torch.tensor([sequences[r].media_start for r in rows]),
             features=torch.stack([sequences[r].features for r in rows]),
         )
     return TokenBatch(input_ids, attention_mask, pool_mask, lengths - 1, media)

@@ -6,6 +6,7 @@ Each map is Platt scaling, ``p = sigmoid(slope * cosine + intercept)``, fitted o
 (``mmembed calibrate``, mmembed/evaluation/calibration.py) over the top hits of each query, so it answers "is this
 hit, among the nearest ones, relevant?". Saved beside the model as ``calibration.json``; vectors do not depend on it.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,16 @@ class Calibration:
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / CALIBRATION_FILE
-        body = {"threshold": self.threshold, "maps": {k: asdict(v) for k, v in sorted(self.maps.items())},
-                "fitted_on": self.fitted_on}
+        body = {
+            "threshold": self.threshold,
+            "maps": {k: asdict(v) for k, v in sorted(self.maps.items())},
+            "fitted_on": self.fitted_on,
+        }
         path.write_text(json.dumps(body, indent=2) + "\n")
         return path
 
     @classmethod
-    def load(cls, folder: str | Path) -> "Calibration | None":
+    def load(cls, folder: str | Path) -> Calibration | None:
         path = Path(folder) / CALIBRATION_FILE
         if not path.is_file():
             return None

@@ -5,14 +5,16 @@ SmolLM2-135M it carries ~95 % of every vector's norm and puts every pair of unre
 leaves contrastive training a tiny signal to work with and makes untrained similarities nearly flat. Subtracting
 the corpus mean (BERT-whitening's first step) keeps the part that tells inputs apart. The center is saved with the
 model (``center.safetensors``) and applied in ``embed_batch``, so training and inference see the same vectors."""
+
 from __future__ import annotations
 
 import torch
 
 
 @torch.no_grad()
-def fit_center(embedder, documents: list, queries: list[str] = (), query_instruction: str = "query",
-               batch_size: int = 32) -> torch.Tensor:
+def fit_center(
+    embedder, documents: list, queries: list[str] = (), query_instruction: str = "query", batch_size: int = 32
+) -> torch.Tensor:
     """Set and return ``embedder.center``: the mean un-centered vector of ``documents`` (texts or
     :class:`~mmembed.training_items.FeatureItem`, embedded without instruction) and of ``queries`` (texts, under
     ``query_instruction``), taken batch by batch (a training stage fits it on a sample of its pairs, both sides)."""

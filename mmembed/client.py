@@ -7,6 +7,7 @@
 
 The CLI (``mmembed index`` / ``mmembed search``), the HTTP service and the demo all go through this class.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,13 +36,22 @@ def model_names(model: str | Embedder) -> list[str]:
 
 
 def default_store() -> Path:
-    base = os.environ.get("MMEMBED_HOME") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mmembed"
+    base = (
+        os.environ.get("MMEMBED_HOME")
+        or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mmembed"
+    )
     return Path(base) / "store"
 
 
 class Client:
-    def __init__(self, model: str | Embedder = DEFAULT_MODEL, store: str | Path | None = None,
-                 collection: str = "media", device=None, api_key: str | None = None):
+    def __init__(
+        self,
+        model: str | Embedder = DEFAULT_MODEL,
+        store: str | Path | None = None,
+        collection: str = "media",
+        device=None,
+        api_key: str | None = None,
+    ):
         from . import load
 
         self.embedder = model if isinstance(model, Embedder) else load(model, device=device)
@@ -49,20 +59,43 @@ class Client:
         names = model_names(model)
         self.model_name = names[-1]  # the checkpoint's own name (an alias resolved)
         self.model_names = names + [self.model_id]
-        self.spec = CollectionSpec(collection, vector_name=self.model_id, dimension=self.embedder.dimension,
-                                   model_id=self.model_id, model_name=self.model_name)
+        self.spec = CollectionSpec(
+            collection,
+            vector_name=self.model_id,
+            dimension=self.embedder.dimension,
+            model_id=self.model_id,
+            model_name=self.model_name,
+        )
         location = str(store or default_store())
         self.store = open_store(location, self.spec, api_key=api_key)
         # An embedded store is a folder of files: indexing must never walk into it (nor into qdrant+path: folders).
-        self.store_folder = None if location.startswith(("http://", "https://", ":memory:")) else \
-            Path(location.removeprefix("qdrant+path:")).expanduser().resolve()
+        self.store_folder = (
+            None
+            if location.startswith(("http://", "https://", ":memory:"))
+            else Path(location.removeprefix("qdrant+path:")).expanduser().resolve()
+        )
 
-    def index(self, folder: str | Path, batch_size: int = 16, progress: bool = True, on_batch=None,
-              include_hidden: bool = False) -> IndexReport:
+    def index(
+        self,
+        folder: str | Path,
+        batch_size: int = 16,
+        progress: bool = True,
+        on_batch=None,
+        include_hidden: bool = False,
+    ) -> IndexReport:
         """Index a folder (incremental). Hidden files and folders (``.git``, ``.cache``) are left out unless
         ``include_hidden``; the client's own store folder is always left out."""
-        return index_folder(self.embedder, self.store, self.model_id, folder, batch_size, progress, on_batch,
-                            include_hidden=include_hidden, exclude=[self.store_folder] if self.store_folder else [])
+        return index_folder(
+            self.embedder,
+            self.store,
+            self.model_id,
+            folder,
+            batch_size,
+            progress,
+            on_batch,
+            include_hidden=include_hidden,
+            exclude=[self.store_folder] if self.store_folder else [],
+        )
 
     def embed_query(self, query: str | None = None, image=None, audio=None):
         """Text queries get the ``query`` instruction; image/audio queries are embedded like indexed media."""
@@ -77,8 +110,17 @@ class Client:
             return self.embedder.encode({"audio": audio[0], "sample_rate": audio[1]}, instruction="document")
         return self.embedder.encode({"audio": audio}, instruction="document")
 
-    def search(self, query: str | None = None, *, image=None, audio=None, modality: str | None = None, k: int = 10,
-               root: str | None = None, min_relevance: float | None = None) -> list[SearchHit]:
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        image=None,
+        audio=None,
+        modality: str | None = None,
+        k: int = 10,
+        root: str | None = None,
+        min_relevance: float | None = None,
+    ) -> list[SearchHit]:
         """The ``k`` nearest items. With a calibrated model each hit carries ``relevance`` (the probability that it
         is relevant); ``min_relevance`` drops the hits below it (hits of an uncalibrated pair of modalities stay)."""
         vector = self.embed_query(query, image, audio)
@@ -109,7 +151,13 @@ class Client:
     def status(self) -> dict:
         counts = {kind: self.store.count({"modality": kind}) for kind in ("image", "audio", "text")}
         roots = sorted({p.payload.get("root") for p in self.store.scroll()})
-        return {"collection": self.spec.name, "model_id": self.model_id, "points": sum(counts.values()), "by_modality": counts, "roots": roots}
+        return {
+            "collection": self.spec.name,
+            "model_id": self.model_id,
+            "points": sum(counts.values()),
+            "by_modality": counts,
+            "roots": roots,
+        }
 
     def close(self) -> None:
         self.store.close()

@@ -1,4 +1,5 @@
 """The embedder's configuration: one dataclass, saved as JSON inside every model folder."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,7 +48,9 @@ class EmbedderConfig:
     attn_implementation: str = "sdpa"
     dimension: int | None = None  # filled in from the backbone's hidden size
     has_adapter: bool = False
-    adapter_in_generation: bool = False  # False: generate() runs the untouched backbone (adapter trained for embedding only)
+    adapter_in_generation: bool = (
+        False  # False: generate() runs the untouched backbone (adapter trained for embedding only)
+    )
     image_tower: dict | None = None  # encoders.ImageTowerConfig fields; None: no image input
     audio_tower: dict | None = None  # encoders.AudioTowerConfig fields; None: no audio input
     image_token: str = "<image>"
@@ -82,7 +85,7 @@ class EmbedderConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "EmbedderConfig":
+    def from_dict(cls, data: dict) -> EmbedderConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -100,7 +103,7 @@ class EmbedderConfig:
         return path
 
     @classmethod
-    def load(cls, folder: str | Path) -> "EmbedderConfig":
+    def load(cls, folder: str | Path) -> EmbedderConfig:
         path = Path(folder) / CONFIG_NAME
         if not path.is_file():
             raise FileNotFoundError(f"{folder} is not an mmembed model folder: {CONFIG_NAME} is missing")

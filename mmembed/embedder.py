@@ -3,6 +3,7 @@
 Embedding mode: ``instruction + content + <|embed|>`` through the decoder (causal or bidirectional attention), pooled
 into one vector. Generation mode: the same weights generate text, always causal, untouched by embedding calls.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -10,26 +11,26 @@ import dataclasses
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from encoders import MediaError
+
 from .attention import bidirectional_attention, bidirectional_mask
 from .batching import TokenBatch, collate, length_sorted_batches
 from .config import EmbedderConfig
-from encoders import MediaError
-
 from .errors import InvalidBatchError, InvalidInputError
 from .inputs import parse_input
 from .modalities import Modalities
-from .special_tokens import add_special_token
-from .training_items import FeatureItem
 from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
+from .special_tokens import add_special_token
+from .training_items import FeatureItem
 
 OnError = str | Callable[[InvalidInputError], None]
 
@@ -47,7 +48,9 @@ class Embedder:
         self.config = config
         self.embed_token_id = add_special_token(self.causal_lm, tokenizer, config.embed_token)
         self.config.dimension = self.causal_lm.config.hidden_size
-        self.modalities = Modalities(config.image_tower, config.audio_tower, self.dimension, config.projector_hidden_dim)
+        self.modalities = Modalities(
+            config.image_tower, config.audio_tower, self.dimension, config.projector_hidden_dim
+        )
         # Decoder LLMs' pooled states share one dominant direction (SmolLM2: ~95 % of the norm, every cosine ~0.9);
         # subtracting the corpus mean before normalising leaves the part that tells inputs apart (see centering.py).
         self.center: torch.Tensor | None = None
@@ -61,8 +64,14 @@ class Embedder:
 
     # ----------------------------------------------------------------- construction
     @classmethod
-    def build(cls, backbone: str = "smollm2-135m-instruct", device=None, dtype=torch.float32, quantization: str | None = None,
-              **config_overrides) -> "Embedder":
+    def build(
+        cls,
+        backbone: str = "smollm2-135m-instruct",
+        device=None,
+        dtype=torch.float32,
+        quantization: str | None = None,
+        **config_overrides,
+    ) -> Embedder:
         """A new embedder on ``backbone`` (packaged name, local folder, .gguf or hub id) with default settings;
         ``quantization="4bit"`` loads the backbone in NF4 for QLoRA training (bitsandbytes)."""
         from .backbones import get_model_spec, load_backbone
@@ -74,7 +83,7 @@ class Embedder:
         return cls(model, tokenizer, config, device)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, device=None, dtype=torch.float32) -> "Embedder":
+    def from_pretrained(cls, folder: str | Path, device=None, dtype=torch.float32) -> Embedder:
         from .serialization import load_embedder
 
         return load_embedder(cls, Path(folder), device, dtype)
@@ -84,7 +93,7 @@ class Embedder:
 
         return save_embedder(self, Path(folder))
 
-    def to(self, device: str | torch.device) -> "Embedder":
+    def to(self, device: str | torch.device) -> Embedder:
         self.device = torch.device(device)
         self.model.to(self.device)
         self.modalities.to(self.device)
@@ -169,13 +178,17 @@ class Embedder:
         checked = [check_text(i, text) for i, text in enumerate(texts)]
         return collate(self.sequences.tokenize(checked, instruction), self.pad_id)
 
-    def token_counts(self, texts: list[str | None], instruction: str | None = None,
-                     media_kinds: list[str | None] | None = None) -> list[int]:
+    def token_counts(
+        self, texts: list[str | None], instruction: str | None = None, media_kinds: list[str | None] | None = None
+    ) -> list[int]:
         """How many tokens each input occupies in embedding mode, as ``encode`` runs it: after truncation, with the
         instruction, the media's soft tokens and ``<|embed|>`` (what a usage count should report). Text only is
         tokenized; no tower runs."""
         kinds = media_kinds or [None] * len(texts)
-        items = [(text, kind, torch.empty(self.modalities.num_tokens(kind), 0) if kind else None) for text, kind in zip(texts, kinds)]
+        items = [
+            (text, kind, torch.empty(self.modalities.num_tokens(kind), 0) if kind else None)
+            for text, kind in zip(texts, kinds)
+        ]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)
             return [len(sequence.ids) for sequence in self.sequences.build(items, instruction)]
@@ -197,7 +210,9 @@ class Embedder:
             ``"nan"`` (bad rows come back as NaN, with a warning naming them; the rest is embedded), or a callback
             receiving each :class:`InvalidInputError` (its rows are NaN too).
         """
-        single = not isinstance(inputs, (list, tuple)) or (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int))
+        single = not isinstance(inputs, (list, tuple)) or (
+            isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
+        )
         items = [inputs] if single else list(inputs)
         parsed, failures = {}, []
         limits = self.modalities.input_limits()
@@ -216,8 +231,12 @@ class Embedder:
                 [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
             )
             output[positions] = self._embed_sequences(sequences, batch_size, show_progress_bar)
-            self._blend_transcripts(output, {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
-                                    instruction, batch_size)
+            self._blend_transcripts(
+                output,
+                {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
+                instruction,
+                batch_size,
+            )
         if normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
         if single:
@@ -238,7 +257,9 @@ class Embedder:
             out[[i for batch_indices in batches for i in batch_indices]] = torch.cat(chunks).cpu()
         return out
 
-    def _blend_transcripts(self, output: torch.Tensor, waveforms: dict[int, torch.Tensor], instruction, batch_size: int):
+    def _blend_transcripts(
+        self, output: torch.Tensor, waveforms: dict[int, torch.Tensor], instruction, batch_size: int
+    ):
         """The transcript channel (``audio_tower.transcribe``): Whisper's decoder transcribes each clip, the same
         model embeds the transcript as text, and the clip's vector becomes the blend
         ``(1 - w) * audio + w * transcript`` of the two unit vectors (``w = transcript_weight``). Clips with no words
@@ -278,7 +299,9 @@ class Embedder:
                         try:
                             features[i] = run([getattr(parsed[i], kind)])[0]
                         except (MediaError, RuntimeError, ValueError) as error:
-                            failures.append(InvalidInputError(i, f"<{kind}>", f"the {kind} tower failed on it: {error}"))
+                            failures.append(
+                                InvalidInputError(i, f"<{kind}>", f"the {kind} tower failed on it: {error}")
+                            )
         self._report(failures, on_error)
         return features
 
@@ -289,7 +312,10 @@ class Embedder:
         if on_error == "raise":
             raise InvalidBatchError(failures)
         if on_error == "nan":
-            warnings.warn(str(InvalidBatchError(failures)).replace("cannot be embedded", "were not embedded (NaN rows)"), stacklevel=3)
+            warnings.warn(
+                str(InvalidBatchError(failures)).replace("cannot be embedded", "were not embedded (NaN rows)"),
+                stacklevel=3,
+            )
         elif callable(on_error):
             for failure in failures:
                 on_error(failure)
@@ -298,12 +324,16 @@ class Embedder:
 
     def similarity(self, a, b) -> np.ndarray:
         """Cosine similarity matrix between two sets of vectors (normalized here, whatever they were)."""
-        a, b = (F.normalize(torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(-1, self.dimension), dim=-1) for x in (a, b))
+        a, b = (
+            F.normalize(torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(-1, self.dimension), dim=-1)
+            for x in (a, b)
+        )
         return (a @ b.T).numpy()
 
     # ----------------------------------------------------------------- training surface
-    def embed_items(self, items: list[FeatureItem | str], instruction: str | None = None,
-                    **token_state_options) -> torch.Tensor:
+    def embed_items(
+        self, items: list[FeatureItem | str], instruction: str | None = None, **token_state_options
+    ) -> torch.Tensor:
         """Pooled, un-normalized vectors (B, D) of texts and feature items, with gradients (what training embeds)."""
         built = [(i, None, None) if isinstance(i, str) else (i.text, i.kind, i.features) for i in items]
         return self.embed_batch(collate(self.sequences.build(built, instruction), self.pad_id), **token_state_options)
@@ -330,7 +360,9 @@ class Embedder:
 
         if quantized:
             if not lora and not hasattr(self.model, "peft_config"):
-                raise ValueError("quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too")
+                raise ValueError(
+                    "quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too"
+                )
             self.model = prepare_quantized(self.model)
         if hasattr(self.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
             for name, parameter in self.model.named_parameters():
@@ -346,8 +378,13 @@ class Embedder:
         """The parts of the model training updates and checkpoints save (the towers are frozen)."""
         return {"model": self.model, "projectors": self.modalities.projectors}
 
-    def fit_center(self, documents: list[FeatureItem | str], queries: list[str] = (), query_instruction: str = "query",
-                   batch_size: int = 32) -> torch.Tensor:
+    def fit_center(
+        self,
+        documents: list[FeatureItem | str],
+        queries: list[str] = (),
+        query_instruction: str = "query",
+        batch_size: int = 32,
+    ) -> torch.Tensor:
         """Set the centering vector (see centering.py) from documents and queries; returns it."""
         from .centering import fit_center
 
@@ -365,7 +402,9 @@ class Embedder:
         else:
             yield self.causal_lm
 
-    def generate(self, prompt: str | list[dict], max_new_tokens: int = 128, chat: bool = True, **generate_kwargs) -> str:
+    def generate(
+        self, prompt: str | list[dict], max_new_tokens: int = 128, chat: bool = True, **generate_kwargs
+    ) -> str:
         """Generate text with the same weights, causal attention, the mode token suppressed.
 
         prompt: a user message (``chat=True`` wraps it in the tokenizer's chat template, when it has one), raw
@@ -373,7 +412,9 @@ class Embedder:
         """
         messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
         if (chat or isinstance(prompt, list)) and self.tokenizer.chat_template:
-            encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True, return_tensors="pt")
+            encoded = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+            )
         else:
             encoded = self.tokenizer(prompt, return_tensors="pt")
         encoded = {k: v.to(self.device) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
@@ -381,9 +422,14 @@ class Embedder:
         generate_kwargs.setdefault("pad_token_id", self.pad_id)
         suppressed = list(generate_kwargs.pop("suppress_tokens", None) or []) + [self.embed_token_id]
         with self._lock, torch.inference_mode(), self.generation_mode() as model:
-            output = model.generate(**encoded, max_new_tokens=max_new_tokens, suppress_tokens=suppressed, **generate_kwargs)
+            output = model.generate(
+                **encoded, max_new_tokens=max_new_tokens, suppress_tokens=suppressed, **generate_kwargs
+            )
         return self.tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
 
     def __repr__(self) -> str:
         c = self.config
-        return f"Embedder(backbone={c.backbone!r}, dim={c.dimension}, pooling={c.pooling}, attention={c.attention}, device={self.device})"
+        return (
+            f"Embedder(backbone={c.backbone!r}, dim={c.dimension}, pooling={c.pooling}, attention={c.attention}, "
+            f"device={self.device})"
+        )

@@ -1,4 +1,5 @@
 """Errors raised for bad inputs: each names the item (its position and a short preview) and the reason."""
+
 from __future__ import annotations
 
 

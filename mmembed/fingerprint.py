@@ -2,6 +2,7 @@
 
 It hashes the config (minus nothing that changes vectors) and every weight that training changes or that is not
 fixed by the backbone source: special-token rows, projectors, adapter parameters."""
+
 from __future__ import annotations
 
 import hashlib

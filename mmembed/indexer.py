@@ -12,6 +12,7 @@ Re-indexing converges after any crash: a file counts as unchanged only when the 
 version of it (every passage of one content hash, at the file's size and mtime); the leftovers of a run killed
 between writing a new version and deleting the old one are deleted, and an incomplete version is embedded again.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -42,23 +43,37 @@ class IndexReport:
 
     def summary(self) -> str:
         repaired = f", {self.repaired} repaired" if self.repaired else ""
-        lines = [f"{self.root}: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-                 f"{self.removed} removed{repaired}, {len(self.skipped)} skipped"]
+        lines = [
+            f"{self.root}: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed{repaired}, {len(self.skipped)} skipped"
+        ]
         lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped[:50]]
         if len(self.skipped) > 50:
             lines.append(f"  ... and {len(self.skipped) - 50} more")
         return "\n".join(lines)
 
 
-def _payload(file: MediaFile, root: Path, sha: str, model_id: str, text: str | None, span=None, passage=0, passages=1) -> dict:
+def _payload(
+    file: MediaFile, root: Path, sha: str, model_id: str, text: str | None, span=None, passage=0, passages=1
+) -> dict:
     payload = {
-        "modality": file.kind, "path": str(file.path), "root": str(root), "relative_path": str(file.path.relative_to(root)),
-        "caption": caption_for(file.path), "content_sha256": sha, "size": file.size, "mtime_ns": file.mtime_ns,
+        "modality": file.kind,
+        "path": str(file.path),
+        "root": str(root),
+        "relative_path": str(file.path.relative_to(root)),
+        "caption": caption_for(file.path),
+        "content_sha256": sha,
+        "size": file.size,
+        "mtime_ns": file.mtime_ns,
         "model_id": model_id,
     }
     if text is not None:
-        payload |= {"text": text[:TEXT_PAYLOAD_CHARS], "span": list(span or (0, len(text))), "passage": passage,
-                    "passages": passages}
+        payload |= {
+            "text": text[:TEXT_PAYLOAD_CHARS],
+            "span": list(span or (0, len(text))),
+            "passage": passage,
+            "passages": passages,
+        }
     return payload
 
 
@@ -66,7 +81,9 @@ def _units(file: MediaFile) -> list[tuple[object, str | None, tuple[int, int] | 
     """What encode() gets for a file: one media item, or one text passage per unit (with its span)."""
     if file.kind == "text":
         text = file.path.read_bytes().decode("utf-8")
-        return [(passage, passage, (start, end)) for start, end, passage in split_passages(text)] or [(text, text, (0, len(text)))]
+        return [(passage, passage, (start, end)) for start, end, passage in split_passages(text)] or [
+            (text, text, (0, len(text)))
+        ]
     return [(file.path, None, None)]
 
 
@@ -76,8 +93,17 @@ def _one_complete_version(points: list[StoredPoint], path: str) -> bool:
     return bool(sha) and {p.id for p in points} == {point_id(sha, path, str(i)) for i in range(passages)}
 
 
-def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, batch_size: int = 16,
-                 progress: bool = True, on_batch=None, include_hidden: bool = False, exclude: list[Path] = ()) -> IndexReport:
+def index_folder(
+    embedder,
+    store: VectorStore,
+    model_id: str,
+    root: str | Path,
+    batch_size: int = 16,
+    progress: bool = True,
+    on_batch=None,
+    include_hidden: bool = False,
+    exclude: list[Path] = (),
+) -> IndexReport:
     """``on_batch(report)`` is called after each upserted batch (progress hooks, the demo's progress bar);
     ``exclude``: folders never walked (the store's own); hidden files and folders only with ``include_hidden``."""
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -92,7 +118,9 @@ def index_folder(embedder, store: VectorStore, model_id: str, root: str | Path, 
     stale: list[str] = []
     for file in walk.files:
         known = stored.get(str(file.path), [])
-        current = [p for p in known if p.payload.get("size") == file.size and p.payload.get("mtime_ns") == file.mtime_ns]
+        current = [
+            p for p in known if p.payload.get("size") == file.size and p.payload.get("mtime_ns") == file.mtime_ns
+        ]
         if current and _one_complete_version(current, str(file.path)):
             report.unchanged += 1
             current_ids = {p.id for p in current}
@@ -124,7 +152,9 @@ def _index_batch(embedder, store, model_id, root, files, stored, report) -> None
         """A file that cannot be indexed now also loses what the store held for it (an older, now wrong version)."""
         known = stored.get(str(file.path), [])
         dropped.extend(p.id for p in known)
-        report.skipped.append((str(file.path), reason + ("; its earlier version was removed from the store" if known else "")))
+        report.skipped.append(
+            (str(file.path), reason + ("; its earlier version was removed from the store" if known else ""))
+        )
 
     for file in files:
         try:
@@ -143,8 +173,12 @@ def _index_batch(embedder, store, model_id, root, files, stored, report) -> None
         ids = [point_id(sha, str(file.path), str(i)) for i in range(len(units))]
         if known and set(ids) <= {p.id for p in known}:  # touched but not changed: refresh mtime, drop leftovers
             vectors = {p.id: p.vector for p in store.retrieve(ids, with_vectors=True)}
-            store.upsert([StoredPoint(pid, vectors[pid], _payload(file, root, sha, model_id, text, span, i, len(units)))
-                          for i, (pid, (_, text, span)) in enumerate(zip(ids, units))])
+            store.upsert(
+                [
+                    StoredPoint(pid, vectors[pid], _payload(file, root, sha, model_id, text, span, i, len(units)))
+                    for i, (pid, (_, text, span)) in enumerate(zip(ids, units))
+                ]
+            )
             dropped.extend(p.id for p in known if p.id not in set(ids))
             report.unchanged += 1
             continue
@@ -156,8 +190,13 @@ def _index_batch(embedder, store, model_id, root, files, stored, report) -> None
     if inputs:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an over-long unit is truncated by design; the payload keeps the text
-            vectors = embedder.encode(inputs, batch_size=min(len(inputs), 32), instruction="document", show_progress_bar=False,
-                                      on_error=lambda failure: failed.__setitem__(failure.index, failure.reason))
+            vectors = embedder.encode(
+                inputs,
+                batch_size=min(len(inputs), 32),
+                instruction="document",
+                show_progress_bar=False,
+                on_error=lambda failure: failed.__setitem__(failure.index, failure.reason),
+            )
     by_plan: dict[int, list[int]] = {}
     for row, owner in enumerate(owners):
         by_plan.setdefault(owner, []).append(row)
@@ -168,8 +207,10 @@ def _index_batch(embedder, store, model_id, root, files, stored, report) -> None
         if bad:  # a file is indexed whole or not at all
             skip(file, failed.get(bad[0], "could not be embedded"))
             continue
-        points += [StoredPoint(pid, vectors[row], _payload(file, root, sha, model_id, text, span, i, len(units)))
-                   for i, (pid, row, (_, text, span)) in enumerate(zip(ids, rows, units))]
+        points += [
+            StoredPoint(pid, vectors[row], _payload(file, root, sha, model_id, text, span, i, len(units)))
+            for i, (pid, row, (_, text, span)) in enumerate(zip(ids, rows, units))
+        ]
         dropped.extend(p.id for p in known if p.id not in set(ids))
         if known:
             report.updated += 1

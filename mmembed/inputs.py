@@ -9,6 +9,7 @@
 | ``{"image": ..., "text": ...}`` | an image (PIL, path, bytes) with text, e.g. a question about it (interleaved) |
 | ``{"audio": ..., "sample_rate": sr, "text": ...}`` | audio (path, bytes, or samples with their rate), optional text |
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,7 +69,10 @@ def parse_input(index: int, item, max_pixels: int = 40_000_000, max_seconds: flo
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], (int, np.integer)):
             return ParsedInput(audio=load_audio(item[0], int(item[1]), max_seconds=max_seconds))
         if isinstance(item, (np.ndarray, torch.Tensor)):
-            raise MediaError("bare arrays are ambiguous: pass audio as (samples, sample_rate) or {'audio': samples, 'sample_rate': sr}")
+            raise MediaError(
+                "bare arrays are ambiguous: pass audio as (samples, sample_rate) "
+                "or {'audio': samples, 'sample_rate': sr}"
+            )
         if isinstance(item, dict):
             return _parse_dict(index, item, max_pixels, max_seconds)
         raise MediaError(f"expected text, an image, audio or a dict, got {type(item).__name__}")

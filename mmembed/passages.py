@@ -1,5 +1,6 @@
 """Split text documents (prose or code) into overlapping passages for retrieval: windows of about ``max_chars``,
 cut at a paragraph, line or word boundary where one is near, each overlapping the previous by about ``overlap``."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 ``pool_mask`` marks the tokens a mean may cover (the content and the ``<|embed|>`` mode token, never the
 instruction or padding); ``last_index`` is the position of the mode token, the last real token of each row.
 """
+
 from __future__ import annotations
 
 import torch

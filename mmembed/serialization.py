@@ -3,7 +3,7 @@
     mmembed_config.json                 EmbedderConfig: backbone source, pooling, attention, instructions, dimension
     tokenizer/                          the tokenizer, with the <|embed|> token
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
-    projectors.safetensors              the modality projectors (when the model has towers; tower specs are in the config)
+    projectors.safetensors              the modality projectors (when the model has towers; tower specs: the config)
     center.safetensors                  the mean vector subtracted before normalising (when the model has one)
     calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
@@ -12,6 +12,7 @@
 
 The backbone itself is referenced, not copied, so a trained checkpoint weighs a few MB.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,7 +59,9 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     config = EmbedderConfig.load(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
     if (folder / "backbone").is_dir():
-        model = AutoModelForCausalLM.from_pretrained(folder / "backbone", dtype=dtype, attn_implementation=config.attn_implementation)
+        model = AutoModelForCausalLM.from_pretrained(
+            folder / "backbone", dtype=dtype, attn_implementation=config.attn_implementation
+        )
     elif config.backbone:
         model, _ = load_backbone(config.backbone, config.attn_implementation, dtype)
     else:

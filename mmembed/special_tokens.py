@@ -4,6 +4,7 @@ Each is added to the tokenizer as a special token with its own embedding row. A 
 existing rows (deterministic, unlike transformers' sampled mean-resizing), and the rows are saved with every model
 folder, so a reload reproduces vectors bit-for-bit, also after training moved them.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,10 @@ def _embedding_matrices(model) -> list[torch.Tensor]:
 
 def save_token_rows(model, token_ids: list[int], folder: Path) -> None:
     index = torch.tensor(token_ids)
-    rows = {f"matrix{i}": matrix.detach()[index].float().cpu().contiguous() for i, matrix in enumerate(_embedding_matrices(model))}
+    rows = {
+        f"matrix{i}": matrix.detach()[index].float().cpu().contiguous()
+        for i, matrix in enumerate(_embedding_matrices(model))
+    }
     save_file(rows, str(folder / ROWS_FILE), metadata={"token_ids": json.dumps(token_ids)})
 
 

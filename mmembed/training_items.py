@@ -1,5 +1,6 @@
 """What training hands the embedder: items whose media went through the frozen towers already (features cached once
 per file), so a training step runs only the projectors and the LLM."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

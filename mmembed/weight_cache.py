@@ -4,6 +4,7 @@ Each cached folder holds a manifest with the size and sha256 of every file. Load
 re-hashes a file only when its mtime changed since the last check (like git's index), so a verified load costs
 milliseconds while a truncated or edited file is still caught and the folder rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 MANIFEST = "mmembed_cache_manifest.json"
 
@@ -42,7 +43,11 @@ def write_manifest(folder: Path, source: dict) -> None:
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
         stat = path.stat()
-        files[str(path.relative_to(folder))] = {"size": stat.st_size, "sha256": sha256_of(path), "mtime_ns": stat.st_mtime_ns}
+        files[str(path.relative_to(folder))] = {
+            "size": stat.st_size,
+            "sha256": sha256_of(path),
+            "mtime_ns": stat.st_mtime_ns,
+        }
     (folder / MANIFEST).write_text(json.dumps({"source": source, "files": files}, indent=1))
 
 

@@ -6,9 +6,9 @@ process (peak RSS is per process).
     cd /tmp && PYTHONPATH=/path/to/older/checkout /path/to/.venv/bin/python /path/to/scripts/measure_audio_bomb.py
                                                               # an older one, to compare (cd: '' precedes PYTHONPATH)
 """
+
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-PROBE = r'''
+PROBE = r"""
 import base64, inspect, json, resource, sys, time, warnings
 from pathlib import Path
 warnings.simplefilter("ignore")
@@ -40,7 +40,7 @@ else:
     outcome = f"vector of {vector.shape[0]} dims"
 print(json.dumps({"route": route, "seconds": round(time.perf_counter() - start, 2), "rss_after_load_mb": round(loaded),
                   "peak_rss_mb": round(rss()), "outcome": outcome}))
-'''
+"""
 
 
 def hour_of_silence(path: Path, rate: int = 48_000) -> Path:

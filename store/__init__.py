@@ -4,6 +4,7 @@
 or ``:memory:`` (qdrant-client local mode), or an ``http(s)://`` URL (a Qdrant server or cluster via qdrant-client).
 Nothing here imports mmembed: the store takes vectors and payloads.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,6 +29,13 @@ def open_store(location: str | Path, spec: CollectionSpec, api_key: str | None =
 
 
 __all__ = [
-    "open_store", "VectorStore", "CollectionSpec", "StoredPoint", "SearchHit", "StoreError", "CollectionMismatchError",
-    "point_id", "file_sha256",
+    "open_store",
+    "VectorStore",
+    "CollectionSpec",
+    "StoredPoint",
+    "SearchHit",
+    "StoreError",
+    "CollectionMismatchError",
+    "point_id",
+    "file_sha256",
 ]

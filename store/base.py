@@ -1,9 +1,10 @@
 """The store interface every backend implements, and the records that cross it."""
+
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
@@ -27,8 +28,14 @@ class CollectionSpec:
     model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v2``)
 
     def metadata(self) -> dict:
-        return {"mmembed": {"vector_name": self.vector_name, "dimension": self.dimension, "model_id": self.model_id,
-                            "model_name": self.model_name}}
+        return {
+            "mmembed": {
+                "vector_name": self.vector_name,
+                "dimension": self.dimension,
+                "model_id": self.model_id,
+                "model_name": self.model_name,
+            }
+        }
 
 
 @dataclass
@@ -46,7 +53,13 @@ class SearchHit:
     relevance: float | None = None  # probability that the hit is relevant, where the caller's model is calibrated
 
 
-INDEXED_FIELDS = {"modality": "keyword", "root": "keyword", "path": "keyword", "content_sha256": "keyword", "model_id": "keyword"}
+INDEXED_FIELDS = {
+    "modality": "keyword",
+    "root": "keyword",
+    "path": "keyword",
+    "content_sha256": "keyword",
+    "model_id": "keyword",
+}
 
 
 class VectorStore(abc.ABC):
@@ -62,7 +75,9 @@ class VectorStore(abc.ABC):
     def delete(self, ids: list[str]) -> None: ...
 
     @abc.abstractmethod
-    def search(self, vector: np.ndarray, k: int = 10, filters: dict | None = None, exact: bool | None = None) -> list[SearchHit]: ...
+    def search(
+        self, vector: np.ndarray, k: int = 10, filters: dict | None = None, exact: bool | None = None
+    ) -> list[SearchHit]: ...
 
     @abc.abstractmethod
     def retrieve(self, ids: list[str], with_vectors: bool = False) -> list[StoredPoint]: ...
@@ -74,7 +89,7 @@ class VectorStore(abc.ABC):
     @abc.abstractmethod
     def count(self, filters: dict | None = None) -> int: ...
 
-    def optimize(self) -> None:
+    def optimize(self) -> None:  # noqa: B027 (not abstract: a no-op is the right default)
         """Build indexes (HNSW) after a large write; a no-op where the backend does it by itself."""
 
     @abc.abstractmethod
@@ -91,7 +106,8 @@ class VectorStore(abc.ABC):
             vector = np.asarray(point.vector, dtype=np.float32)
             if vector.shape != (self.spec.dimension,):
                 raise CollectionMismatchError(
-                    f"point {point.id}: vector of shape {vector.shape}, collection {self.spec.name!r} holds {self.spec.dimension}-d vectors"
+                    f"point {point.id}: vector of shape {vector.shape}, "
+                    f"collection {self.spec.name!r} holds {self.spec.dimension}-d vectors"
                 )
             if not np.isfinite(vector).all():
                 raise ValueError(f"point {point.id}: vector has NaN or infinite values")
@@ -103,7 +119,11 @@ def check_spec(found: dict | None, wanted: CollectionSpec) -> None:
         return
     if found.get("dimension") != wanted.dimension or found.get("model_id") != wanted.model_id:
         theirs = found.get("model_name") or "a model whose name was not recorded"
-        fix = f"Pass --model {found['model_name']} to use it, or" if found.get("model_name") else "Use the model it was made with, or"
+        fix = (
+            f"Pass --model {found['model_name']} to use it, or"
+            if found.get("model_name")
+            else "Use the model it was made with, or"
+        )
         raise CollectionMismatchError(
             f"collection {wanted.name!r} was indexed with {theirs} (vector space {found.get('model_id')!r}, "
             f"{found.get('dimension')}-d); this client uses {wanted.model_name or 'another model'} (vector space "

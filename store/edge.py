@@ -1,10 +1,11 @@
 """Embedded backend: Qdrant Edge, Qdrant's own engine in-process (HNSW, payload indexes, WAL), one shard per
 collection folder. The collection's spec is kept beside the shard in ``mmembed_collection.json``."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import qdrant_edge as qe
@@ -26,30 +27,42 @@ class EdgeStore(VectorStore):
         spec_path = self.folder / SPEC_FILE
         found = json.loads(spec_path.read_text())["mmembed"] if spec_path.is_file() else None
         check_spec(found, spec)
-        config = qe.EdgeConfig(vectors={spec.vector_name: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)})
+        config = qe.EdgeConfig(
+            vectors={spec.vector_name: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)}
+        )
         try:
             if found:
                 self.shard = qe.EdgeShard.load(str(self.folder))
             else:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self.shard = qe.EdgeShard.create(str(self.folder), config)
-                for name, kind in INDEXED_FIELDS.items():
+                for name in INDEXED_FIELDS:
                     self.shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
                 spec_path.write_text(json.dumps(spec.metadata(), indent=2))
         except Exception as error:  # the Rust side raises plain exceptions
             if "WouldBlock" in str(error) or "lock" in str(error).lower():
-                raise StoreError(f"the store at {self.folder} is open in another process (one process per embedded store; "
-                                 f"use a Qdrant server for several)") from error
+                raise StoreError(
+                    f"the store at {self.folder} is open in another process (one process per embedded store; "
+                    f"use a Qdrant server for several)"
+                ) from error
             raise StoreError(f"cannot open the store at {self.folder}: {error}") from error
 
     def upsert(self, points: list[StoredPoint]) -> None:
         if not points:
             return
         self.check_vectors(points)
-        self.shard.update(qe.UpdateOperation.upsert_points([
-            qe.Point(point.id, {self.spec.vector_name: np.asarray(point.vector, dtype=np.float32).tolist()}, point.payload)
-            for point in points
-        ]))
+        self.shard.update(
+            qe.UpdateOperation.upsert_points(
+                [
+                    qe.Point(
+                        point.id,
+                        {self.spec.vector_name: np.asarray(point.vector, dtype=np.float32).tolist()},
+                        point.payload,
+                    )
+                    for point in points
+                ]
+            )
+        )
 
     def delete(self, ids: list[str]) -> None:
         if ids:
@@ -57,21 +70,34 @@ class EdgeStore(VectorStore):
 
     def search(self, vector, k=10, filters=None, exact=None) -> list[SearchHit]:
         exact = self.count() < self.exact_below if exact is None else exact
-        hits = self.shard.query(qe.QueryRequest(
-            limit=k, query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=self.spec.vector_name),
-            filter=_filter(filters), with_payload=True, params=qe.SearchParams(exact=exact),
-        ))
+        hits = self.shard.query(
+            qe.QueryRequest(
+                limit=k,
+                query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=self.spec.vector_name),
+                filter=_filter(filters),
+                with_payload=True,
+                params=qe.SearchParams(exact=exact),
+            )
+        )
         return [SearchHit(str(hit.id), float(hit.score), dict(hit.payload or {})) for hit in hits]
 
     def retrieve(self, ids, with_vectors=False) -> list[StoredPoint]:
         records = self.shard.retrieve(list(ids), with_payload=True, with_vector=with_vectors)
-        return [StoredPoint(str(r.id), np.asarray(r.vector[self.spec.vector_name], dtype=np.float32) if with_vectors else None,
-                            dict(r.payload or {})) for r in records]
+        return [
+            StoredPoint(
+                str(r.id),
+                np.asarray(r.vector[self.spec.vector_name], dtype=np.float32) if with_vectors else None,
+                dict(r.payload or {}),
+            )
+            for r in records
+        ]
 
     def scroll(self, filters=None, batch=1000) -> Iterator[StoredPoint]:
         offset = None
         while True:
-            records, offset = self.shard.scroll(qe.ScrollRequest(offset=offset, limit=batch, filter=_filter(filters), with_payload=True))
+            records, offset = self.shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=batch, filter=_filter(filters), with_payload=True)
+            )
             for record in records:
                 yield StoredPoint(str(record.id), None, dict(record.payload or {}))
             if offset is None:
@@ -88,4 +114,3 @@ class EdgeStore(VectorStore):
             self.shard.flush()
             self.shard.close()
             self.shard = None
-

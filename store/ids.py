@@ -1,4 +1,5 @@
 """Deterministic point ids: the same content at the same place always gets the same id."""
+
 from __future__ import annotations
 
 import hashlib

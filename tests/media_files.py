@@ -1,4 +1,5 @@
 """Small real media made on the fly: images with PIL, sounds with numpy + soundfile."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Loopback helpers for tests that start servers."""
+
 import socket
 
 

@@ -1,5 +1,6 @@
 """Tiny random-weight backbones for unit tests: a real byte-level BPE tokenizer trained on a few sentences and a
 2-layer decoder, saved as an ordinary Hugging Face folder (so the local-folder loading path is exercised too)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,14 @@ from pathlib import Path
 import torch
 
 CORPUS = [
-    "A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock markets fell sharply today.",
-    "The dog runs in the park.", "A puppy is running on the grass.", "Red squares and blue circles.",
-    "Listen to the sound of the ocean waves.", "Translate the sentence into French, please.",
+    "A cat sits on the mat.",
+    "A kitten is sitting on a rug.",
+    "Stock markets fell sharply today.",
+    "The dog runs in the park.",
+    "A puppy is running on the grass.",
+    "Red squares and blue circles.",
+    "Listen to the sound of the ocean waves.",
+    "Translate the sentence into French, please.",
     "Given a search query, retrieve the documents, images and sounds that match it.",
     "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:!?'\"()[]{}<>-_/\\|@#$%^&*+=~`",
 ]
@@ -27,7 +33,8 @@ def make_tokenizer():
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<pad>", "<eos>", "<|user|>", "<|assistant|>"],
+        vocab_size=400,
+        special_tokens=["<pad>", "<eos>", "<|user|>", "<|assistant|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train_from_iterator(CORPUS * 5, trainer)
@@ -42,13 +49,33 @@ def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Pa
 
     tokenizer = make_tokenizer()
     common = dict(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id, bos_token_id=None, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
     )
-    moe = dict(num_local_experts=4, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
-               shared_expert_intermediate_size=32, decoder_sparse_step=1)
-    classes = {"llama": LlamaConfig, "qwen2": Qwen2Config, "qwen2_moe": Qwen2MoeConfig, "olmoe": OlmoeConfig, "mixtral": MixtralConfig}
+    moe = dict(
+        num_local_experts=4,
+        num_experts=4,
+        num_experts_per_tok=2,
+        moe_intermediate_size=32,
+        shared_expert_intermediate_size=32,
+        decoder_sparse_step=1,
+    )
+    classes = {
+        "llama": LlamaConfig,
+        "qwen2": Qwen2Config,
+        "qwen2_moe": Qwen2MoeConfig,
+        "olmoe": OlmoeConfig,
+        "mixtral": MixtralConfig,
+    }
     config = classes[arch](**common, **(moe if arch in ("qwen2_moe", "olmoe", "mixtral") else {}))
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
@@ -75,8 +102,17 @@ def make_whisper_encoder_folder(folder: Path, seed: int = 0) -> Path:
     from transformers import WhisperConfig
     from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-    config = WhisperConfig(d_model=32, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64, num_mel_bins=80,
-                           max_source_positions=1500, decoder_layers=1, decoder_attention_heads=2, vocab_size=100)
+    config = WhisperConfig(
+        d_model=32,
+        encoder_layers=2,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        num_mel_bins=80,
+        max_source_positions=1500,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        vocab_size=100,
+    )
     torch.manual_seed(seed)
     WhisperEncoder(config).save_pretrained(folder)
     return folder

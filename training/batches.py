@@ -1,4 +1,5 @@
 """Typed training data: an :class:`Example` per manifest pair, a :class:`TrainBatch` per step (what objectives see)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,5 +27,8 @@ class TrainBatch:
 
 def make_batch(examples: list[Example], indices: list[int]) -> TrainBatch:
     chosen = [examples[i] for i in indices]
-    return TrainBatch(items=[e.item for e in chosen], texts=[e.text for e in chosen],
-                      negatives=[n for e in chosen for n in e.negatives][: len(chosen)])
+    return TrainBatch(
+        items=[e.item for e in chosen],
+        texts=[e.text for e in chosen],
+        negatives=[n for e in chosen for n in e.negatives][: len(chosen)],
+    )

@@ -1,5 +1,6 @@
 """Checkpoints of what trains (LoRA, projectors, objective parameters) and of the optimizer, for resume after a kill.
 Weights are safetensors; the optimizer state loads with ``torch.load(weights_only=True)``."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from safetensors.torch import load_file, save_file
 
 
 def trainable_state(modules: dict[str, torch.nn.Module]) -> dict[str, torch.Tensor]:
-    return {f"{prefix}.{name}": p.detach().cpu().contiguous() for prefix, module in modules.items()
-            for name, p in module.named_parameters() if p.requires_grad}
+    return {
+        f"{prefix}.{name}": p.detach().cpu().contiguous()
+        for prefix, module in modules.items()
+        for name, p in module.named_parameters()
+        if p.requires_grad
+    }
 
 
 def save_checkpoint(folder: Path, step: int, modules: dict, optimizer, scheduler) -> Path:

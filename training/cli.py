@@ -1,5 +1,6 @@
 """``mmembed train``: registered into the mmembed CLI as a plugin (entry point
 ``mmembed.commands``), so mmembed itself never imports training."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Training configuration: one dataclass, read from YAML (``mmembed train CONFIG.yaml``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,13 +43,15 @@ class TrainConfig:
     max_rows_per_manifest: int | None = None  # a seeded sample of each manifest's train split (balances big sources)
     batching: str = "mixed"  # "mixed", or "by_source": each batch from one source (training/sampling.py)
     source_weights: dict | None = None  # by_source: share of the steps per source (rows' "source"); default by size
-    feature_cache: str | None = None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
+    feature_cache: str | None = (
+        None  # where cached tower features live (default OUTPUT_DIR/feature_cache); share it across runs
+    )
 
     def __post_init__(self):
         check_batching(self.batching)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
         data = yaml.safe_load(Path(path).read_text()) or {}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)

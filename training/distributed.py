@@ -5,6 +5,7 @@
 Each process takes its share of every global batch (``batch_size`` stays the global size), PyTorch's
 DistributedDataParallel averages the gradients, rank 0 alone logs, checkpoints and saves. InfoNCE negatives are the
 in-batch items of each process (no cross-process gather). Without those variables everything is single-process."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,9 @@ class Distributed:
         """Every process must end with the same weights; a silent divergence would save rank 0's alone."""
         if not self.enabled:
             return
-        checksum = torch.stack([p.detach().double().sum() for p in parameters]).sum().reshape(1).to(parameters[0].device)
+        checksum = (
+            torch.stack([p.detach().double().sum() for p in parameters]).sum().reshape(1).to(parameters[0].device)
+        )
         gathered = [torch.zeros_like(checksum) for _ in range(self.world_size)]
         dist.all_gather(gathered, checksum)
         if not all(torch.allclose(g, gathered[0], rtol=1e-6) for g in gathered):

@@ -1,4 +1,5 @@
 """Frozen tower features, computed once per item and cached, so CPU training only runs the LLM and projectors."""
+
 from __future__ import annotations
 
 import hashlib

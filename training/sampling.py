@@ -6,10 +6,10 @@
   against emoji, not emoji against WordNet glosses), so no batch is won by telling modalities or sources apart — the
   task-homogeneous batching of E5/GTE-style multi-source training. A heavier share for a source also keeps it from
   being forgotten when a trained model continues on new ones."""
+
 from __future__ import annotations
 
 import numpy as np
-
 
 BATCHINGS = ("mixed", "by_source")
 
@@ -34,14 +34,23 @@ def check_source_weights(sources, weights: dict[str, float] | None) -> None:
     names = sorted(set(sources))
     unknown, missing = sorted(set(weights) - set(names)), sorted(set(names) - set(weights))
     if unknown or missing:
-        raise ValueError(f"source_weights must name every training source {names}: unknown {unknown}, missing {missing}")
+        raise ValueError(
+            f"source_weights must name every training source {names}: unknown {unknown}, missing {missing}"
+        )
     if any(weights[name] < 0 for name in names) or not sum(weights.values()) > 0:
         raise ValueError(f"source_weights must be >= 0 with a positive sum, got {weights}")
 
 
 class BatchPlan:
-    def __init__(self, sources: list[str], batch_size: int, seed: int, steps: int, mode: str = "mixed",
-                 weights: dict[str, float] | None = None):
+    def __init__(
+        self,
+        sources: list[str],
+        batch_size: int,
+        seed: int,
+        steps: int,
+        mode: str = "mixed",
+        weights: dict[str, float] | None = None,
+    ):
         check_batching(mode)
         self.count, self.batch_size, self.seed, self.mode = len(sources), batch_size, seed, mode
         self.names = sorted(set(sources))

@@ -4,11 +4,11 @@ Seeds, LoRA (peft) on the backbone, trainable projectors, frozen towers with cac
 cosine decay, bf16 autocast on CUDA, checkpoints every N steps and resume after a kill (same next loss), a JSONL
 metrics log and a PNG of the curves, tqdm progress. Multi-GPU: launch with ``torchrun`` / ``accelerate launch``
 (DistributedDataParallel, see training/distributed.py)."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import get_cosine_schedule_with_warmup
 
 import mmembed
 from mmembed.data import read_manifest
@@ -41,7 +42,9 @@ def prepare_model(config: TrainConfig):
     """The embedder a stage starts from, its backbone made trainable as the config asks (LoRA, QLoRA, frozen)."""
     if config.quantization and not config.lora:
         raise ValueError("quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too")
-    embedder = mmembed.load(config.model, device=config.device, quantization=config.quantization, **config.model_overrides)
+    embedder = mmembed.load(
+        config.model, device=config.device, quantization=config.quantization, **config.model_overrides
+    )
     embedder.prepare_for_training(dataclasses.asdict(config.lora) if config.lora else None, bool(config.quantization))
     return embedder
 
@@ -52,12 +55,19 @@ def build_examples(embedder, rows: list[dict], cache_dir: Path) -> list[Example]
     for i, row in enumerate(rows):
         kind = "image" if "image" in row else "audio" if "audio" in row else None
         if kind and i in features:
-            examples.append(Example(FeatureItem(kind=kind, features=features[i]), row["text"], source=row.get("source")))
+            examples.append(
+                Example(FeatureItem(kind=kind, features=features[i]), row["text"], source=row.get("source"))
+            )
         elif kind is None and row.get("positive"):
-            examples.append(Example(FeatureItem(text=row["positive"]), row["text"], tuple(row.get("negatives", [])),
-                                    row.get("source")))
+            examples.append(
+                Example(
+                    FeatureItem(text=row["positive"]), row["text"], tuple(row.get("negatives", [])), row.get("source")
+                )
+            )
     if not examples:
-        raise ValueError("no training pairs: the manifests need image/audio rows with text, or text rows with a positive")
+        raise ValueError(
+            "no training pairs: the manifests need image/audio rows with text, or text rows with a positive"
+        )
     return examples
 
 
@@ -84,7 +94,9 @@ def manifest_rows(config: TrainConfig) -> list[dict]:
     return rows
 
 
-def train(config: TrainConfig, progress: bool = True, stop_after: int | None = None, examples: list[dict] | None = None) -> Path:
+def train(
+    config: TrainConfig, progress: bool = True, stop_after: int | None = None, examples: list[dict] | None = None
+) -> Path:
     """Train; returns the saved model folder. ``stop_after`` ends the run early (tests of resume); ``examples``
     (as :func:`build_examples` makes them) skips reading manifests and towers, e.g. on a machine without the data."""
     distributed, device = init_distributed(config.device)
@@ -104,8 +116,14 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
             distributed.barrier()
-    plan = BatchPlan([e.source or "all" for e in examples], config.batch_size, config.seed, config.steps,
-                     config.batching, config.source_weights)
+    plan = BatchPlan(
+        [e.source or "all" for e in examples],
+        config.batch_size,
+        config.seed,
+        config.steps,
+        config.batching,
+        config.source_weights,
+    )
     if config.batching == "by_source" and distributed.is_main:
         print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
@@ -118,18 +136,15 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     step_module = wrap(TrainStep(embedder, objectives), distributed, embedder.device)
     backbone_params = [p for p in modules["model"].parameters() if p.requires_grad]
     other_params = [p for m in (modules["projectors"], objectives) for p in m.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW([
-        {"params": backbone_params, "lr": config.learning_rate},
-        {"params": other_params, "lr": config.projector_learning_rate},
-    ], weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": backbone_params, "lr": config.learning_rate},
+            {"params": other_params, "lr": config.projector_learning_rate},
+        ],
+        weight_decay=config.weight_decay,
+    )
 
-    def schedule(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress_ = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup_steps, config.steps)
     checkpoints = output / "checkpoints"
     start = 0
     if (found := latest_checkpoint(checkpoints)) is not None:
@@ -138,8 +153,14 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
     metrics_file = output / "metrics.jsonl"
     autocast = embedder.device.type == "cuda" and config.bf16
     began = time.perf_counter()
-    bar = tqdm(range(start, config.steps), desc="train", unit="step", disable=not (progress and distributed.is_main),
-               initial=start, total=config.steps)
+    bar = tqdm(
+        range(start, config.steps),
+        desc="train",
+        unit="step",
+        disable=not (progress and distributed.is_main),
+        initial=start,
+        total=config.steps,
+    )
     for step in bar:
         indices = distributed.shard(plan.indices(step))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
@@ -157,8 +178,19 @@ def train(config: TrainConfig, progress: bool = True, stop_after: int | None = N
             if plan.source(step):
                 extra["source"] = plan.source(step)
             with open(metrics_file, "a") as handle:
-                handle.write(json.dumps({"step": step, "loss": loss, **metrics, "lr": scheduler.get_last_lr()[0],
-                                         "seconds": time.perf_counter() - began, **extra}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            "step": step,
+                            "loss": loss,
+                            **metrics,
+                            "lr": scheduler.get_last_lr()[0],
+                            "seconds": time.perf_counter() - began,
+                            **extra,
+                        }
+                    )
+                    + "\n"
+                )
         done = step + 1
         if (done % config.checkpoint_every == 0 or done == config.steps) and distributed.is_main:
             save_checkpoint(checkpoints, done, modules, optimizer, scheduler)

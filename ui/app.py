@@ -1,5 +1,6 @@
 """The Gradio demo: search a collection by text, image or sound; click a result to search with it; add files; see
 the shared space. Presentation only: every action is a call on :class:`mmembed.Client`."""
+
 from __future__ import annotations
 
 import html
@@ -29,9 +30,19 @@ def results_table(hits, good_match: bool | None = None) -> str:
         f"<td><code>{html.escape(h.payload.get('relative_path', ''))}</code></td></tr>"
         for i, h in enumerate(hits, 1)
     )
-    warning = ("<p class='mmembed-no-match'><b>No good match</b> in the collection: the best hit is "
-               f"{hits[0].relevance:.0%} likely to be relevant. The nearest items are below.</p>") if good_match is False else ""
-    header = "<th>#</th><th>score</th>" + ("<th>relevance</th>" if calibrated else "") + "<th>modality</th><th>caption</th><th>file</th>"
+    warning = (
+        (
+            "<p class='mmembed-no-match'><b>No good match</b> in the collection: the best hit is "
+            f"{hits[0].relevance:.0%} likely to be relevant. The nearest items are below.</p>"
+        )
+        if good_match is False
+        else ""
+    )
+    header = (
+        "<th>#</th><th>score</th>"
+        + ("<th>relevance</th>" if calibrated else "")
+        + "<th>modality</th><th>caption</th><th>file</th>"
+    )
     return f"{warning}<table class='mmembed-results'><tr>{header}</tr>{rows}</table>"
 
 
@@ -44,8 +55,13 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
         if len(given) != 1:
             raise gr.Error("Give one query: a text, an image or a sound.")
         try:
-            hits = client.search(query.strip() if query and query.strip() else None, image=image, audio=audio,
-                                 modality=None if modality == "any" else modality, k=int(k))
+            hits = client.search(
+                query.strip() if query and query.strip() else None,
+                image=image,
+                audio=audio,
+                modality=None if modality == "any" else modality,
+                k=int(k),
+            )
         except ValueError as error:  # a bad upload: say why, keep running
             reasons = "; ".join(f.reason for f in getattr(error, "failures", [])) or str(error)
             raise gr.Error(f"Cannot use that input: {reasons}") from None
@@ -59,15 +75,18 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
             raise gr.Error("That result is gone; search again.")
         return run_search(None, images[event.index].payload["path"], None, "any", 12)[:3] + ([images[event.index]],)
 
-    def add_files(files, progress=gr.Progress()):
+    def add_files(files, progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
         if not files:
             raise gr.Error("Choose files to add first.")
         upload_dir.mkdir(parents=True, exist_ok=True)
         for file in files:
             shutil.copy(file, upload_dir / Path(file).name)
         total = len(files)
-        report = client.index(upload_dir, progress=False,
-                              on_batch=lambda r: progress((r.added + r.updated) / max(total, 1), desc="indexing"))
+        report = client.index(
+            upload_dir,
+            progress=False,
+            on_batch=lambda r: progress((r.added + r.updated) / max(total, 1), desc="indexing"),
+        )
         return report.summary().replace("\n", "  \n")
 
     def show_space():
@@ -77,8 +96,10 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
         return figure
 
     with gr.Blocks(title="mmembed search") as demo:
-        gr.Markdown(f"# mmembed\nOne LLM, one space for text, images and sound. Collection **{client.spec.name}** "
-                    f"({client.store.count()} items), model `{client.model_id}`.")
+        gr.Markdown(
+            f"# mmembed\nOne LLM, one space for text, images and sound. Collection **{client.spec.name}** "
+            f"({client.store.count()} items), model `{client.model_id}`."
+        )
         with gr.Tab("Search"):
             with gr.Row():
                 query = gr.Textbox(label="Text query", placeholder="a red fire truck", elem_id="query")
@@ -86,8 +107,13 @@ def build_demo(client, upload_dir: str | Path) -> gr.Blocks:
                 # here every upload goes through mmembed's decoding, whose errors say what is wrong.
                 image = gr.File(label="or an image", file_types=["image"], type="filepath", elem_id="query-image")
                 audio = gr.File(label="or a sound", file_types=["audio"], type="filepath", elem_id="query-audio")
-                recorded = gr.Audio(label="or record one", sources=["microphone"], type="filepath", format="wav",
-                                    elem_id="query-recording")
+                recorded = gr.Audio(
+                    label="or record one",
+                    sources=["microphone"],
+                    type="filepath",
+                    format="wav",
+                    elem_id="query-recording",
+                )
             with gr.Row():
                 modality = gr.Dropdown(MODALITIES, value="any", label="Results")
                 k = gr.Slider(1, 50, value=12, step=1, label="How many")

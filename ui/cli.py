@@ -1,4 +1,5 @@
 """``mmembed demo``: registered into the mmembed CLI as a plugin (entry point ``mmembed.commands``)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +9,14 @@ from mmembed.cli.common import port_number
 
 
 def register(subparsers) -> None:
-    demo = subparsers.add_parser("demo", help="index the default media collection (first run only) and launch the search demo")
+    demo = subparsers.add_parser(
+        "demo", help="index the default media collection (first run only) and launch the search demo"
+    )
     demo.add_argument("--model", "-m", default=DEFAULT_MODEL)
     demo.add_argument("--device", default=None)
-    demo.add_argument("--store", default=None, help="store location (default: the embedded store in ~/.local/share/mmembed)")
+    demo.add_argument(
+        "--store", default=None, help="store location (default: the embedded store in ~/.local/share/mmembed)"
+    )
     demo.add_argument("--collection", default="demo")
     demo.add_argument("--folder", default=None, help="index this folder instead of the default Tux Paint collection")
     demo.add_argument("--data-dir", default="data", help="where the default collection and uploads go")
@@ -39,5 +44,7 @@ def run_demo(args) -> int:
         return 0
     demo = build_demo(client, upload_dir=data_dir / "uploads")
     print(f"demo: open http://{args.host}:{args.port}")
-    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=[str(data_dir), str(folder)], show_error=True)
+    demo.launch(
+        server_name=args.host, server_port=args.port, allowed_paths=[str(data_dir), str(folder)], show_error=True
+    )
     return 0

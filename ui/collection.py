@@ -1,5 +1,6 @@
 """The default media collection for the demo: Tux Paint stamps (images and object sounds, with captions as sibling
 <stem>.txt files, which the indexer reads as captions), from the ``tuxpaint`` data source, linked into one folder."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The demo's figures: the collection's shared space, read back from the store."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,7 @@
 """GGUF -> safetensors folder, once. transformers dequantizes GGUF to full precision on load, but refuses to save a
 model it loaded from GGUF; rebuilding it from its config and copying the weights in gives a plain folder that
 reloads in seconds instead of 20-80 s."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ A source is, in order of lookup:
 2. a local folder with ``config.json`` (a Hugging Face model folder), or a ``.gguf`` file / a folder with one;
 3. anything else is a Hugging Face hub id, loaded by transformers with its own cache (needs the network once).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,6 +15,7 @@ from pathlib import Path
 import torch
 
 from mmembed.weight_cache import cached_folder, content_identity
+
 from .gguf_convert import convert_gguf
 from .registry import get_model_spec, list_models
 
@@ -62,8 +64,13 @@ def resolve_backbone(source: str) -> str:
     return source  # a Hugging Face hub id
 
 
-def load_backbone(source: str, attn_implementation: str = "sdpa", dtype: torch.dtype = torch.float32,
-                  quantization: str | None = None, device=None):
+def load_backbone(
+    source: str,
+    attn_implementation: str = "sdpa",
+    dtype: torch.dtype = torch.float32,
+    quantization: str | None = None,
+    device=None,
+):
     """(causal LM, tokenizer) for a backbone source; ``quantization="4bit"`` stores the linear weights in NF4 (QLoRA),
     placed on ``device`` at load time."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -78,7 +85,9 @@ def load_backbone(source: str, attn_implementation: str = "sdpa", dtype: torch.d
         extra = {"quantization_config": quantization_config(quantization, compute), "device_map": {"": str(device)}}
     try:
         tokenizer = AutoTokenizer.from_pretrained(location)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, attn_implementation=attn_implementation, **extra)
+        model = AutoModelForCausalLM.from_pretrained(
+            location, dtype=dtype, attn_implementation=attn_implementation, **extra
+        )
     except OSError as error:
         raise BackboneNotFoundError(
             f"cannot load backbone {source!r} (resolved to {location!r}): {error}\n"

@@ -1,12 +1,13 @@
 """Named backbones, like open_clip's model configs: one JSON file each in ``mmembed/model_configs``."""
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
-@lru_cache(maxsize=None)
+@cache
 def _specs() -> dict[str, dict]:
     specs = {}
     for entry in resources.files("mmembed").joinpath("model_configs").iterdir():

@@ -1,5 +1,6 @@
 """A reproducible mixed-length English corpus, offline: paragraphs of the Python standard library's own
 documentation (docstrings), re-cut to lengths drawn log-uniformly, as real corpora mix titles, sentences and pages."""
+
 from __future__ import annotations
 
 import importlib
@@ -9,9 +10,33 @@ import random
 import re
 
 MODULES = [
-    "argparse", "json", "pathlib", "collections", "textwrap", "logging", "email.message", "http.client", "unittest",
-    "csv", "datetime", "decimal", "fractions", "functools", "itertools", "shutil", "subprocess", "tarfile", "zipfile",
-    "threading", "asyncio", "urllib.parse", "xml.etree.ElementTree", "sqlite3", "statistics", "string", "typing",
+    "argparse",
+    "json",
+    "pathlib",
+    "collections",
+    "textwrap",
+    "logging",
+    "email.message",
+    "http.client",
+    "unittest",
+    "csv",
+    "datetime",
+    "decimal",
+    "fractions",
+    "functools",
+    "itertools",
+    "shutil",
+    "subprocess",
+    "tarfile",
+    "zipfile",
+    "threading",
+    "asyncio",
+    "urllib.parse",
+    "xml.etree.ElementTree",
+    "sqlite3",
+    "statistics",
+    "string",
+    "typing",
 ]
 
 
@@ -20,7 +45,11 @@ def _sentences() -> list[str]:
     for name in MODULES:
         module = importlib.import_module(name)
         for obj in [module, *vars(module).values()]:
-            doc = inspect.getdoc(obj) if (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isfunction(obj)) else None
+            doc = (
+                inspect.getdoc(obj)
+                if (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isfunction(obj))
+                else None
+            )
             if doc:
                 words.extend(re.sub(r"\s+", " ", doc).split(" "))
     return words

@@ -3,6 +3,7 @@
 The ceiling gets everything prepared outside the clock: decoded and preprocessed pixels (or log-mel windows) and
 pre-collated token batches; it times only tower forward + projector + decoder. ``encode()`` is given decoded PIL
 images / sample arrays and does all the rest (checks, preprocessing, batching, pooling, order)."""
+
 from __future__ import annotations
 
 import random
@@ -33,8 +34,10 @@ def synthetic_images(count: int, size: int = 256, seed: int = 0) -> list[Image.I
 def synthetic_clips(count: int, seconds: float, rate: int = 16_000, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
-    return [(0.2 * np.sin(2 * np.pi * rng.uniform(100, 2000) * t) + 0.02 * rng.standard_normal(t.shape)).astype(np.float32)
-            for _ in range(count)]
+    return [
+        (0.2 * np.sin(2 * np.pi * rng.uniform(100, 2000) * t) + 0.02 * rng.standard_normal(t.shape)).astype(np.float32)
+        for _ in range(count)
+    ]
 
 
 @dataclass
@@ -47,11 +50,16 @@ class MediaThroughput:
 
     def report(self) -> str:
         unit, amount = ("audio-s/s", self.seconds_of_audio) if self.kind == "audio" else ("images/s", self.items)
-        return (f"{self.kind}: encode() {amount / self.encode_s:8.2f} {unit}   towers + backbone alone "
-                f"{amount / self.ceiling_s:8.2f} {unit}   encode / ceiling = {self.ceiling_s / self.encode_s:.3f} (target >= 0.9)")
+        return (
+            f"{self.kind}: encode() {amount / self.encode_s:8.2f} {unit}   towers + backbone alone "
+            f"{amount / self.ceiling_s:8.2f} {unit}   "
+            f"encode / ceiling = {self.ceiling_s / self.encode_s:.3f} (target >= 0.9)"
+        )
 
 
-def measure_media(embedder, kind: str, items: int = 32, batch_size: int = 16, seconds: float = 5.0, repeats: int = 3) -> MediaThroughput:
+def measure_media(
+    embedder, kind: str, items: int = 32, batch_size: int = 16, seconds: float = 5.0, repeats: int = 3
+) -> MediaThroughput:
     modalities = embedder.modalities
     if kind == "image":
         inputs = synthetic_images(items)
@@ -68,7 +76,9 @@ def measure_media(embedder, kind: str, items: int = 32, batch_size: int = 16, se
         encode_inputs = [(clip, 16_000) for clip in clips]
     sequences = embedder.sequences.build([(None, kind, f) for f in features], None)
     plan = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
-    batches = [(indices, collate([sequences[i] for i in indices], embedder.pad_id).to(embedder.device)) for indices in plan]
+    batches = [
+        (indices, collate([sequences[i] for i in indices], embedder.pad_id).to(embedder.device)) for indices in plan
+    ]
 
     def ceiling():
         for indices, batch in batches:
@@ -80,6 +90,8 @@ def measure_media(embedder, kind: str, items: int = 32, batch_size: int = 16, se
             embedder.embed_batch(batch)
 
     with torch.inference_mode():
-        encode_s = best_of(lambda: embedder.encode(encode_inputs, batch_size=batch_size, show_progress_bar=False), repeats)
+        encode_s = best_of(
+            lambda: embedder.encode(encode_inputs, batch_size=batch_size, show_progress_bar=False), repeats
+        )
         ceiling_s = best_of(ceiling, repeats)
     return MediaThroughput(kind, items, items * seconds if kind == "audio" else 0.0, encode_s, ceiling_s)

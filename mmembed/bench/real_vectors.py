@@ -3,10 +3,10 @@ embedded with the packaged all-MiniLM-L6-v2, computed once and cached (~10 min o
 
 Random Gaussian vectors are the easy case for nothing and the hard case for HNSW; real text embeddings cluster, which
 is what recall and latency must be measured on."""
+
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 

@@ -4,6 +4,7 @@ For each candidate count K, on synthetic tasks whose labels need *where* (image:
 *when* (audio: which of two pitches comes first, 8 classes), it reports the leave-one-out 1-NN accuracy of the
 K pooled tower features (flattened, cosine) - what the projector can at best pass on - and encode() throughput at K.
 """
+
 from __future__ import annotations
 
 import random
@@ -90,6 +91,11 @@ def measure_soft_tokens(embedder, kind: str, counts: list[int]) -> list[dict]:
             start = time.perf_counter()
             embedder.encode(encode_inputs, batch_size=16)
             elapsed = time.perf_counter() - start
-        rows.append({"tokens": count, "accuracy": loo_1nn_accuracy(features, labels),
-                     "items_per_s": len(encode_inputs) / elapsed})
+        rows.append(
+            {
+                "tokens": count,
+                "accuracy": loo_1nn_accuracy(features, labels),
+                "items_per_s": len(encode_inputs) / elapsed,
+            }
+        )
     return rows

@@ -1,5 +1,6 @@
 """Store benchmarks: search latency and recall@10 of Qdrant Edge vs qdrant-client local mode on real embeddings,
 indexing throughput against the encoder-bound limit, and text-query end-to-end latency, all in one run."""
+
 from __future__ import annotations
 
 import tempfile
@@ -31,7 +32,9 @@ def bench_backend(location: str, vectors: np.ndarray, queries: np.ndarray, k: in
     with open_store(location, spec) as store:
         start = time.perf_counter()
         for s in range(0, len(vectors), 2000):
-            store.upsert([StoredPoint(ids[i], vectors[i], {"modality": "text"}) for i in range(s, min(s + 2000, len(vectors)))])
+            store.upsert(
+                [StoredPoint(ids[i], vectors[i], {"modality": "text"}) for i in range(s, min(s + 2000, len(vectors)))]
+            )
         store.optimize()
         build_s = time.perf_counter() - start
         latencies, recalls = [], []
@@ -40,8 +43,13 @@ def bench_backend(location: str, vectors: np.ndarray, queries: np.ndarray, k: in
             hits = store.search(query, k=k, exact=False)
             latencies.append(time.perf_counter() - start)
             recalls.append(len({position[h.id] for h in hits} & set(expected.tolist())) / k)
-    return {"points": len(vectors), "build_s": build_s, "p50_ms": percentile_ms(latencies, 50),
-            "p99_ms": percentile_ms(latencies, 99), "recall_at_10": float(np.mean(recalls))}
+    return {
+        "points": len(vectors),
+        "build_s": build_s,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p99_ms": percentile_ms(latencies, 99),
+        "recall_at_10": float(np.mean(recalls)),
+    }
 
 
 def bench_search(vectors: np.ndarray, queries: np.ndarray, sizes: list[int], local_queries: int = 50) -> list[dict]:
@@ -49,11 +57,18 @@ def bench_search(vectors: np.ndarray, queries: np.ndarray, sizes: list[int], loc
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             rows.append({"backend": "qdrant-edge", **bench_backend(str(Path(tmp) / "edge"), vectors[:size], queries)})
-            rows.append({"backend": "qdrant-client local", **bench_backend(f"qdrant+path:{Path(tmp) / 'local'}", vectors[:size], queries[:local_queries])})
+            rows.append(
+                {
+                    "backend": "qdrant-client local",
+                    **bench_backend(f"qdrant+path:{Path(tmp) / 'local'}", vectors[:size], queries[:local_queries]),
+                }
+            )
     return rows
 
 
-def bench_indexing(client_factory, embedder, images: int = 24, texts: int = 24, batch_size: int = 16, repeats: int = 2) -> dict:
+def bench_indexing(
+    client_factory, embedder, images: int = 24, texts: int = 24, batch_size: int = 16, repeats: int = 2
+) -> dict:
     """client.index(folder) on a fresh store vs embedder.encode() of the same files: the encoder-bound limit."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "media"
@@ -61,7 +76,9 @@ def bench_indexing(client_factory, embedder, images: int = 24, texts: int = 24, 
         for i, image in enumerate(synthetic_images(images)):
             image.save(folder / f"image{i}.png")
         for i in range(texts):
-            (folder / f"doc{i}.txt").write_text(f"Document {i}: a short note about shapes, colours and sounds, number {i}.")
+            (folder / f"doc{i}.txt").write_text(
+                f"Document {i}: a short note about shapes, colours and sounds, number {i}."
+            )
         files = sorted(folder.iterdir(), key=lambda p: p.name)
         inputs = [p if p.suffix == ".png" else p.read_text() for p in files]
         encode_s = best_of(lambda: embedder.encode(inputs, batch_size=batch_size, show_progress_bar=False), repeats)
@@ -73,11 +90,22 @@ def bench_indexing(client_factory, embedder, images: int = 24, texts: int = 24, 
                 runs.append(time.perf_counter() - start)
         index_s = min(runs[1:])
         with client_factory(str(Path(tmp) / "store0")) as client:
-            queries = ["shapes and colours", "a note about sounds", "red circle", "document number seven", "blue square"]
+            queries = [
+                "shapes and colours",
+                "a note about sounds",
+                "red circle",
+                "document number seven",
+                "blue square",
+            ]
             latencies = []
             for query in queries * 4:
                 start = time.perf_counter()
                 client.search(query, k=10)
                 latencies.append(time.perf_counter() - start)
-    return {"files": len(files), "encode_s": encode_s, "index_s": index_s, "ratio": encode_s / index_s,
-            "query_p50_ms": percentile_ms(latencies, 50)}
+    return {
+        "files": len(files),
+        "encode_s": encode_s,
+        "index_s": index_s,
+        "ratio": encode_s / index_s,
+        "query_p50_ms": percentile_ms(latencies, 50),
+    }

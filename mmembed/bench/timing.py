@@ -1,8 +1,9 @@
 """Best-of-N wall-clock timing (the machines are shared, so the minimum is the honest figure)."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

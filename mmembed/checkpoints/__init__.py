@@ -1,11 +1,15 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-| name | what | how it was made |
-|---|---|---|
-| ``mmembed-multisource-v2`` (= ``mmembed-default``) | the same parts as v1, its adapter and projectors trained on | ``training/configs/multisource-v2.yaml``: v1 continued for 500 steps x 24 on Tux Paint, spoken captions, Google + Fluent emoji, GM instruments and WordNet pairs, each batch from one source (Tux Paint 35 % of the steps), on 2 CPU cores (34 min); figures in docs/results/multisource-v2-vs-v1.md |
-| ``mmembed-tuxpaint-v1`` | SmolLM2-135M-Instruct + EfficientNet-Lite0 + Whisper tiny.en, LoRA r=8 on attention, projectors, centering | ``training/configs/default.yaml``: symmetric InfoNCE on Tux Paint stamps (713 images + 121 sounds with captions), 800 steps x 64, on one H100 (5 min); figures in docs/results/ |
+- ``mmembed-multisource-v2`` (= ``mmembed-default``): the same parts as v1, its adapter and projectors trained on
+  (``training/configs/multisource-v2.yaml``): v1 continued for 500 steps x 24 on Tux Paint, spoken captions, Google +
+  Fluent emoji, GM instruments and WordNet pairs, each batch from one source (Tux Paint 35 % of the steps), on 2 CPU
+  cores (34 min); figures in docs/results/multisource-v2-vs-v1.md.
+- ``mmembed-tuxpaint-v1``: SmolLM2-135M-Instruct + EfficientNet-Lite0 + Whisper tiny.en, LoRA r=8 on attention,
+  projectors, centering (``training/configs/default.yaml``): symmetric InfoNCE on Tux Paint stamps (713 images + 121
+  sounds with captions), 800 steps x 64, on one H100 (5 min); figures in docs/results/.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

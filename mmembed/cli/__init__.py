@@ -1,5 +1,6 @@
 """The ``mmembed`` command line. Each subcommand lives in its own module with ``register(subparsers)``; heavy imports
 happen inside the handlers, so ``mmembed --help`` is instant."""
+
 from __future__ import annotations
 
 import argparse

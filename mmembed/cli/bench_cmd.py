@@ -1,4 +1,5 @@
 """``mmembed bench``: speed figures against baselines measured in the same run."""
+
 from __future__ import annotations
 
 from .common import add_model_arguments, load_model, positive_float, positive_int
@@ -13,7 +14,9 @@ def register(subparsers) -> None:
     text.add_argument("--max-words", type=positive_int, default=300)
     text.add_argument("--batch-size", type=positive_int, default=16)
     text.add_argument("--repeats", type=positive_int, default=3, help="best-of-N timing")
-    text.add_argument("--attention", choices=["causal", "bidirectional"], default=None, help="override the model's attention mode")
+    text.add_argument(
+        "--attention", choices=["causal", "bidirectional"], default=None, help="override the model's attention mode"
+    )
     text.add_argument("--json", help="also write the figures to this JSON file")
     text.set_defaults(handler=bench_text)
 
@@ -27,21 +30,27 @@ def register(subparsers) -> None:
     media.add_argument("--image-tokens", type=positive_int, default=None, help="override the image tower's num_tokens")
     media.set_defaults(handler=bench_media)
 
-    soft = kinds.add_parser("soft-tokens", help="choose the number of soft tokens: what K pooled tokens keep vs what they cost")
+    soft = kinds.add_parser(
+        "soft-tokens", help="choose the number of soft tokens: what K pooled tokens keep vs what they cost"
+    )
     add_model_arguments(soft)
     soft.add_argument("--image-counts", default="1,4,9,16,49")
     soft.add_argument("--audio-counts", default="1,4,8,16,32")
     soft.set_defaults(handler=bench_soft_tokens)
 
-
-    store = kinds.add_parser("store", help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency")
+    store = kinds.add_parser(
+        "store",
+        help="search p50/p99 + recall@10 (Edge vs qdrant-client local), indexing vs encoder limit, query latency",
+    )
     add_model_arguments(store)
     store.add_argument("--sizes", default="10000,100000", help="collection sizes for the search benchmark")
     store.add_argument("--queries", type=positive_int, default=200)
     store.add_argument("--skip-indexing", action="store_true", help="only the search benchmark (no LLM needed)")
     store.set_defaults(handler=bench_store)
 
-    everything = kinds.add_parser("all", help="every speed figure in one run (text, image, audio, store, query, memory): JSON + table")
+    everything = kinds.add_parser(
+        "all", help="every speed figure in one run (text, image, audio, store, query, memory): JSON + table"
+    )
     add_model_arguments(everything)
     everything.add_argument("--texts", type=positive_int, default=64)
     everything.add_argument("--images", type=positive_int, default=16)
@@ -61,8 +70,9 @@ def bench_text(args) -> int:
     model = load_model(args)
     with model.overrides(attention=args.attention):
         print(f"{model}; torch threads={torch.get_num_threads()}")
-        result = measure(model, n_texts=args.texts, max_words=args.max_words, batch_size=args.batch_size,
-                         repeats=args.repeats)
+        result = measure(
+            model, n_texts=args.texts, max_words=args.max_words, batch_size=args.batch_size, repeats=args.repeats
+        )
     print(f"corpus: {result.texts} texts, {result.tokens} tokens; best of {args.repeats}")
     print(result.report())
     if args.json:
@@ -103,8 +113,16 @@ def bench_all(args) -> int:
     model = mmembed.load(args.model, device=args.device, dtype=args.dtype)
     if not model.modalities.kinds:  # a bare backbone: attach the offline default towers
         model = mmembed.load(args.model, device=args.device, dtype=args.dtype, **DEFAULT_TOWERS)
-    results = run_suite(model, texts=args.texts, images=args.images, clips=args.clips, batch_size=args.batch_size,
-                        repeats=args.repeats, store_points=args.store_points, name=args.model)
+    results = run_suite(
+        model,
+        texts=args.texts,
+        images=args.images,
+        clips=args.clips,
+        batch_size=args.batch_size,
+        repeats=args.repeats,
+        store_points=args.store_points,
+        name=args.model,
+    )
     json_path, md_path = write_suite(results, Path(args.out))
     print(suite_table(results))
     print(f"wrote {json_path} and {md_path}")
@@ -136,18 +154,25 @@ def bench_store(args) -> int:
     sizes = [int(x) for x in args.sizes.split(",")]
     real = np.asarray(wordnet_minilm_vectors(max(sizes) + args.queries))
     vectors, queries = real[: max(sizes)], real[max(sizes) :]
-    print(f"search: WordNet glosses embedded with all-MiniLM-L6-v2 (384-d), {len(queries)} held-out queries; "
-          f"Edge with HNSW (exact below 20k points unless asked), recall@10 against exact numpy search")
+    print(
+        f"search: WordNet glosses embedded with all-MiniLM-L6-v2 (384-d), {len(queries)} held-out queries; "
+        f"Edge with HNSW (exact below 20k points unless asked), recall@10 against exact numpy search"
+    )
     print(f"{'backend':<22} {'points':>7} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>10}")
     for row in bench_search(vectors, queries, sizes):
-        print(f"{row['backend']:<22} {row['points']:>7} {row['build_s']:>8.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['recall_at_10']:>10.3f}")
+        print(
+            f"{row['backend']:<22} {row['points']:>7} {row['build_s']:>8.1f} {row['p50_ms']:>8.2f} "
+            f"{row['p99_ms']:>8.2f} {row['recall_at_10']:>10.3f}"
+        )
     if args.skip_indexing:
         return 0
     import mmembed
 
     embedder = mmembed.load(args.model, device=args.device, dtype=args.dtype)
     result = bench_indexing(lambda location: mmembed.Client(embedder, store=location), embedder)
-    print(f"indexing {result['files']} files (images + texts): encode() alone {result['encode_s']:.2f} s, "
-          f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)")
+    print(
+        f"indexing {result['files']} files (images + texts): encode() alone {result['encode_s']:.2f} s, "
+        f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)"
+    )
     print(f"text query end to end (embed + search), p50: {result['query_p50_ms']:.1f} ms")
     return 0

@@ -1,4 +1,5 @@
 """Arguments shared by the subcommands."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,17 @@ port_number = _number(int, 1, "a port number (1-65535)", 65535)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", "-m", default=DEFAULT_MODEL,
-                        help="a shipped checkpoint (mmembed-default), an mmembed model folder, a packaged backbone name "
-                             f"(smollm2-135m-instruct), a local HF folder, a .gguf file or a Hugging Face id (default: {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--model",
+        "-m",
+        default=DEFAULT_MODEL,
+        help="a shipped checkpoint (mmembed-default), an mmembed model folder, a packaged backbone name "
+        f"(smollm2-135m-instruct), a local HF folder, a .gguf file or a Hugging Face id (default: {DEFAULT_MODEL})",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
-    parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default float32)")
+    parser.add_argument(
+        "--dtype", default=None, choices=["float32", "bfloat16", "float16"], help="weights dtype (default float32)"
+    )
 
 
 def load_model(args):

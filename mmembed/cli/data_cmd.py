@@ -1,4 +1,5 @@
 """``mmembed fetch``: fetch packaged data sources (mmembed/data/sources) and write their manifests."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """``mmembed eval`` and ``mmembed eval-rag``: thin shells over mmembed.evaluation."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,30 +10,60 @@ from .common import positive_int
 def register(subparsers) -> None:
     evaluate = subparsers.add_parser("eval", help="evaluate models on a manifest (retrieval, zero-shot classification)")
     evaluate.add_argument("models", nargs="+", help="model folders or backbone names; NAME=PATH gives a row name")
-    evaluate.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeat to evaluate on several")
+    evaluate.add_argument(
+        "--data", required=True, action="append", help="a manifest (JSONL); repeat to evaluate on several"
+    )
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--task", action="append", choices=["retrieval", "zeroshot", "text_retrieval", "sts", "perplexity", "clustering"],
-                          help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)")
-    evaluate.add_argument("--baselines", nargs="*", default=[], choices=["minilm", "mpnet", "lit", "asr"],
-                          help="peers measured in the same run (lit trains its heads on the manifest's train split)")
-    evaluate.add_argument("--fit-data", action="append", default=None,
-                          help="the manifest(s) whose train split fits trainable peers (lit); default: the --data manifests. "
-                               "Give the data our model was trained on, for equal conditions")
-    evaluate.add_argument("--per-source", action="store_true", help="one result per data source (the rows' \"source\"), not one for all rows pooled")
+    evaluate.add_argument(
+        "--task",
+        action="append",
+        choices=["retrieval", "zeroshot", "text_retrieval", "sts", "perplexity", "clustering"],
+        help="repeatable (default: retrieval and zeroshot; text_retrieval / sts for text-pair / scored-pair data)",
+    )
+    evaluate.add_argument(
+        "--baselines",
+        nargs="*",
+        default=[],
+        choices=["minilm", "mpnet", "lit", "asr"],
+        help="peers measured in the same run (lit trains its heads on the manifest's train split)",
+    )
+    evaluate.add_argument(
+        "--fit-data",
+        action="append",
+        default=None,
+        help="the manifest(s) whose train split fits trainable peers (lit); default: the --data manifests. "
+        "Give the data our model was trained on, for equal conditions",
+    )
+    evaluate.add_argument(
+        "--per-source",
+        action="store_true",
+        help='one result per data source (the rows\' "source"), not one for all rows pooled',
+    )
     evaluate.add_argument("--limit", type=positive_int, default=1000, help="at most this many text pairs")
-    evaluate.add_argument("--plot", action="store_true", help="also draw each model's shared space (PCA) as OUT-MODEL-space.png and the figures as OUT-figures.png")
-    evaluate.add_argument("--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)")
+    evaluate.add_argument(
+        "--plot",
+        action="store_true",
+        help="also draw each model's shared space (PCA) as OUT-MODEL-space.png and the figures as OUT-figures.png",
+    )
+    evaluate.add_argument(
+        "--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)"
+    )
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
     evaluate.set_defaults(handler=run_eval)
 
-    rag = subparsers.add_parser("eval-rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, "
-                                                 "fact hit, time, peak memory")
+    rag = subparsers.add_parser(
+        "eval-rag", help="one-model RAG vs MiniLM retriever + the same generator: hit@k, fact hit, time, peak memory"
+    )
     rag.add_argument("-k", type=positive_int, default=3)
     rag.add_argument("--questions", type=positive_int, default=30)
-    rag.add_argument("--model", action="append", help="repeatable: each model retrieves + generates in its own row "
-                                                      "(default: the shipped default); the MiniLM row uses the first as "
-                                                      "generator")
+    rag.add_argument(
+        "--model",
+        action="append",
+        help="repeatable: each model retrieves + generates in its own row "
+        "(default: the shipped default); the MiniLM row uses the first as "
+        "generator",
+    )
     rag.set_defaults(handler=run_rag)
 
 
@@ -50,8 +81,19 @@ def run_eval(args) -> int:
             except ValueError as error:
                 print(f"eval: no plot for {name}: {error}")
 
-    results = evaluate(args.models, args.data, args.task, args.baselines, args.split, args.fit_data, args.per_source,
-                       args.limit, args.modality, args.device, after_model=draw_space if args.plot else None)
+    results = evaluate(
+        args.models,
+        args.data,
+        args.task,
+        args.baselines,
+        args.split,
+        args.fit_data,
+        args.per_source,
+        args.limit,
+        args.modality,
+        args.device,
+        after_model=draw_space if args.plot else None,
+    )
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)
     print(markdown_table(results, peers))
@@ -71,8 +113,13 @@ def run_rag(args) -> int:
     print(f"{rows[0]['questions']} held-out WordNet questions, {rows[0]['documents']} passages, k={args.k}")
     print(f"{'set-up':<58} {'hit@k':>6} {'fact hit':>9} {'s/question':>11} {'peak RSS MB':>12}")
     for row in rows:
-        name = (f"{row['model']} retrieves + generates" if row["setup"] == "one-model"
-                else f"MiniLM retrieves + {row['model']} generates")
-        print(f"{name:<58} {row['hit_at_k']:>6.2f} {row['fact_hit']:>9.2f} {row['seconds_per_question']:>11.2f} "
-              f"{row['peak_rss_mb']:>12.0f}")
+        name = (
+            f"{row['model']} retrieves + generates"
+            if row["setup"] == "one-model"
+            else f"MiniLM retrieves + {row['model']} generates"
+        )
+        print(
+            f"{name:<58} {row['hit_at_k']:>6.2f} {row['fact_hit']:>9.2f} {row['seconds_per_question']:>11.2f} "
+            f"{row['peak_rss_mb']:>12.0f}"
+        )
     return 0

@@ -1,4 +1,5 @@
 """Subcommands on the store: index, search, status, serve."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,12 @@ SERVICE_KEY_VARIABLE = "MMEMBED_SERVICE_KEY"
 
 def add_store_arguments(parser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--store", default=None,
-                        help="embedded store folder (default ~/.local/share/mmembed/store), qdrant+path:FOLDER or :memory: "
-                             "for qdrant-client local mode, or http(s)://HOST:6333 for a Qdrant server")
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="embedded store folder (default ~/.local/share/mmembed/store), qdrant+path:FOLDER or :memory: "
+        "for qdrant-client local mode, or http(s)://HOST:6333 for a Qdrant server",
+    )
     parser.add_argument("--collection", "-c", default="media")
     parser.add_argument("--api-key", default=None, help="Qdrant server API key")
 
@@ -24,7 +28,9 @@ def register(subparsers) -> None:
     add_store_arguments(index)
     index.add_argument("folders", nargs="+", help="folders to walk")
     index.add_argument("--batch-size", type=positive_int, default=16)
-    index.add_argument("--include-hidden", action="store_true", help="also index hidden files and folders (.git, .cache, ...)")
+    index.add_argument(
+        "--include-hidden", action="store_true", help="also index hidden files and folders (.git, .cache, ...)"
+    )
     index.set_defaults(handler=index_folders)
 
     search = subparsers.add_parser("search", help="search the store by text, image or audio")
@@ -52,24 +58,55 @@ def register(subparsers) -> None:
     add_store_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=port_number, default=8765)
-    serve.add_argument("--service-key", default=os.environ.get(SERVICE_KEY_VARIABLE),
-                       help=f"require 'Authorization: Bearer KEY' on every request (default: ${SERVICE_KEY_VARIABLE})")
-    serve.add_argument("--insecure", action="store_true",
-                       help="allow binding a non-loopback address without a service key (anyone who reaches it can use it)")
-    serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
-                       help="a Host header to serve (repeatable; '*' for any). Default: the loopback names, and the bound "
-                            "address when it is a specific one. Other names are refused (DNS rebinding)")
+    serve.add_argument(
+        "--service-key",
+        default=os.environ.get(SERVICE_KEY_VARIABLE),
+        help=f"require 'Authorization: Bearer KEY' on every request (default: ${SERVICE_KEY_VARIABLE})",
+    )
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow binding a non-loopback address without a service key (anyone who reaches it can use it)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a Host header to serve (repeatable; '*' for any). Default: the loopback names, and the bound "
+        "address when it is a specific one. Other names are refused (DNS rebinding)",
+    )
     defaults = ServiceLimits()
-    serve.add_argument("--max-request-mb", type=positive_float, default=defaults.max_request_bytes / 2**20,
-                       help="refuse larger request bodies (default %(default)s)")
-    serve.add_argument("--max-items", type=positive_int, default=defaults.max_items, help="inputs per request (default %(default)s)")
-    serve.add_argument("--max-instruction-chars", type=positive_int, default=defaults.max_instruction_chars,
-                       help="length of a literal instruction (default %(default)s)")
-    serve.add_argument("--max-k", type=positive_int, default=defaults.max_k, help="results per search (default %(default)s)")
-    serve.add_argument("--max-audio-seconds", type=positive_float, default=defaults.max_audio_seconds,
-                       help="audio per request, summed over its items (default %(default)s)")
-    serve.add_argument("--max-concurrent", type=positive_int, default=defaults.max_concurrent,
-                       help="requests embedding at once; others wait (default %(default)s)")
+    serve.add_argument(
+        "--max-request-mb",
+        type=positive_float,
+        default=defaults.max_request_bytes / 2**20,
+        help="refuse larger request bodies (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-items", type=positive_int, default=defaults.max_items, help="inputs per request (default %(default)s)"
+    )
+    serve.add_argument(
+        "--max-instruction-chars",
+        type=positive_int,
+        default=defaults.max_instruction_chars,
+        help="length of a literal instruction (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-k", type=positive_int, default=defaults.max_k, help="results per search (default %(default)s)"
+    )
+    serve.add_argument(
+        "--max-audio-seconds",
+        type=positive_float,
+        default=defaults.max_audio_seconds,
+        help="audio per request, summed over its items (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-concurrent",
+        type=positive_int,
+        default=defaults.max_concurrent,
+        help="requests embedding at once; others wait (default %(default)s)",
+    )
     serve.set_defaults(handler=serve_http)
 
 
@@ -93,7 +130,10 @@ def search_store(args) -> int:
         if args.json:
             print(json.dumps({"rank": rank, "score": hit.score, "id": hit.id, **hit.payload}))
         else:
-            print(f"{rank:>3}. {hit.score:.3f}  [{hit.payload.get('modality')}] {hit.payload.get('caption', '')}  {hit.payload.get('path')}")
+            print(
+                f"{rank:>3}. {hit.score:.3f}  [{hit.payload.get('modality')}] {hit.payload.get('caption', '')}  "
+                f"{hit.payload.get('path')}"
+            )
     if not hits:
         print("no results (is the collection indexed? see mmembed status)")
     return 0
@@ -122,11 +162,18 @@ def serve_http(args) -> int:
     from ..service.security import is_loopback
 
     if not is_loopback(args.host) and not args.service_key and not args.insecure:
-        raise ValueError(f"refusing to serve on {args.host} without a service key: anyone who reaches it could use it. "
-                         f"Set --service-key (or ${SERVICE_KEY_VARIABLE}), or pass --insecure if that is what you want")
-    limits = ServiceLimits(max_request_bytes=int(args.max_request_mb * 2**20), max_items=args.max_items,
-                           max_instruction_chars=args.max_instruction_chars, max_k=args.max_k,
-                           max_audio_seconds=args.max_audio_seconds, max_concurrent=args.max_concurrent)
+        raise ValueError(
+            f"refusing to serve on {args.host} without a service key: anyone who reaches it could use it. "
+            f"Set --service-key (or ${SERVICE_KEY_VARIABLE}), or pass --insecure if that is what you want"
+        )
+    limits = ServiceLimits(
+        max_request_bytes=int(args.max_request_mb * 2**20),
+        max_items=args.max_items,
+        max_instruction_chars=args.max_instruction_chars,
+        max_k=args.max_k,
+        max_audio_seconds=args.max_audio_seconds,
+        max_concurrent=args.max_concurrent,
+    )
     client = open_client(args)
     app = create_app(client, limits, api_key=args.service_key, allowed_hosts=args.allowed_host, bind_host=args.host)
     guarded = "a service key required" if args.service_key else "no service key"

@@ -1,4 +1,5 @@
 """Subcommands on texts: quickstart, embed, similarity, generate, models."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,18 @@ import sys
 from .common import add_model_arguments, load_model, positive_int, read_texts
 
 QUICKSTART_TEXTS = [
-    "A cat sits on the mat.", "A kitten is resting on a rug.",
-    "The stock market fell sharply today.", "Share prices dropped steeply this afternoon.",
+    "A cat sits on the mat.",
+    "A kitten is resting on a rug.",
+    "The stock market fell sharply today.",
+    "Share prices dropped steeply this afternoon.",
     "How do I bake bread at home?",
 ]
 
 
 def register(subparsers) -> None:
-    quick = subparsers.add_parser("quickstart", help="embed a few sentences with the default model and show their similarities")
+    quick = subparsers.add_parser(
+        "quickstart", help="embed a few sentences with the default model and show their similarities"
+    )
     add_model_arguments(quick)
     quick.set_defaults(handler=quickstart)
 
@@ -22,9 +27,16 @@ def register(subparsers) -> None:
     add_model_arguments(embed)
     embed.add_argument("texts", nargs="*", help="texts to embed")
     embed.add_argument("--file", "-f", help="a UTF-8 file with one text per line")
-    embed.add_argument("--instruction", "-i", default=None, help="an instruction name from the model config (query, document, ...) or a literal instruction")
+    embed.add_argument(
+        "--instruction",
+        "-i",
+        default=None,
+        help="an instruction name from the model config (query, document, ...) or a literal instruction",
+    )
     embed.add_argument("--batch-size", type=positive_int, default=32)
-    embed.add_argument("--output", "-o", default="-", help="file to write: .npy for a numpy array, else JSON lines (default: stdout)")
+    embed.add_argument(
+        "--output", "-o", default="-", help="file to write: .npy for a numpy array, else JSON lines (default: stdout)"
+    )
     embed.set_defaults(handler=embed_texts)
 
     similarity = subparsers.add_parser("similarity", help="print the cosine similarity matrix of texts")
@@ -63,14 +75,17 @@ def embed_texts(args) -> int:
     import numpy as np
 
     texts = read_texts(args)
-    vectors = load_model(args).encode(texts, batch_size=args.batch_size, instruction=args.instruction,
-                                      show_progress_bar=True, on_error="nan")
+    vectors = load_model(args).encode(
+        texts, batch_size=args.batch_size, instruction=args.instruction, show_progress_bar=True, on_error="nan"
+    )
     if args.output.endswith(".npy"):
         np.save(args.output, vectors)
         print(f"wrote {vectors.shape[0]} x {vectors.shape[1]} vectors to {args.output}", file=sys.stderr)
         return 0
-    lines = [json.dumps({"text": text, "embedding": vector.tolist() if np.isfinite(vector).all() else None})
-             for text, vector in zip(texts, vectors)]
+    lines = [
+        json.dumps({"text": text, "embedding": vector.tolist() if np.isfinite(vector).all() else None})
+        for text, vector in zip(texts, vectors)
+    ]
     if args.output == "-":
         print("\n".join(lines))
     else:

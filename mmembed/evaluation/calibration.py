@@ -5,6 +5,7 @@ audio, ``text->text`` from query/passage pairs), each query's top ``k`` hits bec
 The held-out rows are split in two by caption: one half fits the map, the other checks it (expected calibration
 error, Brier score, and how the top hit's "good match" verdict fares), so the figures are not the fit's own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ class Candidates:
     relevant: np.ndarray
     query: np.ndarray
 
-    def subset(self, queries: set[int]) -> "Candidates":
+    def subset(self, queries: set[int]) -> Candidates:
         keep = np.isin(self.query, list(queries))
         return Candidates(self.cosine[keep], self.relevant[keep], self.query[keep])
 
@@ -60,14 +61,24 @@ def check(scale: PlattScale, candidates: Candidates, threshold: float, bins: int
     p = np.array([scale.probability(c) for c in candidates.cosine])
     y = candidates.relevant.astype(float)
     edges = np.minimum((p * bins).astype(int), bins - 1)
-    ece = sum(abs(p[edges == b].mean() - y[edges == b].mean()) * (edges == b).mean() for b in range(bins) if (edges == b).any())
+    ece = sum(
+        abs(p[edges == b].mean() - y[edges == b].mean()) * (edges == b).mean()
+        for b in range(bins)
+        if (edges == b).any()
+    )
     first = np.r_[True, candidates.query[1:] != candidates.query[:-1]]  # each query's top hit
     said_good = p[first] >= threshold
     top_relevant = candidates.relevant[first]
-    return {"pairs": int(len(p)), "queries": int(first.sum()), "ece": float(ece), "brier": float(((p - y) ** 2).mean()),
-            "top1_relevant": float(top_relevant.mean()), "top1_said_good": float(said_good.mean()),
-            "good_match_precision": float(top_relevant[said_good].mean()) if said_good.any() else None,
-            "good_match_recall": float(said_good[top_relevant].mean()) if top_relevant.any() else None}
+    return {
+        "pairs": int(len(p)),
+        "queries": int(first.sum()),
+        "ece": float(ece),
+        "brier": float(((p - y) ** 2).mean()),
+        "top1_relevant": float(top_relevant.mean()),
+        "top1_said_good": float(said_good.mean()),
+        "good_match_precision": float(top_relevant[said_good].mean()) if said_good.any() else None,
+        "good_match_recall": float(said_good[top_relevant].mean()) if top_relevant.any() else None,
+    }
 
 
 def modality_candidates(embedder, rows: list[dict], k: int, batch_size: int, limit: int) -> dict[str, tuple]:
@@ -84,22 +95,31 @@ def modality_candidates(embedder, rows: list[dict], k: int, batch_size: int, lim
         index = {text: i for i, text in enumerate(captions)}
         texts = embedder.encode(captions, batch_size=batch_size, instruction="query")
         owner = np.array([index[row["text"]] for row in media])
-        found[f"text->{kind}"] = (top_candidates(texts, items, [set(np.flatnonzero(owner == c)) for c in range(len(captions))], k), captions)
+        found[f"text->{kind}"] = (
+            top_candidates(texts, items, [set(np.flatnonzero(owner == c)) for c in range(len(captions))], k),
+            captions,
+        )
         documents = embedder.encode(captions, batch_size=batch_size, instruction="document")
-        found[f"{kind}->text"] = (top_candidates(items, documents, [{c} for c in owner], k), [row["text"] for row in media])
+        found[f"{kind}->text"] = (
+            top_candidates(items, documents, [{c} for c in owner], k),
+            [row["text"] for row in media],
+        )
     pairs = [row for row in rows if isinstance(row.get("text"), str) and row.get("positive")][:limit]
     if pairs:
         passages = sorted({row["positive"] for row in pairs})
         index = {p: i for i, p in enumerate(passages)}
         queries = embedder.encode([row["text"] for row in pairs], batch_size=batch_size, instruction="query")
         documents = embedder.encode(passages, batch_size=batch_size, instruction="document")
-        found["text->text"] = (top_candidates(queries, documents, [{index[row["positive"]]} for row in pairs], k),
-                               [row["text"] for row in pairs])
+        found["text->text"] = (
+            top_candidates(queries, documents, [{index[row["positive"]]} for row in pairs], k),
+            [row["text"] for row in pairs],
+        )
     return found
 
 
-def fit_calibration(embedder, rows: list[dict], k: int = 10, threshold: float = 0.5, batch_size: int = 32,
-                    limit: int = 2000) -> Calibration:
+def fit_calibration(
+    embedder, rows: list[dict], k: int = 10, threshold: float = 0.5, batch_size: int = 32, limit: int = 2000
+) -> Calibration:
     """A :class:`Calibration` fitted on half of ``rows`` (held-out pairs) and checked on the other half."""
     calibration = Calibration(threshold=threshold)
     for pair, (candidates, query_captions) in modality_candidates(embedder, rows, k, batch_size, limit).items():
@@ -112,6 +132,10 @@ def fit_calibration(embedder, rows: list[dict], k: int = 10, threshold: float = 
         except ValueError:
             continue  # too few pairs of one kind: this pair stays uncalibrated
         calibration.maps[pair] = scale
-        calibration.fitted_on[pair] = {"k": k, "fit_pairs": int(len(fit_part.cosine)),
-                                       "fit_relevant": int(fit_part.relevant.sum()), "check": check(scale, check_part, threshold)}
+        calibration.fitted_on[pair] = {
+            "k": k,
+            "fit_pairs": int(len(fit_part.cosine)),
+            "fit_relevant": int(fit_part.relevant.sum()),
+            "check": check(scale, check_part, threshold),
+        }
     return calibration

@@ -4,10 +4,11 @@
     results = evaluate(["mmembed-default"], ["data/tuxpaint.jsonl"], tasks=["retrieval"], baselines=["lit"])
 
 ``results`` is ``{model name: {"task:modality[@source]": figures}}``, what ``mmembed eval`` writes as JSON."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ..data import read_manifest
 from .peers import PEERS
@@ -55,10 +56,19 @@ def groups_of(rows: list[dict], per_source: bool) -> dict[str, list[dict]]:
     return groups
 
 
-def evaluate(models: Sequence, manifests: Sequence[str | Path], tasks: Sequence[str] | None = None,
-             baselines: Sequence[str] = (), split: str = "test", fit_manifests: Sequence[str | Path] | None = None,
-             per_source: bool = False, limit: int = 1000, modality: str | None = None, device: str | None = None,
-             after_model: Callable | None = None) -> dict[str, dict]:
+def evaluate(
+    models: Sequence,
+    manifests: Sequence[str | Path],
+    tasks: Sequence[str] | None = None,
+    baselines: Sequence[str] = (),
+    split: str = "test",
+    fit_manifests: Sequence[str | Path] | None = None,
+    per_source: bool = False,
+    limit: int = 1000,
+    modality: str | None = None,
+    device: str | None = None,
+    after_model: Callable | None = None,
+) -> dict[str, dict]:
     """Every model and peer on every task, modality and group of the manifests' ``split``.
 
     fit_manifests: whose train split fits trainable peers (LiT); default the evaluated manifests (give the data the
@@ -80,7 +90,7 @@ def evaluate(models: Sequence, manifests: Sequence[str | Path], tasks: Sequence[
         model = load()
         results[name] = {}
         for task in tasks or DEFAULT_TASKS:
-            for task_modality in (["text"] if task in TEXT_TASKS else modalities):
+            for task_modality in ["text"] if task in TEXT_TASKS else modalities:
                 options = {"limit": limit} if task in TEXT_TASKS else {}
                 for group, group_rows in groups.items():
                     key = f"{task}:{task_modality}{group}"

@@ -4,6 +4,7 @@ Conventions: documents with equal scores are ranked in document order (a stable 
 a query with no relevant document is left out of every average and counted in ``skipped_queries``; duplicate ids
 in a relevance set count once.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Peer models evaluated beside ours in the same run. Each peer offers the part of the Embedder interface the tasks
 use (``encode(items, instruction=..., batch_size=...)``) for the modalities it covers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,10 +47,12 @@ class LiTPeer:
         from ..packaged_whisper import resolve_whisper_source
 
         audio = AudioTowerConfig()
-        self.towers = {"image": build_image_tower(ImageTowerConfig()),
-                       "audio": build_audio_tower(audio, location=resolve_whisper_source(audio.source))}
+        self.towers = {
+            "image": build_image_tower(ImageTowerConfig()),
+            "audio": build_audio_tower(audio, location=resolve_whisper_source(audio.source)),
+        }
         self.text = MiniLMPeer()
-        self.heads: dict[str, "torch.nn.Linear"] = {}
+        self.heads: dict[str, torch.nn.Linear] = {}
 
     def media_features(self, items, batch_size: int = 32, progress: bool = True) -> tuple[list, list[str]]:
         """Mean-pooled frozen tower features per item and its modality (None for undecodable items). Items are
@@ -82,10 +85,11 @@ class LiTPeer:
                     bar.update(len(group))
         return out, kinds
 
-    def fit(self, rows: list[dict]) -> "LiTPeer":
+    def fit(self, rows: list[dict]) -> LiTPeer:
+        from pathlib import Path
+
         import torch
         import torch.nn.functional as F
-        from pathlib import Path
 
         rows = [r for r in rows if "image" in r or "audio" in r]
         features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
@@ -126,7 +130,9 @@ class LiTPeer:
             if text_index:
                 vectors = torch.from_numpy(self.text.encode([items[i] for i in text_index]))
                 out[text_index] = F.normalize(self.heads["text"](vectors), dim=-1).numpy()
-            features, kinds = self.media_features([items[i] for i in media_index], batch_size, progress=len(media_index) > 64)
+            features, kinds = self.media_features(
+                [items[i] for i in media_index], batch_size, progress=len(media_index) > 64
+            )
             for i, feature, kind in zip(media_index, features, kinds):
                 if feature is not None and kind in self.heads:
                     out[i] = F.normalize(self.heads[kind](torch.from_numpy(feature)[None]), dim=-1)[0].numpy()

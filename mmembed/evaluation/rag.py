@@ -5,6 +5,7 @@ Each question is "What is <lemma>?"; the documents are "<lemma>: <gloss>" passag
 Figures: retrieval hit@k (the gold passage among the k sources), fact hit (at least half of the gold gloss's content
 words appear in the answer), seconds per question, and the peak resident memory of each set-up, measured in a
 process of its own (a fresh interpreter, so one set-up's memory never counts against the other's)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -27,8 +28,11 @@ def wordnet_questions(count: int = 30, distractors: int = 170, seed: int = 0, sp
     use the ``wordnet`` source's train split, with the same split rule)."""
     from ..data.wordnet import data_noun, parse_data_noun, wordnet_split
 
-    entries = [(e["lemma"], e["gloss"]) for e in parse_data_noun(data_noun())
-               if len(e["gloss"].split()) >= 4 and e["lemma"].isalpha() and wordnet_split(e) == split]
+    entries = [
+        (e["lemma"], e["gloss"])
+        for e in parse_data_noun(data_noun())
+        if len(e["gloss"].split()) >= 4 and e["lemma"].isalpha() and wordnet_split(e) == split
+    ]
     rng = random.Random(seed)
     rng.shuffle(entries)
     seen, unique = set(), []
@@ -50,8 +54,11 @@ def fact_hit(answer: str, gloss: str) -> bool:
     return bool(gold) and len(gold & content_words(answer)) >= max(1, len(gold) // 2)
 
 
-def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48, model_name: str = DEFAULT_MODEL) -> dict:
-    """``one-model``: ``model_name`` retrieves and generates; ``two-model``: MiniLM retrieves, ``model_name`` generates."""
+def run_setup(
+    setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48, model_name: str = DEFAULT_MODEL
+) -> dict:
+    """``one-model``: ``model_name`` retrieves and generates; ``two-model``: MiniLM retrieves, ``model_name``
+    generates."""
     import mmembed
     from mmembed.rag import PROMPT
 
@@ -74,10 +81,17 @@ def run_setup(setup: str, k: int = 3, count: int = 30, max_new_tokens: int = 48,
         answer = model.generate(PROMPT.format(sources=sources, question=question), max_new_tokens=max_new_tokens)
         facts += fact_hit(answer, gloss)
     seconds = time.perf_counter() - start
-    return {"setup": setup, "model": model_name, "questions": len(questions), "documents": len(documents), "k": k,
-            "hit_at_k": hits / len(questions), "fact_hit": facts / len(questions),
-            "seconds_per_question": seconds / len(questions),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "setup": setup,
+        "model": model_name,
+        "questions": len(questions),
+        "documents": len(documents),
+        "k": k,
+        "hit_at_k": hits / len(questions),
+        "fact_hit": facts / len(questions),
+        "seconds_per_question": seconds / len(questions),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _run_setup_quietly(*args) -> dict:

@@ -1,11 +1,18 @@
 """Results as JSON and as a markdown table."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-HEADLINE = {"retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]), "zeroshot": (None, ["accuracy"]),
-            "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]), "sts": (None, ["spearman", "pearson"]), "perplexity": (None, ["perplexity"]), "clustering": (None, ["v_measure"])}
+HEADLINE = {
+    "retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]),
+    "zeroshot": (None, ["accuracy"]),
+    "text_retrieval": ("query_to_passage", ["R@1", "R@10", "nDCG@10", "MRR"]),
+    "sts": (None, ["spearman", "pearson"]),
+    "perplexity": (None, ["perplexity"]),
+    "clustering": (None, ["v_measure"]),
+}
 
 
 def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> str:
@@ -13,7 +20,7 @@ def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> 
     ``ratios_against`` (peer names), a column per peer: the first model's figure over the peer's."""
     rows = []
     for model_results in results.values():
-        for task, result in model_results.items():
+        for task in model_results:
             direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
             directions = [direction, "item_to_text"] if direction == "text_to_item" else [direction]
             for direction_name in directions:
@@ -58,9 +65,9 @@ def plot_figures(results: dict[str, dict], out_file: Path) -> Path:
 
     panels = []
     for model_results in results.values():
-        for task, result in model_results.items():
+        for task in model_results:
             direction, metrics = HEADLINE.get(task.split(":")[0], (None, []))
-            for name in ([direction, "item_to_text"] if direction == "text_to_item" else [direction]):
+            for name in [direction, "item_to_text"] if direction == "text_to_item" else [direction]:
                 if metrics and (task, name, metrics[0]) not in panels:
                     panels.append((task, name, metrics[0]))
     if not panels:
@@ -77,9 +84,11 @@ def plot_figures(results: dict[str, dict], out_file: Path) -> Path:
             values.append(value.get(metric) if isinstance(value.get(metric), float) else 0.0)
         axis.bar(range(len(models)), values, color=[f"C{i}" for i in range(len(models))])
         axis.set_xticks(range(len(models)), models, rotation=35, ha="right", fontsize=7)
-        axis.set_title(f"{task} {direction.replace('_to_', '->') if direction else ''} {metric}".replace("  ", " "), fontsize=8)
+        axis.set_title(
+            f"{task} {direction.replace('_to_', '->') if direction else ''} {metric}".replace("  ", " "), fontsize=8
+        )
         axis.grid(axis="y", alpha=0.3)
-    for axis in list(axes.flat)[len(panels):]:
+    for axis in list(axes.flat)[len(panels) :]:
         axis.axis("off")
     figure.tight_layout()
     out_file.parent.mkdir(parents=True, exist_ok=True)

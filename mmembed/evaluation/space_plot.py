@@ -1,4 +1,5 @@
 """``mmembed eval --plot``: each model's shared space on the evaluated rows, as a PNG."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ def plot_space(embedder, rows: list[dict], out_file, limit: int = 300):
     media = [row for row in rows if "image" in row or "audio" in row][:limit]
     if not media:
         raise ValueError("no media rows to draw")
-    items = embedder.encode([Path(row.get("image") or row.get("audio")) for row in media], instruction="document", on_error="nan")
+    items = embedder.encode(
+        [Path(row.get("image") or row.get("audio")) for row in media], instruction="document", on_error="nan"
+    )
     texts = embedder.encode([row["text"] for row in media], instruction="query")
     vectors = np.concatenate([items, texts])
     labels = ["image" if "image" in row else "audio" for row in media] + ["text"] * len(media)

@@ -10,6 +10,7 @@
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,13 +48,22 @@ def retrieval_task(embedder, rows: list[dict], modality: str | None = None, batc
     rows, items = [r for r, k in zip(rows, keep) if k], items[keep]
     texts = embedder.encode(captions, batch_size=batch_size, instruction="query")
     item_caption = np.array([caption_index[row["text"]] for row in rows])
-    text_to_item = retrieval_metrics(texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(captions))])
+    text_to_item = retrieval_metrics(
+        texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(captions))]
+    )
     item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption])
-    return {"items": len(rows), "captions": len(captions), "text_to_item": text_to_item, "item_to_text": item_to_text,
-            "skipped_items": int((~keep).sum())}
+    return {
+        "items": len(rows),
+        "captions": len(captions),
+        "text_to_item": text_to_item,
+        "item_to_text": item_to_text,
+        "skipped_items": int((~keep).sum()),
+    }
 
 
-def zeroshot_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, prompts=PROMPTS) -> dict:
+def zeroshot_task(
+    embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, prompts=PROMPTS
+) -> dict:
     rows = labelled(media_rows(rows, modality))
     labels = sorted({row["label"] for row in rows})
     if len(labels) < 2:
@@ -65,10 +75,16 @@ def zeroshot_task(embedder, rows: list[dict], modality: str | None = None, batch
     keep = np.isfinite(items).all(axis=1)
     predicted = np.argmax(items[keep] @ class_vectors.T, axis=1)
     truth = [row["label"] for row, k in zip(rows, keep) if k]
-    return {"items": int(keep.sum()), "classes": labels, **classification_accuracy(truth, [labels[p] for p in predicted])}
+    return {
+        "items": int(keep.sum()),
+        "classes": labels,
+        **classification_accuracy(truth, [labels[p] for p in predicted]),
+    }
 
 
-def text_retrieval_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, limit: int = 1000) -> dict:
+def text_retrieval_task(
+    embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, limit: int = 1000
+) -> dict:
     """Text pairs (``{"text": query, "positive": passage}``): each query against all passages (nDCG@10, MRR, R@k).
     Identical passages are merged, so every one relevant to a query counts."""
     rows = [row for row in rows if row.get("positive") and isinstance(row.get("text"), str)][:limit]
@@ -84,12 +100,16 @@ def text_retrieval_task(embedder, rows: list[dict], modality: str | None = None,
 
 def sts_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32, limit: int = 1000) -> dict:
     """Scored text pairs: the cosine of each pair's two vectors against its score (Spearman, Pearson)."""
-    rows = [row for row in rows if isinstance(row.get("pair"), str) and isinstance(row.get("score"), (int, float))][:limit]
+    rows = [row for row in rows if isinstance(row.get("pair"), str) and isinstance(row.get("score"), (int, float))][
+        :limit
+    ]
     if len(rows) < 2:
         raise ValueError("no scored text pairs (rows with text, pair and score) in the data")
     first = embedder.encode([row["text"] for row in rows], batch_size=batch_size, instruction="sts")
     second = embedder.encode([row["pair"] for row in rows], batch_size=batch_size, instruction="sts")
-    cosine = (first * second).sum(axis=1) / (np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)).clip(min=1e-12)
+    cosine = (first * second).sum(axis=1) / (np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)).clip(
+        min=1e-12
+    )
     scores = [row["score"] for row in rows]
     return {"pairs": len(rows), "spearman": spearman(cosine, scores), "pearson": pearson(cosine, scores)}
 
@@ -99,8 +119,11 @@ def perplexity_task(embedder, rows: list[dict], modality: str | None = None, lim
 
     if not hasattr(embedder, "generation_mode"):
         raise ValueError("only a model that generates has a perplexity")
-    texts = [row.get("positive") or row["text"] for row in rows
-             if not any(k in row for k in ("image", "audio")) and isinstance(row.get("text"), str)][:limit]
+    texts = [
+        row.get("positive") or row["text"]
+        for row in rows
+        if not any(k in row for k in ("image", "audio")) and isinstance(row.get("text"), str)
+    ][:limit]
     if not texts:
         raise ValueError("no text rows to measure perplexity on")
     return {"texts": len(texts), "perplexity": perplexity(embedder, texts)}
@@ -112,7 +135,11 @@ def kmeans(vectors: np.ndarray, k: int, iterations: int = 50, seed: int = 0) -> 
     centers = [vectors[rng.integers(len(vectors))]]
     for _ in range(1, k):
         distance = np.min(1 - vectors @ np.stack(centers).T, axis=1).clip(min=0)
-        centers.append(vectors[rng.choice(len(vectors), p=distance / distance.sum())] if distance.sum() else vectors[rng.integers(len(vectors))])
+        centers.append(
+            vectors[rng.choice(len(vectors), p=distance / distance.sum())]
+            if distance.sum()
+            else vectors[rng.integers(len(vectors))]
+        )
     centers = np.stack(centers)
     for _ in range(iterations):
         assign = np.argmax(vectors @ centers.T, axis=1)
@@ -133,10 +160,19 @@ def clustering_task(embedder, rows: list[dict], modality: str | None = None, bat
     items = _media_vectors(embedder, rows, batch_size)
     keep = np.isfinite(items).all(axis=1)
     clusters = kmeans(items[keep], len(set(labels)))
-    return {"items": int(keep.sum()), "clusters": len(set(labels)),
-            "v_measure": v_measure([l for l, k in zip(labels, keep) if k], clusters.tolist())}
+    return {
+        "items": int(keep.sum()),
+        "clusters": len(set(labels)),
+        "v_measure": v_measure([label for label, k in zip(labels, keep) if k], clusters.tolist()),
+    }
 
 
-TASKS = {"retrieval": retrieval_task, "zeroshot": zeroshot_task, "text_retrieval": text_retrieval_task,
-         "sts": sts_task, "perplexity": perplexity_task, "clustering": clustering_task}
+TASKS = {
+    "retrieval": retrieval_task,
+    "zeroshot": zeroshot_task,
+    "text_retrieval": text_retrieval_task,
+    "sts": sts_task,
+    "perplexity": perplexity_task,
+    "clustering": clustering_task,
+}
 TEXT_TASKS = ("text_retrieval", "sts", "perplexity")  # run once, on the text rows, not per media modality

@@ -11,6 +11,7 @@ A request is hostile until proven otherwise: it carries text and base64 media on
 that says nothing about the disk), its size and work are bounded (:class:`ServiceLimits`), a malformed one gets a 4xx
 with the reason, an API key guards it when set, and only Host headers naming this service are served.
 """
+
 from __future__ import annotations
 
 from .limits import ServiceLimits
@@ -18,8 +19,13 @@ from .limits import ServiceLimits
 __all__ = ["create_app", "ServiceLimits"]
 
 
-def create_app(client, limits: ServiceLimits | None = None, api_key: str | None = None,
-               allowed_hosts: list[str] | None = None, bind_host: str = "127.0.0.1"):
+def create_app(
+    client,
+    limits: ServiceLimits | None = None,
+    api_key: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    bind_host: str = "127.0.0.1",
+):
     """The ASGI app over ``client`` (FastAPI is imported here, on use, so the CLI starts without it)."""
     from .app import build_app
 

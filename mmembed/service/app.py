@@ -1,4 +1,5 @@
 """The FastAPI app: the routes, the error shapes, and the walls around them."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
@@ -12,8 +13,13 @@ from .openai_api import openai_routes
 from .security import OPENAI_PREFIX, BearerAuth, BodyLimit, error_body, trusted_hosts
 
 
-def build_app(client, limits: ServiceLimits | None = None, api_key: str | None = None,
-              allowed_hosts: list[str] | None = None, bind_host: str = "127.0.0.1"):
+def build_app(
+    client,
+    limits: ServiceLimits | None = None,
+    api_key: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    bind_host: str = "127.0.0.1",
+):
     """The ASGI app: routes inside a bearer-key check, a body-size bound and a Host check (outermost)."""
     limits = limits or ServiceLimits()
     context = ServiceContext(client, limits, model_names=client.model_names)
@@ -23,12 +29,17 @@ def build_app(client, limits: ServiceLimits | None = None, api_key: str | None =
 
     @app.exception_handler(RequestRefused)
     def refused(request: Request, error: RequestRefused):
-        return JSONResponse(error_body(request.url.path, error.status, error.message, _code(error), error.param), error.status)
+        return JSONResponse(
+            error_body(request.url.path, error.status, error.message, _code(error), error.param), error.status
+        )
 
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: HTTPException):
-        return JSONResponse(error_body(request.url.path, error.status_code, str(error.detail)), error.status_code,
-                            headers=getattr(error, "headers", None))
+        return JSONResponse(
+            error_body(request.url.path, error.status_code, str(error.detail)),
+            error.status_code,
+            headers=getattr(error, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, error: RequestValidationError):
@@ -39,7 +50,9 @@ def build_app(client, limits: ServiceLimits | None = None, api_key: str | None =
             return JSONResponse(error_body(request.url.path, 400, f"invalid request: {message}"), 400)
         return JSONResponse({"detail": problems}, 422)
 
-    return trusted_hosts(BearerAuth(BodyLimit(app, limits.max_request_bytes), api_key), allowed_hosts, bind_host, bool(api_key))
+    return trusted_hosts(
+        BearerAuth(BodyLimit(app, limits.max_request_bytes), api_key), allowed_hosts, bind_host, bool(api_key)
+    )
 
 
 def _code(error: RequestRefused) -> str | None:

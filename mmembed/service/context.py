@@ -1,5 +1,6 @@
 """What every route shares: the client, the limits, and one gate so that at most ``max_concurrent`` requests embed at
 once (memory stays bounded however many arrive; the rest wait their turn)."""
+
 from __future__ import annotations
 
 import threading
@@ -55,12 +56,15 @@ class ServiceContext:
 
     def encode(self, prepared: PreparedItems, instruction: str | None = None):
         """Vectors (rows in ``prepared.items`` order; NaN rows for bad items, whose reasons join ``errors``)."""
+
         def failed(failure):
             prepared.errors[prepared.positions[failure.index]] = failure.reason
 
         try:
             with self.gate:
-                return self.embedder.encode(prepared.items, instruction=instruction, on_error=failed, show_progress_bar=False)
+                return self.embedder.encode(
+                    prepared.items, instruction=instruction, on_error=failed, show_progress_bar=False
+                )
         except ValueError as error:  # e.g. an instruction that leaves no room for the content
             raise RequestRefused(422, str(error), "instruction") from None
 

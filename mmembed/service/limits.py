@@ -1,5 +1,6 @@
 """What one request may cost the service: every bound is a setting (``mmembed serve --max-...``), every refusal a 413
 or 422 that says which bound and by how much. Media are measured from their headers before anything is decoded."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,15 @@ class ServiceLimits:
     max_concurrent: int = 2  # requests embedding at once; the others wait their turn
 
     def __post_init__(self):
-        for name in ("max_request_bytes", "max_items", "max_instruction_chars", "max_query_chars", "max_k",
-                     "max_image_pixels", "max_concurrent"):
+        for name in (
+            "max_request_bytes",
+            "max_items",
+            "max_instruction_chars",
+            "max_query_chars",
+            "max_k",
+            "max_image_pixels",
+            "max_concurrent",
+        ):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not self.max_audio_seconds > 0:
@@ -36,13 +44,19 @@ class ServiceLimits:
         if count == 0:
             raise RequestRefused(422, f"{param} is empty: send at least one item", param)
         if count > self.max_items:
-            raise RequestRefused(413, f"{count} items in one request, above the limit of {self.max_items}: "
-                                      f"split it into several requests", param)
+            raise RequestRefused(
+                413,
+                f"{count} items in one request, above the limit of {self.max_items}: split it into several requests",
+                param,
+            )
 
     def check_instruction(self, instruction: str | None) -> None:
         if instruction is not None and len(instruction) > self.max_instruction_chars:
-            raise RequestRefused(422, f"instruction of {len(instruction)} characters, above the limit of "
-                                      f"{self.max_instruction_chars}", "instruction")
+            raise RequestRefused(
+                422,
+                f"instruction of {len(instruction)} characters, above the limit of {self.max_instruction_chars}",
+                "instruction",
+            )
         if instruction is not None and not instruction.strip():
             raise RequestRefused(422, "instruction is empty: leave it out for the default", "instruction")
 
@@ -53,9 +67,17 @@ class ServiceLimits:
 
         seconds = sum(declared_seconds(data) or 0.0 for kind, data in media if kind == "audio")
         if seconds > self.max_audio_seconds:
-            raise RequestRefused(413, f"the request holds {seconds:.0f} s of audio, above the limit of "
-                                      f"{self.max_audio_seconds:.0f} s per request", param)
+            raise RequestRefused(
+                413,
+                f"the request holds {seconds:.0f} s of audio, above the limit of "
+                f"{self.max_audio_seconds:.0f} s per request",
+                param,
+            )
         pixels = sum(declared_pixels(data) or 0 for kind, data in media if kind == "image")
         if pixels > self.max_image_pixels:
-            raise RequestRefused(413, f"the request holds {pixels / 1e6:.1f} Mpx of images, above the limit of "
-                                      f"{self.max_image_pixels / 1e6:.1f} Mpx per request", param)
+            raise RequestRefused(
+                413,
+                f"the request holds {pixels / 1e6:.1f} Mpx of images, above the limit of "
+                f"{self.max_image_pixels / 1e6:.1f} Mpx per request",
+                param,
+            )

@@ -1,4 +1,5 @@
 """mmembed's own routes: /embed, /search, /status and /files/{point_id}."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,13 @@ def native_routes(context: ServiceContext) -> APIRouter:
                 if np.isfinite(vectors[row]).all():
                     embeddings[position] = vectors[row].tolist()
         errors = [{"index": i, "reason": reason} for i, reason in sorted(prepared.errors.items())]
-        return {"model": context.model_names[0], "space_id": client.model_id, "dimension": context.embedder.dimension,
-                "errors": errors, "embeddings": embeddings}
+        return {
+            "model": context.model_names[0],
+            "space_id": client.model_id,
+            "dimension": context.embedder.dimension,
+            "errors": errors,
+            "embeddings": embeddings,
+        }
 
     @router.post("/search")
     def search(request: SearchRequest):
@@ -38,19 +44,32 @@ def native_routes(context: ServiceContext) -> APIRouter:
         if request.k > limits.max_k:
             raise RequestRefused(422, f"k={request.k} is above the limit of {limits.max_k}", "k")
         if request.query is not None and len(request.query) > limits.max_query_chars:
-            raise RequestRefused(422, f"query of {len(request.query)} characters, above the limit of "
-                                      f"{limits.max_query_chars}", "query")
+            raise RequestRefused(
+                422, f"query of {len(request.query)} characters, above the limit of {limits.max_query_chars}", "query"
+            )
         try:
             image = decode_base64(request.image_base64, "image_base64") if request.image_base64 is not None else None
             audio = decode_base64(request.audio_base64, "audio_base64") if request.audio_base64 is not None else None
         except ItemError as error:
             raise RequestRefused(422, str(error)) from None
-        limits.check_media([(kind, data) for kind, data in (("image", image), ("audio", audio)) if data is not None], "query")
-        hits = context.search(query=request.query, image=image, audio=audio, modality=request.modality, k=request.k,
-                              min_relevance=request.min_relevance)
-        return {"good_match": client.good_match(hits),
-                "hits": [{"id": h.id, "score": h.score, "relevance": h.relevance, "url": f"/files/{h.id}", **h.payload}
-                         for h in hits]}
+        limits.check_media(
+            [(kind, data) for kind, data in (("image", image), ("audio", audio)) if data is not None], "query"
+        )
+        hits = context.search(
+            query=request.query,
+            image=image,
+            audio=audio,
+            modality=request.modality,
+            k=request.k,
+            min_relevance=request.min_relevance,
+        )
+        return {
+            "good_match": client.good_match(hits),
+            "hits": [
+                {"id": h.id, "score": h.score, "relevance": h.relevance, "url": f"/files/{h.id}", **h.payload}
+                for h in hits
+            ],
+        }
 
     @router.get("/status")
     def status():

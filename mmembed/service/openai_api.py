@@ -8,6 +8,7 @@ The contract followed: ``input`` a string or a list of strings (plus mmembed's e
 answers for such models); a bad item fails the request with a 400 naming it; errors are ``{"error": {...}}``;
 ``usage.prompt_tokens`` counts the tokens actually embedded (after truncation, instruction and mode token included).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,26 +40,43 @@ def openai_routes(context: ServiceContext) -> APIRouter:
     @router.post("/embeddings")
     def embeddings(request: OpenAIEmbeddingRequest):
         if request.model not in context.model_names:
-            raise RequestRefused(404, f"The model '{request.model[:100]}' does not exist; this service serves "
-                                      f"'{context.model_names[0]}'", "model")
+            raise RequestRefused(
+                404,
+                f"The model '{request.model[:100]}' does not exist; this service serves '{context.model_names[0]}'",
+                "model",
+            )
         dimension = context.embedder.dimension
         if request.dimensions is not None and request.dimensions != dimension:
-            raise RequestRefused(400, f"This model does not support specifying dimensions: its vectors have {dimension} "
-                                      f"dimensions and it was not trained for shortened ones", "dimensions")
+            raise RequestRefused(
+                400,
+                f"This model does not support specifying dimensions: its vectors have {dimension} "
+                f"dimensions and it was not trained for shortened ones",
+                "dimensions",
+            )
         inputs = [request.input] if isinstance(request.input, str) else request.input
         if inputs and all(isinstance(x, (int, list)) for x in inputs):
-            raise RequestRefused(400, "token-id input is not supported (ids from OpenAI's tokenizer mean nothing to "
-                                      "this model): send the text", "input")
+            raise RequestRefused(
+                400,
+                "token-id input is not supported (ids from OpenAI's tokenizer mean nothing to "
+                "this model): send the text",
+                "input",
+            )
         prepared = context.prepare(inputs, "input")
         vectors = context.encode(prepared) if prepared.items and not prepared.errors else None
         if prepared.errors:
             reasons = "; ".join(f"input[{i}]: {reason}" for i, reason in sorted(prepared.errors.items())[:10])
             raise RequestRefused(400, f"{len(prepared.errors)} input item(s) cannot be embedded: {reasons}", "input")
         tokens = sum(context.embedder.token_counts(prepared.texts, media_kinds=prepared.kinds))
-        data = [{"object": "embedding", "index": i, "embedding": _encoded(vector, request.encoding_format)}
-                for i, vector in enumerate(vectors)]
-        return {"object": "list", "data": data, "model": context.model_names[0],
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        data = [
+            {"object": "embedding", "index": i, "embedding": _encoded(vector, request.encoding_format)}
+            for i, vector in enumerate(vectors)
+        ]
+        return {
+            "object": "list",
+            "data": data,
+            "model": context.model_names[0],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
 
     return router
 

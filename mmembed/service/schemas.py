@@ -1,5 +1,6 @@
 """Request bodies. A request carries text and base64 media only: no field can name a path on the server, unknown
 fields are refused, and types are strict (``{"image_base64": 123}`` is a 422, not a crash)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,5 +1,6 @@
 """The service's outer walls, as ASGI middleware: a bearer key, a body-size bound, and which Host headers are served
 (against DNS rebinding: a web page on another origin that resolves its name to 127.0.0.1 still sends its own Host)."""
+
 from __future__ import annotations
 
 import hmac
@@ -46,8 +47,15 @@ class BearerAuth:
             return await self.app(scope, receive, send)
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self.key):
-            return await refuse(scope, receive, send, 401, "missing or wrong API key: send Authorization: Bearer <key>",
-                                "invalid_api_key", {"WWW-Authenticate": "Bearer"})
+            return await refuse(
+                scope,
+                receive,
+                send,
+                401,
+                "missing or wrong API key: send Authorization: Bearer <key>",
+                "invalid_api_key",
+                {"WWW-Authenticate": "Bearer"},
+            )
         return await self.app(scope, receive, send)
 
 
@@ -96,5 +104,7 @@ def trusted_hosts(app, allowed_hosts: list[str] | None, bind_host: str, keyed: b
         if keyed and not is_loopback(bind_host):
             allowed_hosts = ["*"]
         else:
-            allowed_hosts = LOOPBACK_NAMES + ([] if is_loopback(bind_host) or bind_host in ("0.0.0.0", "::") else [bind_host])
+            allowed_hosts = LOOPBACK_NAMES + (
+                [] if is_loopback(bind_host) or bind_host in ("0.0.0.0", "::") else [bind_host]
+            )
     return TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)

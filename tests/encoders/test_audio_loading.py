@@ -1,10 +1,11 @@
 """Audio decoding policy: any rate and channel count in, mono 16 kHz out; bad audio refused with a reason."""
+
 import numpy as np
 import pytest
 import torch
+from media_files import tone, write_audio
 
 from encoders import MediaError, load_audio
-from media_files import tone, write_audio
 
 
 @pytest.mark.parametrize("suffix", ["wav", "flac", "ogg"])
@@ -34,12 +35,15 @@ def test_silence_is_valid_audio():
     assert torch.count_nonzero(load_audio(np.zeros(16_000, dtype=np.float32), 16_000)) == 0
 
 
-@pytest.mark.parametrize("samples,reason", [
-    (np.zeros(0, dtype=np.float32), "empty audio"),
-    (np.array([0.1, float("nan"), 0.2], dtype=np.float32), "NaN"),
-    (np.array([0.1, float("inf")], dtype=np.float32), "NaN or infinite"),
-    (np.zeros((2, 3, 4), dtype=np.float32), "must be"),
-])
+@pytest.mark.parametrize(
+    "samples,reason",
+    [
+        (np.zeros(0, dtype=np.float32), "empty audio"),
+        (np.array([0.1, float("nan"), 0.2], dtype=np.float32), "NaN"),
+        (np.array([0.1, float("inf")], dtype=np.float32), "NaN or infinite"),
+        (np.zeros((2, 3, 4), dtype=np.float32), "must be"),
+    ],
+)
 def test_bad_samples(samples, reason):
     with pytest.raises(MediaError, match=reason):
         load_audio(samples, 16_000)

@@ -1,12 +1,13 @@
 """Image decoding policy: every awkward file either becomes RGB or is refused with a reason."""
+
 import io
 
 import numpy as np
 import pytest
+from media_files import square
 from PIL import Image
 
 from encoders import MediaError, open_image
-from media_files import square
 
 
 def png_bytes(image: Image.Image, **kwargs) -> bytes:
@@ -21,13 +22,16 @@ def test_rgb_png_round_trip(tmp_path):
     assert image.mode == "RGB" and image.getpixel((30, 30)) == (255, 0, 0)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: square("red").convert("CMYK"),
-    lambda: Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)),  # 16-bit greyscale
-    lambda: square("red").convert("P"),
-    lambda: square("red").convert("RGBA").convert("P"),  # palette + alpha
-    lambda: square("red").convert("LA"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: square("red").convert("CMYK"),
+        lambda: Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)),  # 16-bit greyscale
+        lambda: square("red").convert("P"),
+        lambda: square("red").convert("RGBA").convert("P"),  # palette + alpha
+        lambda: square("red").convert("LA"),
+    ],
+)
 def test_odd_modes_become_rgb(make):
     original = make()
     data = png_bytes(original, format="TIFF" if original.mode == "CMYK" else "PNG")
@@ -53,11 +57,14 @@ def test_wrong_extension_is_read_by_content(tmp_path):
     assert open_image(tmp_path / "photo.wav").getpixel((30, 30)) == (0, 0, 255)
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"", "empty"),
-    (b"this is not an image at all", "not an image format"),
-    (png_bytes(square("red"))[:60], "truncated|corrupt|not an image"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"", "empty"),
+        (b"this is not an image at all", "not an image format"),
+        (png_bytes(square("red"))[:60], "truncated|corrupt|not an image"),
+    ],
+)
 def test_bad_bytes_are_refused(data, reason):
     with pytest.raises(MediaError, match=reason):
         open_image(data)

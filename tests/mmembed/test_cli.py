@@ -1,4 +1,5 @@
 """The command line: --help everywhere, embed output, clear errors."""
+
 import json
 import subprocess
 import sys
@@ -70,8 +71,12 @@ def test_every_numeric_option_is_checked():
                 for sub in action.choices.values():
                     yield from subparsers(sub)
 
-    numeric = [a for p in subparsers(build_parser()) for a in p._actions if a.type in (int, float) or
-               getattr(a.type, "__module__", "") == "mmembed.cli.common"]
+    numeric = [
+        a
+        for p in subparsers(build_parser())
+        for a in p._actions
+        if a.type in (int, float) or getattr(a.type, "__module__", "") == "mmembed.cli.common"
+    ]
     assert numeric and not [a.option_strings for a in numeric if a.type in (int, float)]
     for action in numeric:
         for bad in ("-1", "nan", "x"):
@@ -83,4 +88,6 @@ def test_every_numeric_option_is_checked():
 def test_index_refuses_a_batch_size_below_one(size, capsys, tmp_path):
     with pytest.raises(SystemExit) as done:
         main(["index", str(tmp_path), "--batch-size", size])
-    assert done.value.code == 2 and f"argument --batch-size: {size} is not a positive integer" in capsys.readouterr().err
+    assert (
+        done.value.code == 2 and f"argument --batch-size: {size} is not a positive integer" in capsys.readouterr().err
+    )

@@ -1,4 +1,5 @@
 """Client indexing and search against both store backends, with a tiny random multimodal model."""
+
 import os
 import signal
 import subprocess
@@ -8,8 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from media_files import circle, square, write_audio
+
 from mmembed import Client
 from mmembed.fingerprint import space_id
 from store import CollectionMismatchError
@@ -26,7 +27,9 @@ def media_dir(tmp_path):
     (root / "shapes").mkdir(parents=True)
     square("red").save(root / "shapes" / "red_square.png")
     circle("blue").save(root / "shapes" / "blue_circle.png")
-    (root / "shapes" / "blue_circle.txt").write_text("A blue circle\nfr.utf8=Un cercle bleu\n")  # a caption, not a document
+    (root / "shapes" / "blue_circle.txt").write_text(
+        "A blue circle\nfr.utf8=Un cercle bleu\n"
+    )  # a caption, not a document
     write_audio(root / "beep.wav", seconds=0.4)
     (root / "notes.md").write_text("Red squares and blue circles are shapes.")
     return root
@@ -39,7 +42,9 @@ def test_index_search_and_captions(make_multimodal_embedder, store_location, med
         status = client.status()
         assert status["by_modality"] == {"image": 2, "audio": 1, "text": 1} and status["roots"] == [str(media_dir)]
         hits = client.search(image=str(media_dir / "shapes" / "red_square.png"), k=4)
-        assert hits[0].payload["relative_path"] == "shapes/red_square.png" and hits[0].score == pytest.approx(1, abs=1e-4)
+        assert hits[0].payload["relative_path"] == "shapes/red_square.png" and hits[0].score == pytest.approx(
+            1, abs=1e-4
+        )
         images = client.search("a blue circle", modality="image", k=10)
         assert {h.payload["caption"] for h in images} == {"A blue circle", "red square"}
         (note,) = client.search("shapes", modality="text")
@@ -104,7 +109,9 @@ def test_a_file_vanishing_mid_index_is_skipped(make_multimodal_embedder, store_l
         assert report.added == 3 and report.skipped == [(str(media_dir / "beep.wav"), "vanished while indexing")]
 
 
-def test_another_model_is_refused_naming_both_checkpoints(make_multimodal_embedder, store_location, media_dir, tmp_path):
+def test_another_model_is_refused_naming_both_checkpoints(
+    make_multimodal_embedder, store_location, media_dir, tmp_path
+):
     first, second = make_multimodal_embedder(), make_multimodal_embedder(pooling="last")
     first.save_pretrained(tmp_path / "checkpoint-a")
     second.save_pretrained(tmp_path / "checkpoint-b")
@@ -119,8 +126,9 @@ def test_another_model_is_refused_naming_both_checkpoints(make_multimodal_embedd
     assert "Pass --model checkpoint-a" in message and space_id(mmembed.load(str(tmp_path / "checkpoint-a"))) in message
 
 
-def test_a_crash_between_writing_a_new_version_and_deleting_the_old_converges(make_multimodal_embedder, store_location,
-                                                                               media_dir, monkeypatch):
+def test_a_crash_between_writing_a_new_version_and_deleting_the_old_converges(
+    make_multimodal_embedder, store_location, media_dir, monkeypatch
+):
     with Client(make_multimodal_embedder(), store=store_location) as client:
         client.index(media_dir, progress=False)
         notes = media_dir / "notes.md"
@@ -165,7 +173,7 @@ def test_a_file_turned_corrupt_loses_its_point(make_multimodal_embedder, store_l
         client.index(media_dir, progress=False)
         image.write_bytes(b"\x89PNG\r\n\x1a\n but the rest is garbage")
         report = client.index(media_dir, progress=False)
-        (path, reason), = report.skipped
+        ((path, reason),) = report.skipped
         assert path == str(image) and "earlier version was removed" in reason
         assert not [p for p in client.store.scroll() if p.payload["path"] == str(image)]
         assert client.store.count() == 3
@@ -178,12 +186,15 @@ def test_hidden_files_and_the_store_itself_are_not_indexed(make_multimodal_embed
     store = media_dir / "index-store"  # a store kept inside the folder it indexes
     with Client(make_multimodal_embedder(), store=str(store)) as client:
         first = client.index(media_dir, progress=False)
-        assert first.added == 4 and not [p for p in client.store.scroll() if "/." in p.payload["path"] or
-                                         p.payload["path"].startswith(str(store))]
+        assert first.added == 4 and not [
+            p for p in client.store.scroll() if "/." in p.payload["path"] or p.payload["path"].startswith(str(store))
+        ]
         second = client.index(media_dir, progress=False)
         assert (second.added, second.updated, second.unchanged) == (0, 0, 4)
         with_hidden = client.index(media_dir, progress=False, include_hidden=True)
-        assert with_hidden.added == 2 and client.store.count() == 6  # .git/notes.txt and .thumbnail.png, still not the store
+        assert (
+            with_hidden.added == 2 and client.store.count() == 6
+        )  # .git/notes.txt and .thumbnail.png, still not the store
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
             client.index(media_dir, batch_size=0, progress=False)
 
@@ -230,9 +241,16 @@ def test_kill_minus_9_then_resume_loses_and_duplicates_nothing(make_multimodal_e
     model = make_multimodal_embedder()
     model.save_pretrained(tmp_path / "model")
     store = str(tmp_path / "store")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), str(Path(__file__).parents[1])])}
-    process = subprocess.Popen([sys.executable, "-c", KILLED_INDEXER, str(tmp_path / "model"), store, str(media_dir)],
-                               stdout=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), str(Path(__file__).parents[1])]),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_INDEXER, str(tmp_path / "model"), store, str(media_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     batches = 0
     for line in process.stdout:
         batches += line.startswith("batch")

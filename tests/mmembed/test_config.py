@@ -6,19 +6,24 @@ from mmembed.config import CONFIG_NAME, EmbedderConfig
 
 
 def test_round_trip(tmp_path):
-    config = EmbedderConfig(pooling="last", attention="bidirectional", instructions={"query": "Find it", "document": ""})
+    config = EmbedderConfig(
+        pooling="last", attention="bidirectional", instructions={"query": "Find it", "document": ""}
+    )
     config.save(tmp_path)
     assert EmbedderConfig.load(tmp_path) == config
     assert json.loads((tmp_path / CONFIG_NAME).read_text())["pooling"] == "last"
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("pooling", "max", "pooling must be one of"),
-    ("attention", "sideways", "attention must be one of"),
-    ("max_length", 2, "max_length"),
-    ("instruction_template", "no slot", "instruction_template"),
-    ("default_instruction", "missing", "default_instruction"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("pooling", "max", "pooling must be one of"),
+        ("attention", "sideways", "attention must be one of"),
+        ("max_length", 2, "max_length"),
+        ("instruction_template", "no slot", "instruction_template"),
+        ("default_instruction", "missing", "default_instruction"),
+    ],
+)
 def test_bad_values_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):
         EmbedderConfig(**{field: value})

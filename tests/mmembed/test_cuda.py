@@ -1,4 +1,5 @@
 """The CUDA path. Deselected by default (``-m "not cuda"`` in pyproject); run on a GPU machine with ``-m cuda``."""
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +17,7 @@ def test_cuda_matches_cpu(make_embedder, attention):
     gpu = embedder.to("cuda").encode(TEXTS)
     assert embedder.decoder.device.type == "cuda"
     np.testing.assert_allclose(gpu, cpu, atol=1e-4)
-    assert embedder.generate("A cat", max_new_tokens=4)  is not None
+    assert embedder.generate("A cat", max_new_tokens=4) is not None
 
 
 def test_cuda_multimodal_matches_cpu(make_multimodal_embedder):
@@ -34,6 +35,7 @@ def test_cuda_training_steps_with_bf16_autocast(tmp_path, tiny_backbone, tiny_op
     import json
 
     from media_files import circle, square
+
     from mmembed.data.manifest import write_manifest
     from training.config import LoraSettings, TrainConfig
     from training.trainer import train
@@ -43,11 +45,23 @@ def test_cuda_training_steps_with_bf16_autocast(tmp_path, tiny_backbone, tiny_op
         (square if i % 2 else circle)(colour).save(tmp_path / f"{i}.png")
         rows.append({"image": f"{i}.png", "text": f"a {colour} shape", "split": "train"})
     manifest = write_manifest(tmp_path / "m.jsonl", rows)
-    config = TrainConfig(model=str(tiny_backbone), manifests=[str(manifest)], output_dir=str(tmp_path / "run"), steps=3,
-                         batch_size=4, warmup_steps=1, checkpoint_every=3, log_every=1, device="cuda",
-                         lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]),
-                         model_overrides={"max_length": 64, "image_tower": {"kind": "open_clip", "model_name": tiny_open_clip},
-                                          "audio_tower": {"source": str(tiny_whisper)}})
+    config = TrainConfig(
+        model=str(tiny_backbone),
+        manifests=[str(manifest)],
+        output_dir=str(tmp_path / "run"),
+        steps=3,
+        batch_size=4,
+        warmup_steps=1,
+        checkpoint_every=3,
+        log_every=1,
+        device="cuda",
+        lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]),
+        model_overrides={
+            "max_length": 64,
+            "image_tower": {"kind": "open_clip", "model_name": tiny_open_clip},
+            "audio_tower": {"source": str(tiny_whisper)},
+        },
+    )
     train(config, progress=False)
     losses = [json.loads(line)["loss"] for line in open(tmp_path / "run" / "metrics.jsonl")]
     assert len(losses) == 3 and all(np.isfinite(losses))

@@ -1,4 +1,5 @@
 """encode(), generation mode and save/load on a tiny random backbone."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,9 +8,13 @@ import mmembed
 from mmembed import Embedder
 
 TEXTS = [
-    "A cat sits on the mat.", "Stock markets fell sharply today.", "A puppy is running on the grass.",
-    "Red squares and blue circles.", "Listen to the sound of the ocean waves, near the harbour, at night.",
-    "Dog.", "Translate the sentence into French, please.",
+    "A cat sits on the mat.",
+    "Stock markets fell sharply today.",
+    "A puppy is running on the grass.",
+    "Red squares and blue circles.",
+    "Listen to the sound of the ocean waves, near the harbour, at night.",
+    "Dog.",
+    "Translate the sentence into French, please.",
 ]
 
 
@@ -66,7 +71,9 @@ def test_save_load_with_lora_adapter(make_embedder, tmp_path):
     from peft import LoraConfig, get_peft_model
 
     embedder = make_embedder()
-    embedder.model = get_peft_model(embedder.model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    embedder.model = get_peft_model(
+        embedder.model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
     expected = embedder.encode(TEXTS)
     embedder.save_pretrained(tmp_path / "model")
     assert (tmp_path / "model" / "adapter" / "adapter_model.safetensors").is_file()
@@ -85,7 +92,10 @@ def test_model_without_source_saves_its_backbone(make_embedder, tmp_path):
 
 def test_mode_token_row_is_deterministic(make_embedder):
     a, b = make_embedder(), make_embedder()
-    row = lambda e: e.causal_lm.get_input_embeddings().weight[e.embed_token_id]
+
+    def row(e):
+        return e.causal_lm.get_input_embeddings().weight[e.embed_token_id]
+
     torch.testing.assert_close(row(a), row(b), rtol=0, atol=0)
 
 
@@ -100,7 +110,9 @@ def test_embedding_only_adapter_leaves_generation_untouched(make_embedder):
 
     embedder = make_embedder()
     before = embedder.generate("A cat sits", max_new_tokens=10)
-    embedder.model = get_peft_model(embedder.model, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    embedder.model = get_peft_model(
+        embedder.model, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
     plain = embedder.encode("A cat sits")
     assert embedder.generate("A cat sits", max_new_tokens=10) == before  # adapter off in generation mode
     embedder.config.adapter_in_generation = True

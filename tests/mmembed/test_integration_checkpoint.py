@@ -1,9 +1,10 @@
 """The shipped trained checkpoint (mmembed-default) on the real packaged backbone and towers."""
+
 import numpy as np
 import pytest
+from media_files import square, tone
 
 import mmembed
-from media_files import square, tone
 
 pytestmark = pytest.mark.integration
 
@@ -24,5 +25,7 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
 
 def test_centering_spreads_unrelated_texts_apart():
     model = mmembed.load("mmembed-default", device="cpu")
-    sims = model.similarity(*[model.encode(["A frog.", "A green frog on a leaf.", "A fire truck.", "A banana."], instruction="query")] * 2)
+    sims = model.similarity(
+        *[model.encode(["A frog.", "A green frog on a leaf.", "A fire truck.", "A banana."], instruction="query")] * 2
+    )
     assert sims[0, 1] > max(sims[0, 2], sims[0, 3]) and sims[0, 2] < 0.8

@@ -1,16 +1,17 @@
 """The real packaged towers (EfficientNet-Lite0, Whisper tiny.en) on the real SmolLM2, untrained projectors:
 what must already hold is that the towers carry the content through the whole embedder."""
+
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 import soundfile
-import torchaudio.functional as AF
 import torch
+import torchaudio.functional as AF
+from media_files import circle, square, tone
 
 import mmembed
-from media_files import circle, square, tone
 
 pytestmark = pytest.mark.integration
 
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def embedder():
     return mmembed.load(
-        "smollm2-135m-instruct", device="cpu",
-        image_tower={"kind": "efficientnet_lite0", "num_tokens": 4}, audio_tower={"source": "packaged:tiny.en", "num_tokens": 8},
+        "smollm2-135m-instruct",
+        device="cpu",
+        image_tower={"kind": "efficientnet_lite0", "num_tokens": 4},
+        audio_tower={"source": "packaged:tiny.en", "num_tokens": 8},
     )
 
 

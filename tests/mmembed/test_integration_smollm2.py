@@ -1,4 +1,5 @@
 """The real packaged SmolLM2-135M-Instruct (GGUF, converted once into the cache)."""
+
 import itertools
 
 import numpy as np
@@ -42,4 +43,6 @@ def test_save_reload_reproduces_vectors(smollm2, tmp_path):
     smollm2.save_pretrained(tmp_path / "m")
     size = sum(p.stat().st_size for p in (tmp_path / "m").rglob("*") if p.is_file())
     assert size < 30e6  # the backbone is referenced, not copied
-    np.testing.assert_array_equal(mmembed.load(str(tmp_path / "m"), device="cpu").encode(PAIRS[0], instruction="query"), vectors)
+    np.testing.assert_array_equal(
+        mmembed.load(str(tmp_path / "m"), device="cpu").encode(PAIRS[0], instruction="query"), vectors
+    )

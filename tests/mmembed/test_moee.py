@@ -1,10 +1,11 @@
 """MoEE on tiny random Qwen2-MoE, OLMoE and Mixtral configs."""
+
 import numpy as np
 import pytest
+from tiny_models import make_backbone_folder
 
 from mmembed import Embedder
 from mmembed.moee import moee_embed, moee_similarity
-from tiny_models import make_backbone_folder
 
 TEXTS = ["A cat sits on the mat.", "Stock markets fell sharply today.", "Dog."]
 

@@ -1,12 +1,13 @@
 """Images and audio through the same encode(), on tiny random towers and backbone."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from media_files import circle, square, tone, write_audio
 
 import mmembed
-from media_files import circle, square, tone, write_audio
 from mmembed import InvalidBatchError
 
 
@@ -63,7 +64,9 @@ def test_projectors_get_gradients(make_multimodal_embedder):
 
     batch = collate(embedder.sequences.build([(None, "image", features[0])], None), embedder.pad_id)
     embedder.embed_batch(batch).sum().backward()
-    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in embedder.modalities.projectors["image"].parameters())
+    assert all(
+        p.grad is not None and p.grad.abs().sum() > 0 for p in embedder.modalities.projectors["image"].parameters()
+    )
 
 
 def test_save_load_keeps_projectors_and_towers(make_multimodal_embedder, media, tmp_path):
@@ -105,7 +108,16 @@ def test_bad_media_are_named_and_the_rest_kept(make_multimodal_embedder, media):
         embedder.encode(good + bad)
     assert [f.index for f in caught.value.failures] == list(range(3, 3 + len(bad)))
     reasons = " | ".join(f.reason for f in caught.value.failures)
-    for words in ["neither an image nor audio", "zero-byte", "NaN", "empty audio", "ambiguous", "not both", "unknown keys", "no such file"]:
+    for words in [
+        "neither an image nor audio",
+        "zero-byte",
+        "NaN",
+        "empty audio",
+        "ambiguous",
+        "not both",
+        "unknown keys",
+        "no such file",
+    ]:
         assert words in reasons
     with pytest.warns(UserWarning):
         vectors = embedder.encode(good + bad, on_error="nan")
@@ -123,7 +135,6 @@ def test_media_without_a_tower_is_a_clear_error(make_embedder):
 def test_a_batch_whose_every_media_item_fails_is_all_nan_rows(make_embedder):
     """No sequence left to run through the LLM: every row NaN, each failure reported, no crash."""
     import numpy as np
-
     from media_files import square
 
     failures = []

@@ -7,8 +7,9 @@ from mmembed.pooling import pool
 @pytest.fixture
 def hidden():
     # batch of 2, 4 positions, 2 dims; row 1 is padded after position 2
-    return torch.tensor([[[1.0, 0.0], [3.0, 2.0], [5.0, 4.0], [7.0, 6.0]],
-                         [[2.0, 2.0], [4.0, 0.0], [6.0, 8.0], [100.0, 100.0]]])
+    return torch.tensor(
+        [[[1.0, 0.0], [3.0, 2.0], [5.0, 4.0], [7.0, 6.0]], [[2.0, 2.0], [4.0, 0.0], [6.0, 8.0], [100.0, 100.0]]]
+    )
 
 
 def test_mean_skips_instruction_and_padding(hidden):

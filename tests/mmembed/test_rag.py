@@ -1,4 +1,5 @@
 """One-model RAG: passages, prompts with the retrieved sources, answers that carry them."""
+
 import pytest
 
 from mmembed import Client
@@ -11,7 +12,7 @@ def test_passages_cover_the_text_with_overlap():
     text = ("word " * 600).strip() + "\n\nA final paragraph about frogs."
     passages = split_passages(text, max_chars=500, overlap=100)
     assert passages[0][0] == 0 and passages[-1][1] == len(text)
-    for (s1, e1, p1), (s2, e2, p2) in zip(passages, passages[1:]):
+    for (s1, e1, p1), (s2, _, _) in zip(passages, passages[1:]):
         assert s2 < e1 and e1 - s2 <= 120  # overlap of about 100 characters
         assert text[s1:e1] == p1 and len(p1) <= 500
     assert split_passages("short") == [(0, 5, "short")]
@@ -40,7 +41,10 @@ def test_long_files_become_passages_and_reindexing_is_stable(make_embedder, tmp_
         assert client.index(docs, progress=False).unchanged == 3 and client.store.count() == count
         (docs / "frogs.md").write_text("Frogs are small.")
         report = client.index(docs, progress=False)
-        assert report.updated == 1 and len([p for p in client.store.scroll() if p.payload["relative_path"] == "frogs.md"]) == 1
+        assert (
+            report.updated == 1
+            and len([p for p in client.store.scroll() if p.payload["relative_path"] == "frogs.md"]) == 1
+        )
 
 
 def test_ask_puts_the_retrieved_passages_in_the_prompt_and_returns_them(make_embedder, tmp_path, docs):
@@ -88,9 +92,9 @@ def test_kv_reuse_measurement_runs(make_embedder):
 
 
 def test_rag_bench_questions_come_from_the_held_out_wordnet_split():
-    from mmembed.evaluation.rag import wordnet_questions
-    from mmembed.data.wordnet import data_noun, parse_data_noun
     from mmembed.data.sources.wordnet import wordnet_rows
+    from mmembed.data.wordnet import data_noun, parse_data_noun
+    from mmembed.evaluation.rag import wordnet_questions
 
     questions, documents = wordnet_questions(count=30)
     assert len(questions) == 30 and len(documents) == 200

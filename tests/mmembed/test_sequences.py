@@ -1,4 +1,5 @@
 """Sequence layout, truncation and bad text inputs."""
+
 import numpy as np
 import pytest
 
@@ -36,14 +37,17 @@ def test_long_text_is_truncated_with_a_warning_and_keeps_the_mode_token(make_emb
     assert batch.input_ids[0, -1].item() == embedder.embed_token_id
 
 
-@pytest.mark.parametrize("item,reason", [
-    ("", "empty text"),
-    ("   \n", "empty text"),
-    (None, "got None"),
-    (42, "got int"),
-    (b"\xff\xfeabc", "not valid UTF-8"),
-    ("bad \ud800 surrogate", "not valid Unicode"),
-])
+@pytest.mark.parametrize(
+    "item,reason",
+    [
+        ("", "empty text"),
+        ("   \n", "empty text"),
+        (None, "got None"),
+        (42, "got int"),
+        (b"\xff\xfeabc", "not valid UTF-8"),
+        ("bad \ud800 surrogate", "not valid Unicode"),
+    ],
+)
 def test_bad_items_are_named_and_the_rest_survives(make_embedder, item, reason):
     embedder = make_embedder()
     good = ["A cat sits on the mat.", "Stock markets fell sharply today."]

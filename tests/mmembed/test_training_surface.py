@@ -1,4 +1,5 @@
 """The embedder's public surface for training: typed items, gradients, masking, adapters, the center."""
+
 import pytest
 import torch
 

@@ -1,5 +1,6 @@
 """The audio tower's transcript channel: the packaged Whisper tiny.en transcribes, the same model embeds the words,
 and a clip's vector blends its audio and its transcript (integration: the real Whisper, a tiny random LLM)."""
+
 import numpy as np
 import pytest
 import torch
@@ -19,8 +20,9 @@ def spoken(tmp_path_factory):
 
 
 def audio_embedder(make_embedder, weight):
-    return make_embedder(audio_tower={"source": "packaged:tiny.en", "num_tokens": 4, "transcribe": True,
-                                      "transcript_weight": weight})
+    return make_embedder(
+        audio_tower={"source": "packaged:tiny.en", "num_tokens": 4, "transcribe": True, "transcript_weight": weight}
+    )
 
 
 def test_the_vector_blends_audio_and_transcript(make_embedder, spoken):
@@ -40,7 +42,9 @@ def test_a_clip_without_words_keeps_its_audio_vector(make_embedder):
     silence = (np.zeros(16_000, dtype=np.float32), 16_000)
     with_channel = audio_embedder(make_embedder, 0.5)
     assert with_channel.modalities.transcripts([torch.zeros(16_000)]) == [""]
-    np.testing.assert_allclose(with_channel.encode(silence), audio_embedder(make_embedder, 0.0).encode(silence), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(
+        with_channel.encode(silence), audio_embedder(make_embedder, 0.0).encode(silence), atol=1e-6, rtol=0
+    )
 
 
 def test_the_weight_is_checked():

@@ -1,4 +1,5 @@
 """The verified weight cache: builds once, detects corruption, rebuilds atomically."""
+
 import pytest
 
 from mmembed.weight_cache import MANIFEST, cached_folder, verify
@@ -15,6 +16,7 @@ def counting_build(calls):
         calls.append(folder)
         (folder / "weights.bin").write_bytes(b"\x01" * 1000)
         (folder / "config.json").write_text("{}")
+
     return build
 
 
@@ -26,12 +28,15 @@ def test_cache_builds_once_then_verifies(cache_dir):
     assert (first / MANIFEST).is_file() and not [p for p in cache_dir.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.parametrize("damage,reason", [
-    (lambda f: (f / "weights.bin").write_bytes(b"\x01" * 10), "has 10 bytes"),
-    (lambda f: (f / "weights.bin").write_bytes(b"\x02" * 1000), "sha256"),
-    (lambda f: (f / "config.json").unlink(), "missing"),
-    (lambda f: (f / MANIFEST).write_text("{not json"), "manifest is corrupt"),
-])
+@pytest.mark.parametrize(
+    "damage,reason",
+    [
+        (lambda f: (f / "weights.bin").write_bytes(b"\x01" * 10), "has 10 bytes"),
+        (lambda f: (f / "weights.bin").write_bytes(b"\x02" * 1000), "sha256"),
+        (lambda f: (f / "config.json").unlink(), "missing"),
+        (lambda f: (f / MANIFEST).write_text("{not json"), "manifest is corrupt"),
+    ],
+)
 def test_corrupt_cache_is_detected_and_rebuilt(cache_dir, damage, reason):
     calls, messages = [], []
     folder = cached_folder("m", {"src": 1}, counting_build(calls), log=messages.append)
@@ -53,6 +58,7 @@ def test_failed_build_leaves_nothing(cache_dir):
     def broken(folder):
         (folder / "half.bin").write_bytes(b"x")
         raise RuntimeError("disk full")
+
     with pytest.raises(RuntimeError, match="disk full"):
         cached_folder("m", {"src": 1}, broken, log=lambda _: None)
     assert not (cache_dir / "m").exists() and list(cache_dir.iterdir()) == []

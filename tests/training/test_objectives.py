@@ -1,4 +1,5 @@
 """Every objective: a few steps on a fixed batch lower its loss (tiny random backbone)."""
+
 import pytest
 import torch
 
@@ -6,14 +7,21 @@ from mmembed.training_items import FeatureItem
 from training.batches import TrainBatch
 from training.objectives import OBJECTIVES, build_objectives
 
-TEXTS = ["A cat sits on the mat.", "Stock markets fell sharply today.", "A puppy is running on the grass.",
-         "Red squares and blue circles.", "Listen to the sound of the ocean waves."]
+TEXTS = [
+    "A cat sits on the mat.",
+    "Stock markets fell sharply today.",
+    "A puppy is running on the grass.",
+    "Red squares and blue circles.",
+    "Listen to the sound of the ocean waves.",
+]
 
 
 @pytest.mark.parametrize("name", ["mntp", "simcse", "next_token", "unimae"])
 def test_objective_lowers_its_loss_on_a_fixed_batch(make_embedder, name):
     torch.manual_seed(0)
-    embedder = make_embedder(attention="bidirectional" if name == "mntp" else "causal", pooling="last" if name == "unimae" else "mean")
+    embedder = make_embedder(
+        attention="bidirectional" if name == "mntp" else "causal", pooling="last" if name == "unimae" else "mean"
+    )
     lora = {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj", "o_proj"]}
     params = embedder.prepare_for_training(lora)
     objective = build_objectives({name: {}})[name]
@@ -59,14 +67,23 @@ def test_infonce_hard_negatives_are_documents_and_twin_texts_are_not_negatives(m
     embedder = make_embedder()
     objective = build_objectives({"infonce": {"symmetric": False}})["infonce"]
     with torch.no_grad():
-        loss, _ = objective(embedder, TrainBatch([FeatureItem("A cat is a small feline.")], ["What is a cat?"],
-                                                 negatives=["A cat is a small feline."]))
+        loss, _ = objective(
+            embedder,
+            TrainBatch(
+                [FeatureItem("A cat is a small feline.")], ["What is a cat?"], negatives=["A cat is a small feline."]
+            ),
+        )
     assert loss.item() == pytest.approx(math.log(2), abs=1e-5)
 
-    assert duplicate_text_mask(["a", "b", "a"], 4).tolist() == [[False, False, True, False], [False] * 4,
-                                                               [True, False, False, False]]
+    assert duplicate_text_mask(["a", "b", "a"], 4).tolist() == [
+        [False, False, True, False],
+        [False] * 4,
+        [True, False, False, False],
+    ]
     twins = TrainBatch([FeatureItem("Meow."), FeatureItem("A purr.")], ["A cat.", "A cat."])
     with torch.no_grad():
         masked, _ = objective(embedder, twins)
-        unmasked, _ = build_objectives({"infonce": {"symmetric": False, "mask_duplicate_texts": False}})["infonce"](embedder, twins)
+        unmasked, _ = build_objectives({"infonce": {"symmetric": False, "mask_duplicate_texts": False}})["infonce"](
+            embedder, twins
+        )
     assert masked.item() == pytest.approx(0.0, abs=1e-6) and unmasked.item() > 0.1

@@ -5,6 +5,7 @@ CPUs with AVX-512 it prints a warning about a hub kernel at import. So the ordin
 (``scripts/setup.sh`` puts the extra in ``.venv/extras/qlora``) and these tests run in a process that does, as a
 user who installed ``mmembed[qlora]`` would.
 """
+
 import json
 import os
 import subprocess
@@ -34,7 +35,8 @@ rows = [{"text": f"what is {w}?", "positive": f"{w}: a word about {w}.", "split"
 config = TrainConfig(model=str(backbone), manifests=[str(write_manifest(tmp / "pairs.jsonl", rows))],
                      output_dir=str(tmp / "qlora"), steps=3, batch_size=8, warmup_steps=1, checkpoint_every=3,
                      log_every=1, device="cpu", learning_rate=1e-3, quantization="4bit",
-                     lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]), model_overrides={"max_length": 64})
+                     lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]),
+                     model_overrides={"max_length": 64})
 """
 
 
@@ -42,36 +44,48 @@ def run_with_qlora_extra(body: str, tmp_path: Path) -> dict:
     """Run ``body`` (after PREAMBLE) with the qlora extra importable; it prints one JSON object last."""
     assert (QLORA_SITE / "bitsandbytes").is_dir(), "scripts/setup.sh installs the qlora extra into .venv/extras/qlora"
     path = os.pathsep.join(map(str, [REPO, REPO / "tests", QLORA_SITE]))
-    result = subprocess.run([sys.executable, "-c", PREAMBLE + textwrap.dedent(body), str(tmp_path)], capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": path})
+    result = subprocess.run(
+        [sys.executable, "-c", PREAMBLE + textwrap.dedent(body), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": path},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_the_backbone_is_4bit_and_only_the_adapter_trains(tmp_path):
-    found = run_with_qlora_extra("""
+    found = run_with_qlora_extra(
+        """
         import bitsandbytes as bnb
         embedder = prepare_model(config)
         layer = embedder.model.base_model.model.model.layers[0].self_attn
         trainable = [name for name, p in embedder.model.named_parameters() if p.requires_grad]
         print(json.dumps({"q_4bit": isinstance(layer.q_proj.base_layer, bnb.nn.Linear4bit),
                           "k_4bit": isinstance(layer.k_proj, bnb.nn.Linear4bit), "trainable": trainable}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert found["q_4bit"] and found["k_4bit"]
     assert found["trainable"] and all("lora_" in name for name in found["trainable"])
 
 
 def test_qlora_training_runs_and_saves_an_adapter_for_the_full_precision_backbone(tmp_path):
-    found = run_with_qlora_extra("""
+    found = run_with_qlora_extra(
+        """
         from safetensors.torch import load_file
         folder = train(config, progress=False)
         losses = [json.loads(line)["loss"] for line in open(config.output_dir + "/metrics.jsonl")]
         adapter = load_file(str(folder / "adapter" / "adapter_model.safetensors"))
         loaded = mmembed.load(str(folder), device="cpu")  # adapter on the ordinary backbone, as QLoRA deploys
-        print(json.dumps({"losses": losses, "b_trained": any("lora_B" in k and v.abs().sum().item() > 0 for k, v in adapter.items()),
+        trained = any("lora_B" in k and v.abs().sum().item() > 0 for k, v in adapter.items())
+        print(json.dumps({"losses": losses, "b_trained": trained,
                           "has_adapter": hasattr(loaded.model, "peft_config"),
                           "shape": list(loaded.encode(["what is red?"]).shape)}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert len(found["losses"]) == 3 and all(abs(loss) < float("inf") for loss in found["losses"])
     assert found["b_trained"] and found["has_adapter"] and found["shape"] == [1, 32]  # B starts at zero: it trained
 
@@ -82,12 +96,23 @@ def test_quantization_is_checked(tmp_path, tiny_backbone):
     from training.trainer import prepare_model
 
     with pytest.raises(ValueError, match="LoRA adapter"):
-        prepare_model(TrainConfig(model=str(tiny_backbone), manifests=[], output_dir=str(tmp_path), quantization="4bit", lora=None))
+        prepare_model(
+            TrainConfig(
+                model=str(tiny_backbone), manifests=[], output_dir=str(tmp_path), quantization="4bit", lora=None
+            )
+        )
     with pytest.raises(ValueError, match="NF4"):
         mmembed.load(str(tiny_backbone), device="cpu", quantization="3bit")
     with pytest.raises(ImportError, match=r"pip install 'mmembed\[qlora\]'"):  # this environment has no bitsandbytes
-        prepare_model(TrainConfig(model=str(tiny_backbone), manifests=[], output_dir=str(tmp_path), quantization="4bit",
-                                  lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj"])))
+        prepare_model(
+            TrainConfig(
+                model=str(tiny_backbone),
+                manifests=[],
+                output_dir=str(tmp_path),
+                quantization="4bit",
+                lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj"]),
+            )
+        )
 
 
 @pytest.mark.integration
@@ -101,7 +126,12 @@ model = mmembed.load("mmembed-default", device="cpu")
 assert "bitsandbytes" not in sys.modules, "bitsandbytes was imported"
 print("ok", model.dimension)
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0 and result.stdout.strip() == "ok 576", result.stderr[-3000:]
     assert "kernels" not in result.stderr and "FutureWarning" not in result.stderr

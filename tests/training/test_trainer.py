@@ -1,16 +1,17 @@
 """Training on tiny random models: a step lowers the loss on a fixed batch; resume gives the same next loss."""
+
 import json
 
 import numpy as np
 import pytest
 import torch
-
 from media_files import circle, square, write_audio
-from training.config import LoraSettings, TrainConfig
+
 from mmembed.data import read_manifest, write_manifest
+from training.batches import make_batch
+from training.config import LoraSettings, TrainConfig
 from training.objectives import build_objectives
 from training.sampling import batch_indices
-from training.batches import make_batch
 from training.trainer import build_examples, prepare_model, train
 
 
@@ -32,11 +33,22 @@ def manifest(tmp_path):
 @pytest.fixture
 def config(tmp_path, tiny_backbone, tiny_open_clip, tiny_whisper, manifest):
     return TrainConfig(
-        model=str(tiny_backbone), manifests=[str(manifest)], output_dir=str(tmp_path / "run"), steps=4, batch_size=4,
-        warmup_steps=1, checkpoint_every=2, log_every=1, device="cpu", learning_rate=1e-3,
+        model=str(tiny_backbone),
+        manifests=[str(manifest)],
+        output_dir=str(tmp_path / "run"),
+        steps=4,
+        batch_size=4,
+        warmup_steps=1,
+        checkpoint_every=2,
+        log_every=1,
+        device="cpu",
+        learning_rate=1e-3,
         lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]),
-        model_overrides={"max_length": 64, "image_tower": {"kind": "open_clip", "model_name": tiny_open_clip},
-                         "audio_tower": {"source": str(tiny_whisper)}},
+        model_overrides={
+            "max_length": 64,
+            "image_tower": {"kind": "open_clip", "model_name": tiny_open_clip},
+            "audio_tower": {"source": str(tiny_whisper)},
+        },
     )
 
 
@@ -51,7 +63,9 @@ def test_infonce_step_lowers_the_loss_on_a_fixed_batch(config):
     examples = build_examples(embedder, read_manifest(config.manifests[0], "train"), config_path(config) / "cache")
     batch = make_batch(examples, list(range(len(examples))))
     objective = build_objectives({"infonce": {}})["infonce"]
-    params = [p for p in embedder.model.parameters() if p.requires_grad] + list(embedder.modalities.projectors.parameters())
+    params = [p for p in embedder.model.parameters() if p.requires_grad] + list(
+        embedder.modalities.projectors.parameters()
+    )
     optimizer = torch.optim.AdamW(params + list(objective.parameters()), lr=1e-3)
     losses = []
     for _ in range(5):
@@ -134,7 +148,9 @@ def test_rows_per_manifest_are_a_seeded_sample(config):
 def test_yaml_paths_are_relative_to_the_config_file(tmp_path):
     folder = tmp_path / "configs"
     folder.mkdir()
-    (folder / "stage2.yaml").write_text("model: ../runs/stage1/model\nmanifests: [../data/x.jsonl]\nfeature_cache: ../cache\n")
+    (folder / "stage2.yaml").write_text(
+        "model: ../runs/stage1/model\nmanifests: [../data/x.jsonl]\nfeature_cache: ../cache\n"
+    )
     config = TrainConfig.from_yaml(folder / "stage2.yaml")
     assert config.model == str(folder / "../runs/stage1/model") and config.feature_cache == str(folder / "../cache")
     (folder / "bad.yaml").write_text("stepz: 3\n")
@@ -154,7 +170,9 @@ def test_by_source_batches_hold_one_source_each_with_the_configured_shares():
         assert len(batch) == 8 and {sources[i] for i in batch} == {plan.source(step)}
     again = BatchPlan(sources, batch_size=8, seed=0, steps=400, mode="by_source", weights={"a": 2, "b": 1, "c": 1})
     assert [again.indices(s) for s in range(60)] == [plan.indices(s) for s in range(60)]  # resume sees the same batches
-    a_steps = [s for s in range(400) if drawn[s] == "a"][:3]  # one epoch of "a" (3 batches of 8 from 30) repeats nothing
+    a_steps = [s for s in range(400) if drawn[s] == "a"][
+        :3
+    ]  # one epoch of "a" (3 batches of 8 from 30) repeats nothing
     assert len({i for s in a_steps for i in plan.indices(s)}) == 24
     assert BatchPlan(sources, 8, 0, 10).indices(3) == batch_indices(100, 8, 0, 3)  # "mixed" is the old plan
     with pytest.raises(ValueError, match="missing \\['c'\\]"):

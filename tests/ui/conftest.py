@@ -1,10 +1,8 @@
 import time
 
 import pytest
-
-from net import free_port
 from media_files import circle, square, write_audio
-
+from net import free_port
 
 
 @pytest.fixture
@@ -24,8 +22,13 @@ def demo_app(make_multimodal_embedder, tmp_path):
     client.index(folder, progress=False)
     demo = build_demo(client, upload_dir=tmp_path / "uploads")
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[str(tmp_path)],
-                show_error=True)
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        allowed_paths=[str(tmp_path)],
+        show_error=True,
+    )
     time.sleep(0.5)
     yield f"http://127.0.0.1:{port}/", folder
     demo.close()

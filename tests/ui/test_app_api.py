@@ -1,4 +1,5 @@
 """The demo's actions through Gradio's own HTTP API (gradio_client), against the running app."""
+
 import pytest
 from gradio_client import Client as GradioClient
 from gradio_client import handle_file
@@ -9,7 +10,9 @@ def test_text_and_image_queries(demo_app):
     app = GradioClient(url, verbose=False)
     gallery, table, audio = app.predict("a red square", None, None, "any", 5, None, api_name="/run_search")[:3]
     assert "A red square." in table and "A blue circle." in table and len(gallery) == 2
-    gallery, table, _ = app.predict("", handle_file(str(folder / "blue_circle.png")), None, "image", 5, None, api_name="/run_search")[:3]
+    gallery, table, _ = app.predict(
+        "", handle_file(str(folder / "blue_circle.png")), None, "image", 5, None, api_name="/run_search"
+    )[:3]
     assert table.index("A blue circle.") < table.index("A red square.")  # the image itself ranks first
     assert gallery[0]["caption"].endswith("A blue circle.")
     assert "<td>1.000</td><td>image</td><td>A blue circle.</td>" in table
@@ -43,7 +46,9 @@ def test_add_files_indexes_them(demo_app, tmp_path):
 def test_sound_query_plays_the_best_sound_and_the_space_draws(demo_app):
     url, folder = demo_app
     app = GradioClient(url, verbose=False)
-    gallery, table, audio = app.predict("", None, handle_file(str(folder / "beep.wav")), "audio", 3, None, api_name="/run_search")[:3]
+    gallery, table, audio = app.predict(
+        "", None, handle_file(str(folder / "beep.wav")), "audio", 3, None, api_name="/run_search"
+    )[:3]
     assert "beep.wav" in table and audio is not None and audio.endswith(".wav")
     plot = app.predict(api_name="/show_space")
     assert plot is not None

@@ -1,5 +1,6 @@
 """The demo in a real headless Chromium (Debian's chromium + chromedriver, driven by selenium): a text query and an
 image query, asserted on the results the page shows, and a screenshot."""
+
 import os
 import shutil
 from pathlib import Path
@@ -12,15 +13,26 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-                  "--window-size=1400,1100"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--window-size=1400,1100",
+]
 
 
 @pytest.fixture
 def browser(tmp_path):
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "the browser test needs Debian's chromium and chromium-driver: scripts/setup.sh installs them"
+    assert chromium and driver, (
+        "the browser test needs Debian's chromium and chromium-driver: scripts/setup.sh installs them"
+    )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'chromium-profile'}"]:

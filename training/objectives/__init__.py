@@ -8,6 +8,7 @@ Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae
 
 Adding an objective touches one file here: subclass :class:`Objective`, decorate with ``@register("name")``.
 """
+
 from __future__ import annotations
 
 from torch import nn

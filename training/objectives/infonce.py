@@ -6,6 +6,7 @@ candidates of every query. The loss is the mean of query->item and item->query c
 matrix divided by a temperature, fixed or learned (as CLIP's logit scale, clamped at 100). Pairs that share their text
 (one caption for several sounds, two voices speaking one sentence) are not each other's negatives: those cells are
 masked, so a batch never teaches that a caption does not match its own twin."""
+
 from __future__ import annotations
 
 import math
@@ -27,10 +28,19 @@ def duplicate_text_mask(texts: list[str], columns: int) -> torch.Tensor:
 
 @register("infonce")
 class InfoNCE(Objective):
-    def __init__(self, temperature: float = 0.05, learnable_temperature: bool = True, symmetric: bool = True,
-                 query_instruction: str = "query", weight: float = 1.0, mask_duplicate_texts: bool = True):
+    def __init__(
+        self,
+        temperature: float = 0.05,
+        learnable_temperature: bool = True,
+        symmetric: bool = True,
+        query_instruction: str = "query",
+        weight: float = 1.0,
+        mask_duplicate_texts: bool = True,
+    ):
         super().__init__()
-        self.logit_scale = torch.nn.Parameter(torch.tensor(math.log(1 / temperature)), requires_grad=learnable_temperature)
+        self.logit_scale = torch.nn.Parameter(
+            torch.tensor(math.log(1 / temperature)), requires_grad=learnable_temperature
+        )
         self.symmetric, self.query_instruction, self.weight = symmetric, query_instruction, weight
         self.mask_duplicate_texts = mask_duplicate_texts
 
@@ -47,4 +57,8 @@ class InfoNCE(Objective):
         if self.symmetric:
             loss = (loss + F.cross_entropy(logits[:, : len(texts)].T, target)) / 2
         accuracy = (logits.argmax(dim=1) == target).float().mean()
-        return self.weight * loss, {"infonce": loss.item(), "in_batch_accuracy": accuracy.item(), "temperature": 1 / scale.item()}
+        return self.weight * loss, {
+            "infonce": loss.item(),
+            "in_batch_accuracy": accuracy.item(),
+            "temperature": 1 / scale.item(),
+        }

@@ -2,6 +2,7 @@
 
 A fraction of the content tokens is replaced by a mask token; the model, attending both ways, predicts each masked
 token from the hidden state one position *earlier* (so the LM head keeps its next-token role)."""
+
 from __future__ import annotations
 
 import torch

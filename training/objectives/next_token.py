@@ -1,6 +1,7 @@
 """GRIT's generative half: the ordinary next-token loss in generation mode (causal, no mode token), on the same
 weights the contrastive loss trains, so the model keeps generating. By default the batch's texts are the
 generative data; rows with ``completion`` (``{"text": prompt, "completion": answer}``) train on prompt + answer."""
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -18,8 +19,9 @@ class NextToken(Objective):
         texts = batch.generative or batch.texts
         tokenizer = embedder.tokenizer
         eos = tokenizer.eos_token or ""
-        encoded = tokenizer([t + eos for t in texts], return_tensors="pt", padding=True, truncation=True,
-                            max_length=self.max_length).to(embedder.device)
+        encoded = tokenizer(
+            [t + eos for t in texts], return_tensors="pt", padding=True, truncation=True, max_length=self.max_length
+        ).to(embedder.device)
         labels = encoded["input_ids"].masked_fill(encoded["attention_mask"] == 0, -100)
         logits = embedder.causal_lm(**encoded, use_cache=False).logits
         loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100)

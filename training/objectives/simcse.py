@@ -1,6 +1,7 @@
 """LLM2Vec step 3: unsupervised SimCSE. The same text embedded twice under independent dropout noise forms a positive
 pair; the other texts of the batch are the negatives. (Decoder LLMs such as SmolLM2 ship with zero dropout, so the
 noise is dropout on the input embeddings, ``input_dropout``.)"""
+
 from __future__ import annotations
 
 import torch

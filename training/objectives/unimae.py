@@ -4,6 +4,7 @@ Part of the input tokens are masked; the embedder encodes the masked input; a on
 conditioned only on the ``<|embed|>`` state (as its first position), predicts the original tokens with teacher
 forcing through the LLM's own (frozen) input and output embeddings. Gradients push the sentence's content into the
 mode-token state. The decoder belongs to the objective and is discarded after training."""
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,14 @@ from . import Objective, register
 
 @register("unimae")
 class UniMAE(Objective):
-    def __init__(self, hidden_size: int | None = None, mask_fraction: float = 0.3, heads: int = 4, weight: float = 1.0,
-                 seed: int = 0):
+    def __init__(
+        self,
+        hidden_size: int | None = None,
+        mask_fraction: float = 0.3,
+        heads: int = 4,
+        weight: float = 1.0,
+        seed: int = 0,
+    ):
         super().__init__()
         self.mask_fraction, self.weight, self.heads = mask_fraction, weight, heads
         self.decoder: nn.Module | None = None  # built on the first batch, when the LLM's width is known
@@ -28,7 +35,9 @@ class UniMAE(Objective):
 
     def _build(self, width: int, device) -> None:
         heads = self.heads if width % self.heads == 0 else 1
-        self.decoder = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, batch_first=True, dropout=0.0).to(device)
+        self.decoder = nn.TransformerEncoderLayer(
+            width, heads, dim_feedforward=2 * width, batch_first=True, dropout=0.0
+        ).to(device)
 
     def forward(self, embedder, batch):
         tokens = embedder.tokenize(batch.texts, None).to(embedder.device)

@@ -1,9 +1,10 @@
 """The media benchmarks run end to end on tiny towers (figures are printed by `mmembed bench`, never asserted)."""
-from mmembed.bench.media_throughput import measure_media
-from mmembed.bench.soft_tokens import loo_1nn_accuracy, pitch_order_task, shape_task
 
 import numpy as np
 import torch
+
+from mmembed.bench.media_throughput import measure_media
+from mmembed.bench.soft_tokens import loo_1nn_accuracy, pitch_order_task, shape_task
 
 
 def test_media_benchmark_runs(make_multimodal_embedder):

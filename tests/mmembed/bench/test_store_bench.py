@@ -1,4 +1,5 @@
 """The store benchmark's machinery on small inputs (the figures come from `mmembed bench store`)."""
+
 import numpy as np
 
 from mmembed.bench.store_bench import bench_backend, bench_indexing, exact_top_k
@@ -23,5 +24,7 @@ def test_indexing_benchmark_runs(make_multimodal_embedder):
     from mmembed import Client
 
     embedder = make_multimodal_embedder()
-    result = bench_indexing(lambda location: Client(embedder, store=location), embedder, images=3, texts=3, batch_size=4, repeats=1)
+    result = bench_indexing(
+        lambda location: Client(embedder, store=location), embedder, images=3, texts=3, batch_size=4, repeats=1
+    )
     assert result["files"] == 6 and result["ratio"] > 0 and result["query_p50_ms"] > 0

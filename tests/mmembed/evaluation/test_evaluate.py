@@ -1,9 +1,10 @@
 """evaluate() is the library the CLI shells over: same figures from Python and from ``mmembed eval``."""
+
 import json
 
 import pytest
-
 from media_files import circle, square
+
 from mmembed.cli import main
 from mmembed.data import write_manifest
 from mmembed.evaluation import evaluate
@@ -13,8 +14,15 @@ def shapes_manifest(folder):
     rows = []
     for i, (shape, colour) in enumerate([(square, "red"), (circle, "blue"), (square, "green"), (circle, "yellow")]):
         shape(colour).save(folder / f"{i}.png")
-        rows.append({"image": f"{i}.png", "text": f"a {colour} {shape.__name__}", "split": "test",
-                     "label": shape.__name__, "source": "shapes"})
+        rows.append(
+            {
+                "image": f"{i}.png",
+                "text": f"a {colour} {shape.__name__}",
+                "split": "test",
+                "label": shape.__name__,
+                "source": "shapes",
+            }
+        )
     rows.append({"text": "what is a cat?", "positive": "cat: a small feline.", "split": "test", "source": "words"})
     rows.append({"text": "what is a sun?", "positive": "sun: the star we orbit.", "split": "test", "source": "words"})
     return write_manifest(folder / "shapes.jsonl", rows)
@@ -26,12 +34,27 @@ def test_evaluate_from_python_equals_the_cli_json(make_multimodal_embedder, tmp_
     embedder.save_pretrained(tmp_path / "model")
     tasks = ["retrieval", "zeroshot", "text_retrieval"]
     seen = []
-    results = evaluate([f"tiny={tmp_path / 'model'}"], [manifest], tasks, per_source=True, device="cpu",
-                       after_model=lambda name, model, rows: seen.append((name, len(rows))))
+    results = evaluate(
+        [f"tiny={tmp_path / 'model'}"],
+        [manifest],
+        tasks,
+        per_source=True,
+        device="cpu",
+        after_model=lambda name, model, rows: seen.append((name, len(rows))),
+    )
     assert seen == [("tiny", 6)]
     assert set(results["tiny"]) == {"retrieval:image@shapes", "zeroshot:image@shapes", "text_retrieval:text@words"}
-    argv = ["eval", f"tiny={tmp_path / 'model'}", "--data", str(manifest), "--per-source", "--device", "cpu",
-            "--out", str(tmp_path / "r")] + [a for t in tasks for a in ("--task", t)]
+    argv = [
+        "eval",
+        f"tiny={tmp_path / 'model'}",
+        "--data",
+        str(manifest),
+        "--per-source",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "r"),
+    ] + [a for t in tasks for a in ("--task", t)]
     assert main(argv) == 0
     assert json.loads((tmp_path / "r.json").read_text()) == json.loads(json.dumps(results))
 

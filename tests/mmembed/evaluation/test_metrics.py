@@ -1,11 +1,18 @@
 """Metrics against values computed by hand on tiny inputs."""
+
 import math
 
 import numpy as np
 import pytest
 
-from mmembed.evaluation.metrics import (average_ranks, classification_accuracy, pearson, retrieval_metrics, spearman,
-                                        v_measure)
+from mmembed.evaluation.metrics import (
+    average_ranks,
+    classification_accuracy,
+    pearson,
+    retrieval_metrics,
+    spearman,
+    v_measure,
+)
 
 
 def test_retrieval_by_hand():

@@ -1,10 +1,11 @@
 """The peers run on the real packaged towers and MiniLM (integration)."""
+
 import numpy as np
 import pytest
-
 from media_files import circle, square, write_audio
-from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
+
 from mmembed.data.manifest import read_manifest, write_manifest
+from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
 
 pytestmark = pytest.mark.integration
 
@@ -54,15 +55,17 @@ def test_lit_features_in_batches_equal_one_at_a_time(tmp_path):
 def test_mpnet_is_joined_from_its_five_parts_and_ranks_a_paraphrase_first():
     from mmembed.evaluation.peers import MPNetPeer
 
-    vectors = MPNetPeer().encode(["A man is playing a guitar.", "Someone plays an acoustic guitar.", "The stock market fell."])
+    vectors = MPNetPeer().encode(
+        ["A man is playing a guitar.", "Someone plays an acoustic guitar.", "The stock market fell."]
+    )
     assert vectors.shape == (3, 768) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
 
 
 def test_whisper_decoder_converted_from_ctranslate2_transcribes_synthesised_speech(tmp_path):
     from encoders import load_audio
-    from mmembed.packaged_whisper import whisper_transcriber
     from mmembed.data.sources.speech import synthesize
+    from mmembed.packaged_whisper import whisper_transcriber
 
     synthesize("The quick brown fox jumps over the lazy dog.", tmp_path / "fox.wav", voice="en-gb")
     synthesize("Please call me tomorrow morning.", tmp_path / "call.wav", voice="en-us+f3")
@@ -74,8 +77,8 @@ def test_whisper_decoder_converted_from_ctranslate2_transcribes_synthesised_spee
 def test_asr_cascade_matches_speech_to_its_sentence(tmp_path):
     from pathlib import Path
 
-    from mmembed.evaluation.peers import ASRCascadePeer
     from mmembed.data.sources.speech import synthesize
+    from mmembed.evaluation.peers import ASRCascadePeer
 
     sentences = ["A green frog.", "A yellow school bus.", "A birthday cake with candles."]
     for i, sentence in enumerate(sentences):

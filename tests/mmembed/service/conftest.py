@@ -1,13 +1,21 @@
 """A service over a tiny random multimodal model and a two-file collection, with small limits so tests reach them."""
+
 import pytest
 from fastapi.testclient import TestClient
-
 from media_files import square
+
 from mmembed import Client
 from mmembed.service import ServiceLimits, create_app
 
-LIMITS = ServiceLimits(max_request_bytes=200_000, max_items=8, max_instruction_chars=200, max_query_chars=500, max_k=20,
-                       max_audio_seconds=10.0, max_image_pixels=2_000_000)
+LIMITS = ServiceLimits(
+    max_request_bytes=200_000,
+    max_items=8,
+    max_instruction_chars=200,
+    max_query_chars=500,
+    max_k=20,
+    max_audio_seconds=10.0,
+    max_image_pixels=2_000_000,
+)
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """Requests as an attacker would send them: each is a 4xx with a reason (never a 500), never touches a server path,
 and its work is bounded by the service's limits."""
+
 import base64
 import json
 
 import pytest
-
 from media_files import png_base64, wav_base64
 
 MALFORMED = {  # name -> (route, body, expected status)
@@ -13,7 +13,11 @@ MALFORMED = {  # name -> (route, body, expected status)
     "path beside base64": ("/embed", {"inputs": [{"image_base64": png_base64(), "path": "/etc/passwd"}]}, 422),
     "image_base64 not a string": ("/embed", {"inputs": [{"image_base64": 123}]}, 422),
     "text not a string": ("/embed", {"inputs": [{"text": ["a"]}]}, 422),
-    "image and audio in one item": ("/embed", {"inputs": [{"image_base64": png_base64(), "audio_base64": wav_base64(0.1)}]}, 422),
+    "image and audio in one item": (
+        "/embed",
+        {"inputs": [{"image_base64": png_base64(), "audio_base64": wav_base64(0.1)}]},
+        422,
+    ),
     "empty item": ("/embed", {"inputs": [{}]}, 422),
     "inputs not a list": ("/embed", {"inputs": "hello"}, 422),
     "inputs nested": ("/embed", {"inputs": [["hello"]]}, 422),
@@ -59,10 +63,16 @@ def test_invalid_json_and_wrong_content_type_are_4xx(service):
 
 def test_a_request_naming_a_path_learns_nothing_about_the_disk(service, tmp_path):
     http, media = service
-    answers = [http.post("/embed", json={"inputs": [{key: str(path)}]}) for key in ("image", "audio")
-               for path in (media / "red.png", tmp_path / "no-such-file.png")]
+    answers = [
+        http.post("/embed", json={"inputs": [{key: str(path)}]})
+        for key in ("image", "audio")
+        for path in (media / "red.png", tmp_path / "no-such-file.png")
+    ]
     assert {a.status_code for a in answers} == {422}
-    texts = {a.text.replace(str(media / "red.png"), "P").replace(str(tmp_path / "no-such-file.png"), "P") for a in answers[:2]}
+    texts = {
+        a.text.replace(str(media / "red.png"), "P").replace(str(tmp_path / "no-such-file.png"), "P")
+        for a in answers[:2]
+    }
     assert len(texts) == 1  # the same answer whether the path exists or not
     assert all("exist" not in a.text and "no such" not in a.text for a in answers)
 
@@ -91,9 +101,13 @@ def test_limits_allow_what_fits(service):
     http, _ = service
     body = {"inputs": ["a"] * 8, "instruction": "Represent this for retrieval:"}
     assert http.post("/embed", json=body).status_code == 200
-    response = http.post("/embed", json={"inputs": [{"audio_base64": wav_base64(4.0)}, {"audio_base64": wav_base64(4.0)}]})
+    response = http.post(
+        "/embed", json={"inputs": [{"audio_base64": wav_base64(4.0)}, {"audio_base64": wav_base64(4.0)}]}
+    )
     assert response.status_code == 200 and None not in response.json()["embeddings"]  # 8 s of the 10 s allowed
-    too_much = http.post("/embed", json={"inputs": [{"audio_base64": wav_base64(6.0)}, {"audio_base64": wav_base64(6.0)}]})
+    too_much = http.post(
+        "/embed", json={"inputs": [{"audio_base64": wav_base64(6.0)}, {"audio_base64": wav_base64(6.0)}]}
+    )
     assert too_much.status_code == 413 and "12 s of audio" in too_much.json()["detail"]
 
 

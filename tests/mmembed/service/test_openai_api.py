@@ -1,11 +1,11 @@
 """/v1/embeddings against the official ``openai`` Python client: what it sends (base64 by default) and what it expects
 back, errors included."""
+
 import base64
 
 import numpy as np
 import openai
 import pytest
-
 from media_files import png_base64
 
 KEY = "sk-test-key"
@@ -14,17 +14,30 @@ KEY = "sk-test-key"
 @pytest.fixture
 def openai_client(served):
     client, _, http = served
-    return client, openai.OpenAI(base_url="http://testserver/v1", api_key=KEY, http_client=http(api_key=KEY), max_retries=0)
+    return client, openai.OpenAI(
+        base_url="http://testserver/v1", api_key=KEY, http_client=http(api_key=KEY), max_retries=0
+    )
 
 
 def test_the_official_client_gets_the_models_vectors(openai_client):
     client, api = openai_client
     texts = ["a red square", "a note about shapes"]
     expected = client.embedder.encode(texts)
-    for encoding_format in (openai.NOT_GIVEN, "float", "base64"):  # not given: the client asks for base64 and decodes it
+    for encoding_format in (
+        openai.NOT_GIVEN,
+        "float",
+        "base64",
+    ):  # not given: the client asks for base64 and decodes it
         reply = api.embeddings.create(model=client.model_names[0], input=texts, encoding_format=encoding_format)
-        got = np.array([np.frombuffer(base64.b64decode(item.embedding), "<f4") if encoding_format == "base64"
-                        else item.embedding for item in reply.data], dtype=np.float32)
+        got = np.array(
+            [
+                np.frombuffer(base64.b64decode(item.embedding), "<f4")
+                if encoding_format == "base64"
+                else item.embedding
+                for item in reply.data
+            ],
+            dtype=np.float32,
+        )
         assert [item.index for item in reply.data] == [0, 1] and reply.model == client.model_names[0]
         np.testing.assert_allclose(got, expected, atol=1e-6, rtol=0)  # the same batch: equal up to float rounding
     single = api.embeddings.create(model=client.model_id, input="a red square")  # the space id is a name too
@@ -59,11 +72,14 @@ def test_errors_come_in_openais_shape(openai_client, served):
     with pytest.raises(openai.APIStatusError, match="above the limit of 8") as too_many:
         api.embeddings.create(model=client.model_names[0], input=["a"] * 9)
     assert too_many.value.status_code == 413
-    wrong_key = openai.OpenAI(base_url="http://testserver/v1", api_key="sk-wrong", max_retries=0,
-                              http_client=served[2](api_key=KEY))
+    wrong_key = openai.OpenAI(
+        base_url="http://testserver/v1", api_key="sk-wrong", max_retries=0, http_client=served[2](api_key=KEY)
+    )
     with pytest.raises(openai.AuthenticationError):
         wrong_key.embeddings.create(model=client.model_names[0], input="a")
-    raw = served[2](api_key=KEY).post("/v1/embeddings", json={"input": 5, "model": "m"}, headers={"Authorization": f"Bearer {KEY}"})
+    raw = served[2](api_key=KEY).post(
+        "/v1/embeddings", json={"input": 5, "model": "m"}, headers={"Authorization": f"Bearer {KEY}"}
+    )
     assert raw.status_code == 400 and set(raw.json()["error"]) == {"message", "type", "param", "code"}
 
 
@@ -78,4 +94,6 @@ def test_image_items_are_an_extension_of_input(openai_client, served):
     body = {"model": client.model_names[0], "input": ["a red square", {"image_base64": png_base64()}]}
     reply = http.post("/v1/embeddings", json=body, headers={"Authorization": f"Bearer {KEY}"}).json()
     assert len(reply["data"]) == 2 and len(reply["data"][1]["embedding"]) == 32
-    assert reply["usage"]["prompt_tokens"] == sum(client.embedder.token_counts(["a red square", None], media_kinds=[None, "image"]))
+    assert reply["usage"]["prompt_tokens"] == sum(
+        client.embedder.token_counts(["a red square", None], media_kinds=[None, "image"])
+    )

@@ -1,4 +1,5 @@
 """The HTTP service's routes, in-process (FastAPI's TestClient) and as a real `mmembed serve` process on 127.0.0.1."""
+
 import json
 import os
 import subprocess
@@ -8,7 +9,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from media_files import png_base64
 from net import free_port
 
@@ -16,8 +16,19 @@ from net import free_port
 def test_embed_keeps_good_items_and_names_bad_ones(service):
     http, _ = service
     corrupt = {"image_base64": "aGVsbG8="}  # valid base64 of b"hello": not an image
-    response = http.post("/embed", json={"inputs": ["hello", {"image_base64": png_base64()}, "", corrupt,
-                                                    {"audio_base64": "%%%"}, {"text": "a question", "image_base64": png_base64()}]})
+    response = http.post(
+        "/embed",
+        json={
+            "inputs": [
+                "hello",
+                {"image_base64": png_base64()},
+                "",
+                corrupt,
+                {"audio_base64": "%%%"},
+                {"text": "a question", "image_base64": png_base64()},
+            ]
+        },
+    )
     body = response.json()
     assert response.status_code == 200 and body["dimension"] == 32 and "/" not in body["model"]  # no server path
     assert [e is None for e in body["embeddings"]] == [False, False, True, True, True, False]
@@ -32,7 +43,9 @@ def test_search_status_and_files(service):
     served = http.get(hits[0]["url"])
     assert served.status_code == 200 and served.content == (media / "red.png").read_bytes()
     assert http.get("/status").json()["by_modality"] == {"image": 1, "audio": 0, "text": 1}
-    assert http.post("/search", json={"query": "red", "modality": "text"}).json()["hits"][0]["relative_path"] == "note.txt"
+    assert (
+        http.post("/search", json={"query": "red", "modality": "text"}).json()["hits"][0]["relative_path"] == "note.txt"
+    )
     assert http.post("/search", json={}).status_code == 422
 
 
@@ -61,13 +74,29 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-
 def test_serve_binds_loopback_and_answers(tiny_backbone, tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    process = subprocess.Popen([sys.executable, "-m", "mmembed", "serve", "--model", str(tiny_backbone), "--device", "cpu",
-                                "--store", str(tmp_path / "store"), "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mmembed",
+            "serve",
+            "--model",
+            str(tiny_backbone),
+            "--device",
+            "cpu",
+            "--store",
+            str(tmp_path / "store"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for _ in range(120):
             try:

@@ -1,11 +1,11 @@
 """The service's walls: the API key, the Host check (DNS rebinding) and the refusal to serve the network unguarded."""
+
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from net import free_port
 
 KEY = "a-long-random-service-key"
@@ -33,17 +33,28 @@ def test_only_this_services_host_names_are_served(served):
         assert loopback.get("/status", headers={"Host": host}).status_code == 200
     for host in ("evil.example", "127.0.0.1.evil.example", ""):
         assert loopback.get("/status", headers={"Host": host}).status_code == 400
-    assert make(allowed_hosts=["search.example.org"]).get("/status", headers={"Host": "search.example.org"}).status_code == 200
+    assert (
+        make(allowed_hosts=["search.example.org"]).get("/status", headers={"Host": "search.example.org"}).status_code
+        == 200
+    )
     unguarded_lan = make(allowed_hosts=None, bind_host="0.0.0.0")  # --insecure: still only the loopback names
     assert unguarded_lan.get("/status", headers={"Host": "192.0.2.7:8765"}).status_code == 400
     guarded_lan = make(allowed_hosts=None, bind_host="0.0.0.0", api_key=KEY)
-    assert guarded_lan.get("/status", headers={"Host": "192.0.2.7:8765", "Authorization": f"Bearer {KEY}"}).status_code == 200
+    assert (
+        guarded_lan.get("/status", headers={"Host": "192.0.2.7:8765", "Authorization": f"Bearer {KEY}"}).status_code
+        == 200
+    )
 
 
 def run_serve(*args, env=None):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3]), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mmembed", "serve", "--port", str(free_port()), *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mmembed", "serve", "--port", str(free_port()), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_serve_refuses_the_network_without_a_key(tmp_path):
