@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 
@@ -60,7 +59,3 @@ class ProjectorConfig:
 
     def __post_init__(self):
         self.hidden_dim = self.hidden_dim or self.out_dim
-
-
-def to_dict(config) -> dict:
-    return dataclasses.asdict(config)

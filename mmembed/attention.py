@@ -1,8 +1,10 @@
 """Attention modes of the decoder in embedding mode.
 
-Bidirectional attention in transformers 5 needs two things (see shared/RESOURCES.md): ``is_causal = False`` on every
-attention module (sdpa and flash read it) and an explicit 4D additive mask (eager would otherwise build a causal
-one). A float mask is used on purpose: a bool 4D mask is *added* as 0/1 by eager attention and padding leaks.
+Bidirectional attention in transformers 5 needs two things: ``is_causal = False`` on every attention module (sdpa and
+flash read it) and an explicit 4D additive mask (eager would otherwise build a causal one); LLM2Vec patches the
+attention classes to the same end. tests/mmembed/test_attention.py checks that a later token changes an earlier
+state only in this mode, and that padding never leaks. A float mask is used on purpose: a bool 4D mask is *added* as
+0/1 by eager attention and padding leaks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Data-parallel training when launched by ``torchrun`` (or ``accelerate launch``, which sets the same variables):
+"""Data-parallel training when launched by ``torchrun`` (PyTorch's DistributedDataParallel; README, "Dependency
+policy", says why not accelerate):
 
     torchrun --nproc_per_node 4 -m training CONFIG.yaml
 

@@ -2,7 +2,7 @@
 
 Seeds, LoRA (peft) on the backbone, trainable projectors, frozen towers with cached features, AdamW with warmup +
 cosine decay, bf16 autocast on CUDA, checkpoints every N steps and resume after a kill (same next loss), a JSONL
-metrics log and a PNG of the curves, tqdm progress. Multi-GPU: launch with ``torchrun`` / ``accelerate launch``
+metrics log and a PNG of the curves, tqdm progress. Multi-GPU: launch with ``torchrun``
 (DistributedDataParallel, see training/distributed.py)."""
 
 from __future__ import annotations
