@@ -350,12 +350,16 @@ class Embedder:
         """The batch with the ``chosen`` (B, T) positions replaced by the mask token (the pad token)."""
         return batch.with_input_ids(batch.input_ids.masked_fill(chosen.to(batch.input_ids.device), self.pad_id))
 
-    def prepare_for_training(self, lora: dict | None = None, quantized: bool = False) -> list[torch.nn.Parameter]:
+    def prepare_for_training(
+        self, lora: dict | None = None, quantized: bool = False, adapter_in_generation: bool = False
+    ) -> list[torch.nn.Parameter]:
         """Make the backbone trainable the way a stage asks, and return the backbone parameters that train.
 
         A saved model with an adapter trains that adapter on; else ``lora`` (``r``, ``alpha``, ``dropout``,
         ``target_modules``) attaches a new LoRA adapter; else the backbone stays frozen. ``quantized``: the backbone
-        is 4-bit (QLoRA), prepared by peft first."""
+        is 4-bit (QLoRA), prepared by peft first. ``adapter_in_generation``: the adapter also trains for generation
+        (GRIT's next-token objective), so ``generate`` keeps it on (see :meth:`generation_mode`)."""
+        self.config.adapter_in_generation = adapter_in_generation
         from .adapters import attach_adapter, prepare_quantized
 
         if quantized:

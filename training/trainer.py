@@ -45,7 +45,10 @@ def prepare_model(config: TrainConfig):
     embedder = mmembed.load(
         config.model, device=config.device, quantization=config.quantization, **config.model_overrides
     )
-    embedder.prepare_for_training(dataclasses.asdict(config.lora) if config.lora else None, bool(config.quantization))
+    lora = dataclasses.asdict(config.lora) if config.lora else None
+    embedder.prepare_for_training(
+        lora, bool(config.quantization), adapter_in_generation="next_token" in config.objectives
+    )
     return embedder
 
 
@@ -107,7 +110,6 @@ def train(
     if distributed.is_main:
         (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
-    embedder.config.adapter_in_generation = "next_token" in config.objectives  # GRIT: the adapter serves both modes
     if examples is None:
         rows = manifest_rows(config)
         if config.batching == "by_source":  # before minutes of tower features, not after
