@@ -55,6 +55,7 @@ class Client:
         from . import load
 
         self.embedder = model if isinstance(model, Embedder) else load(model, device=device)
+        self.model_source = None if isinstance(model, Embedder) else str(model)  # what Ray workers load
         self.model_id = space_id(self.embedder)
         names = model_names(model)
         self.model_name = names[-1]  # the checkpoint's own name (an alias resolved)
@@ -78,23 +79,52 @@ class Client:
     def index(
         self,
         folder: str | Path,
-        batch_size: int = 16,
+        batch_size: int | None = None,
         progress: bool = True,
         on_batch=None,
         include_hidden: bool = False,
+        ray=None,
     ) -> IndexReport:
         """Index a folder (incremental). Hidden files and folders (``.git``, ``.cache``) are left out unless
-        ``include_hidden``; the client's own store folder is always left out."""
+        ``include_hidden``; the client's own store folder is always left out.
+
+        ray: run on a Ray cluster (``True`` or a :class:`~mmembed.ray_indexer.RaySettings`; a string is a cluster
+        address): same contract, the files read, decoded and embedded by Ray workers, this process the one writer."""
+        exclude = [self.store_folder] if self.store_folder else []
+        if ray is not None and ray is not False:
+            from .ray_indexer import RaySettings, index_folder_ray
+
+            settings = (
+                ray if isinstance(ray, RaySettings) else RaySettings(address=ray if isinstance(ray, str) else None)
+            )
+            settings.batch_size = settings.batch_size or batch_size  # None: chosen per device
+            if self.model_source is None:
+                raise ValueError(
+                    "indexing on Ray loads the model on every worker: create the Client with a model name or folder, "
+                    "not an Embedder object"
+                )
+            limits = self.embedder.modalities.input_limits()
+            return index_folder_ray(
+                self.model_source,
+                self.store,
+                self.model_id,
+                limits,
+                folder,
+                settings,
+                progress,
+                include_hidden,
+                exclude,
+            )
         return index_folder(
             self.embedder,
             self.store,
             self.model_id,
             folder,
-            batch_size,
+            16 if batch_size is None else batch_size,
             progress,
             on_batch,
             include_hidden=include_hidden,
-            exclude=[self.store_folder] if self.store_folder else [],
+            exclude=exclude,
         )
 
     def embed_query(self, query: str | None = None, image=None, audio=None):

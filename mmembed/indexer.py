@@ -93,6 +93,156 @@ def _one_complete_version(points: list[StoredPoint], path: str) -> bool:
     return bool(sha) and {p.id for p in points} == {point_id(sha, path, str(i)) for i in range(passages)}
 
 
+@dataclass
+class FileWork:
+    """One file on its way into the store: read and hashed (``units`` are what ``encode`` gets, one per point), or
+    the reason it could not be read. ``known_ids``: the points the store held for its path when the run began."""
+
+    file: MediaFile
+    known_ids: frozenset[str] = frozenset()
+    sha: str | None = None
+    ids: list[str] = field(default_factory=list)
+    units: list[tuple[object, str | None, tuple[int, int] | None]] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        """Touched but not changed (same content at the same path): only its payload needs refreshing."""
+        return self.error is None and bool(self.known_ids) and set(self.ids) <= self.known_ids
+
+
+@dataclass
+class IndexPlan:
+    """What a run has to do, decided from the walk and the store alone (no file is read): ``todo`` files to read,
+    hash and maybe embed; unchanged, gone and stale points already counted in (and removed from) the store."""
+
+    root: Path
+    report: IndexReport
+    todo: list[FileWork]
+
+
+def plan_index(
+    store: VectorStore, root: str | Path, include_hidden: bool = False, exclude: list[Path] = ()
+) -> IndexPlan:
+    """Walk ``root``, compare with the store, delete the points of files gone and the leftovers of killed runs."""
+    root = Path(root).expanduser().resolve()
+    walk = walk_media(root, include_hidden=include_hidden, exclude=list(exclude))
+    report = IndexReport(str(root), skipped=list(walk.skipped))
+    stored: dict[str, list[StoredPoint]] = {}
+    for point in store.scroll({"root": str(root)}):
+        stored.setdefault(point.payload["path"], []).append(point)
+    todo: list[FileWork] = []
+    stale: list[str] = []
+    for file in walk.files:
+        known = stored.get(str(file.path), [])
+        current = [
+            p for p in known if p.payload.get("size") == file.size and p.payload.get("mtime_ns") == file.mtime_ns
+        ]
+        if current and _one_complete_version(current, str(file.path)):
+            report.unchanged += 1
+            current_ids = {p.id for p in current}
+            leftovers = [p.id for p in known if p.id not in current_ids]  # an older version survived a killed run
+            if leftovers:
+                stale += leftovers
+                report.repaired += 1
+        else:
+            todo.append(FileWork(file, frozenset(p.id for p in known)))
+    present = {str(f.path) for f in walk.files}
+    gone = [p.id for path, points in stored.items() if path not in present for p in points]
+    store.delete(gone + stale)
+    report.removed = len({path for path in stored if path not in present})
+    return IndexPlan(root, report, todo)
+
+
+def read_work(work: FileWork) -> FileWork:
+    """Hash the file and cut it into units (a text file into passages); a file that cannot be read gets its reason."""
+    try:
+        work.sha = file_sha256(work.file.path)
+        work.units = _units(work.file)
+    except FileNotFoundError:
+        work.error = "vanished while indexing"
+    except UnicodeDecodeError as error:
+        work.error = f"text file is not UTF-8 ({error.reason} at byte {error.start})"
+    except OSError as error:
+        work.error = f"cannot read: {error.strerror or error}"
+    else:
+        work.ids = [point_id(work.sha, str(work.file.path), str(i)) for i in range(len(work.units))]
+    return work
+
+
+def embed_works(embedder, works: list[FileWork]) -> list[tuple[np.ndarray | None, str | None]]:
+    """(vectors of its units, None) or (None, reason) per work; read errors and unchanged files are not embedded.
+    A file is embedded whole or not at all."""
+    inputs, owners = [], []
+    for index, work in enumerate(works):
+        if work.error is None and not work.unchanged:
+            inputs += [item for item, _, _ in work.units]
+            owners += [index] * len(work.units)
+    failed: dict[int, str] = {}
+    vectors = np.empty((0, 0))
+    if inputs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an over-long unit is truncated by design; the payload keeps the text
+            vectors = embedder.encode(
+                inputs,
+                batch_size=min(len(inputs), 32),
+                instruction="document",
+                show_progress_bar=False,
+                on_error=lambda failure: failed.__setitem__(failure.index, failure.reason),
+            )
+    rows: dict[int, list[int]] = {}
+    for row, owner in enumerate(owners):
+        rows.setdefault(owner, []).append(row)
+    results: list[tuple[np.ndarray | None, str | None]] = []
+    for index, work in enumerate(works):
+        if index not in rows:
+            results.append((None, work.error))
+            continue
+        bad = [r for r in rows[index] if r in failed or not np.isfinite(vectors[r]).all()]
+        results.append((None, failed.get(bad[0], "could not be embedded")) if bad else (vectors[rows[index]], None))
+    return results
+
+
+def commit_works(
+    store: VectorStore,
+    model_id: str,
+    root: Path,
+    works: list[FileWork],
+    embedded: list[tuple[np.ndarray | None, str | None]],
+    report: IndexReport,
+) -> None:
+    """Write a batch's results: new versions first, then the points they replace (a crash between the two writes
+    leaves extras, which the next run repairs, never a gap). A file that cannot be indexed also loses its old points
+    (an earlier, now wrong version)."""
+    points, dropped = [], []
+    for work, (vectors, reason) in zip(works, embedded):
+        file, units = work.file, work.units
+        if work.unchanged:  # touched, not changed: refresh the payload (mtime), keep the vectors, drop leftovers
+            kept = {p.id: p.vector for p in store.retrieve(work.ids, with_vectors=True)}
+            points += [
+                StoredPoint(pid, kept[pid], _payload(file, root, work.sha, model_id, text, span, i, len(units)))
+                for i, (pid, (_, text, span)) in enumerate(zip(work.ids, units))
+            ]
+            dropped += [pid for pid in work.known_ids if pid not in set(work.ids)]
+            report.unchanged += 1
+        elif vectors is None:
+            dropped += list(work.known_ids)
+            removed = "; its earlier version was removed from the store" if work.known_ids else ""
+            report.skipped.append((str(file.path), (reason or "could not be embedded") + removed))
+        else:
+            points += [
+                StoredPoint(pid, vector, _payload(file, root, work.sha, model_id, text, span, i, len(units)))
+                for i, (pid, vector, (_, text, span)) in enumerate(zip(work.ids, vectors, units))
+            ]
+            dropped += [pid for pid in work.known_ids if pid not in set(work.ids)]
+            if work.known_ids:
+                report.updated += 1
+            else:
+                report.added += 1
+    store.upsert(points)
+    store.delete(dropped)
+
+
 def index_folder(
     embedder,
     store: VectorStore,
@@ -108,113 +258,13 @@ def index_folder(
     ``exclude``: folders never walked (the store's own); hidden files and folders only with ``include_hidden``."""
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    root = Path(root).expanduser().resolve()
-    walk = walk_media(root, include_hidden=include_hidden, exclude=list(exclude))
-    report = IndexReport(str(root), skipped=list(walk.skipped))
-    stored: dict[str, list[StoredPoint]] = {}
-    for point in store.scroll({"root": str(root)}):
-        stored.setdefault(point.payload["path"], []).append(point)
-    todo: list[MediaFile] = []
-    stale: list[str] = []
-    for file in walk.files:
-        known = stored.get(str(file.path), [])
-        current = [
-            p for p in known if p.payload.get("size") == file.size and p.payload.get("mtime_ns") == file.mtime_ns
-        ]
-        if current and _one_complete_version(current, str(file.path)):
-            report.unchanged += 1
-            current_ids = {p.id for p in current}
-            leftovers = [p.id for p in known if p.id not in current_ids]  # an older version survived a killed run
-            if leftovers:
-                stale += leftovers
-                report.repaired += 1
-        else:
-            todo.append(file)
-    present = {str(f.path) for f in walk.files}
-    gone = [p.id for path, points in stored.items() if path not in present for p in points]
-    store.delete(gone + stale)
-    report.removed = len({path for path in stored if path not in present})
-
-    bar = tqdm(total=len(todo), desc=f"index {root.name}", unit="file", disable=not progress)
-    for start in range(0, len(todo), batch_size):
-        _index_batch(embedder, store, model_id, root, todo[start : start + batch_size], stored, report)
-        bar.update(min(batch_size, len(todo) - start))
+    plan = plan_index(store, root, include_hidden, exclude)
+    bar = tqdm(total=len(plan.todo), desc=f"index {plan.root.name}", unit="file", disable=not progress)
+    for start in range(0, len(plan.todo), batch_size):
+        works = [read_work(work) for work in plan.todo[start : start + batch_size]]
+        commit_works(store, model_id, plan.root, works, embed_works(embedder, works), plan.report)
+        bar.update(len(works))
         if on_batch:
-            on_batch(report)
+            on_batch(plan.report)
     bar.close()
-    return report
-
-
-def _index_batch(embedder, store, model_id, root, files, stored, report) -> None:
-    inputs, owners, plans, dropped = [], [], [], []
-
-    def skip(file: MediaFile, reason: str) -> None:
-        """A file that cannot be indexed now also loses what the store held for it (an older, now wrong version)."""
-        known = stored.get(str(file.path), [])
-        dropped.extend(p.id for p in known)
-        report.skipped.append(
-            (str(file.path), reason + ("; its earlier version was removed from the store" if known else ""))
-        )
-
-    for file in files:
-        try:
-            sha = file_sha256(file.path)
-            units = _units(file)
-        except FileNotFoundError:
-            skip(file, "vanished while indexing")
-            continue
-        except UnicodeDecodeError as error:
-            skip(file, f"text file is not UTF-8 ({error.reason} at byte {error.start})")
-            continue
-        except OSError as error:
-            skip(file, f"cannot read: {error.strerror or error}")
-            continue
-        known = stored.get(str(file.path), [])
-        ids = [point_id(sha, str(file.path), str(i)) for i in range(len(units))]
-        if known and set(ids) <= {p.id for p in known}:  # touched but not changed: refresh mtime, drop leftovers
-            vectors = {p.id: p.vector for p in store.retrieve(ids, with_vectors=True)}
-            store.upsert(
-                [
-                    StoredPoint(pid, vectors[pid], _payload(file, root, sha, model_id, text, span, i, len(units)))
-                    for i, (pid, (_, text, span)) in enumerate(zip(ids, units))
-                ]
-            )
-            dropped.extend(p.id for p in known if p.id not in set(ids))
-            report.unchanged += 1
-            continue
-        plans.append((file, sha, ids, units, known))
-        for item, _, _ in units:
-            inputs.append(item)
-            owners.append(len(plans) - 1)
-    failed: dict[int, str] = {}
-    if inputs:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an over-long unit is truncated by design; the payload keeps the text
-            vectors = embedder.encode(
-                inputs,
-                batch_size=min(len(inputs), 32),
-                instruction="document",
-                show_progress_bar=False,
-                on_error=lambda failure: failed.__setitem__(failure.index, failure.reason),
-            )
-    by_plan: dict[int, list[int]] = {}
-    for row, owner in enumerate(owners):
-        by_plan.setdefault(owner, []).append(row)
-    points = []
-    for index, (file, sha, ids, units, known) in enumerate(plans):
-        rows = by_plan[index]
-        bad = [r for r in rows if r in failed or not np.isfinite(vectors[r]).all()]
-        if bad:  # a file is indexed whole or not at all
-            skip(file, failed.get(bad[0], "could not be embedded"))
-            continue
-        points += [
-            StoredPoint(pid, vectors[row], _payload(file, root, sha, model_id, text, span, i, len(units)))
-            for i, (pid, row, (_, text, span)) in enumerate(zip(ids, rows, units))
-        ]
-        dropped.extend(p.id for p in known if p.id not in set(ids))
-        if known:
-            report.updated += 1
-        else:
-            report.added += 1
-    store.upsert(points)  # the new versions first: a crash between these two writes leaves extras, never a gap
-    store.delete(dropped)
+    return plan.report

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError, OSError) as error:
+    except (ValueError, FileNotFoundError, RuntimeError, OSError, ImportError) as error:
         print(f"mmembed {args.command}: error: {error}", file=sys.stderr)
         return 2
 
