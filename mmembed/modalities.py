@@ -102,9 +102,10 @@ class Modalities(nn.Module):
     def image_features(self, images: list) -> torch.Tensor:
         """RGB PIL images -> (B, num_tokens, F) frozen tower features."""
         tower = self.tower("image")
-        pixels = torch.stack([tower.preprocess(image) for image in images])
-        if self.device.type == "cuda":
-            pixels = pixels.pin_memory()
+        if self.device.type == "cuda":  # resize + normalise on the GPU: the host only hands over decoded pixels
+            pixels = tower.preprocess_batch(images, self.device)
+        else:
+            pixels = torch.stack([tower.preprocess(image) for image in images])
         parameter = next(tower.parameters())
         return tower(pixels.to(self.device, parameter.dtype, non_blocking=True)).float().cpu()
 

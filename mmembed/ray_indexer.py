@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +171,10 @@ def index_folder_ray(
     if started_here:
         ray.init(address=settings.address, num_cpus=settings.num_cpus, include_dashboard=False, log_to_driver=False)
     try:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the driver shows one bar of files committed
+        context.enable_operator_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         resources = ray.cluster_resources()
         gpus, cpus = int(resources.get("GPU", 0)), resources.get("CPU", 1)
         actors = settings.actors or max(1, gpus)
@@ -189,7 +194,7 @@ def index_folder_ray(
                 "threads": None if gpus else settings.cpus_per_actor,
             },
             batch_size=batch_size,
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_gpus=1 if gpus else 0,
             num_cpus=0 if gpus else actor_cpus,
         )  # Ray Data's defaults retry a failed task and restart a lost actor (max_retries / max_restarts = -1)

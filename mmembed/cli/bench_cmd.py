@@ -30,6 +30,15 @@ def register(subparsers) -> None:
     media.add_argument("--image-tokens", type=positive_int, default=None, help="override the image tower's num_tokens")
     media.set_defaults(handler=bench_media)
 
+    index = kinds.add_parser(
+        "index", help="client.index() files/s: one process vs a local Ray cluster (pip install 'mmembed[ray]')"
+    )
+    add_model_arguments(index)
+    index.add_argument("--files", type=positive_int, default=200, help="Tux Paint media files (fetched once)")
+    index.add_argument("--data-dir", default="data", help="where the tuxpaint source is (or gets) fetched")
+    index.add_argument("--ray-actors", type=positive_int, default=2)
+    index.set_defaults(handler=bench_index)
+
     soft = kinds.add_parser(
         "soft-tokens", help="choose the number of soft tokens: what K pooled tokens keep vs what they cost"
     )
@@ -175,4 +184,28 @@ def bench_store(args) -> int:
         f"client.index() {result['index_s']:.2f} s -> ratio {result['ratio']:.3f} (target >= 0.9)"
     )
     print(f"text query end to end (embed + search), p50: {result['query_p50_ms']:.1f} ms")
+    return 0
+
+
+def bench_index(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from ..bench.index_throughput import measure_indexing, sample_folder
+    from ..data.sources.tuxpaint import stamps_folder
+    from ..ray_indexer import import_ray
+
+    import_ray()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = sample_folder(stamps_folder(Path(args.data_dir)), args.files, Path(tmp) / "files")
+        result = measure_indexing(args.model, folder, args.ray_actors, args.device)
+    print(
+        f"{result['files']} files (Tux Paint images and sounds), {result['cpus']} CPUs, "
+        f"Ray: local cluster, {result['ray_actors']} actors"
+    )
+    print(f"one process   {result['single_s']:8.1f} s  {result['single_files_per_s']:7.2f} files/s")
+    print(
+        f"Ray           {result['ray_s']:8.1f} s  {result['ray_files_per_s']:7.2f} files/s  "
+        f"-> Ray / one process = {result['ray_vs_single']:.2f}"
+    )
     return 0
