@@ -35,6 +35,12 @@ def model_names(model: str | Embedder) -> list[str]:
     return [path.name or model] if path.exists() else [model]
 
 
+def model_source(model: str) -> str:
+    """A model name as another process should load it: an existing local folder made absolute, else as given."""
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
 def default_store() -> Path:
     base = (
         os.environ.get("MMEMBED_HOME")
@@ -55,7 +61,8 @@ class Client:
         from . import load
 
         self.embedder = model if isinstance(model, Embedder) else load(model, device=device)
-        self.model_source = None if isinstance(model, Embedder) else str(model)  # what Ray workers load
+        # what Ray workers load: a local folder by its absolute path (a worker's working directory is not ours)
+        self.model_source = None if isinstance(model, Embedder) else model_source(str(model))
         self.model_id = space_id(self.embedder)
         names = model_names(model)
         self.model_name = names[-1]  # the checkpoint's own name (an alias resolved)

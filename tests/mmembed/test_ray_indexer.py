@@ -124,3 +124,12 @@ def test_without_ray_the_command_says_how_to_get_it(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "pip install 'mmembed[ray]'" in run.stderr
+
+
+def test_workers_get_a_local_model_folder_by_its_absolute_path(model_folder, monkeypatch):
+    monkeypatch.chdir(model_folder.parent)
+    with Client(model_folder.name, store=":memory:", device="cpu") as client:
+        assert client.model_source == str(model_folder.resolve())
+    from mmembed.client import model_source
+
+    assert model_source("mmembed-default") == "mmembed-default"  # a name stays a name
