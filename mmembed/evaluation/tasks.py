@@ -1,4 +1,4 @@
-"""Evaluation tasks over a manifest (see mmembed/manifest.py for the format).
+"""Evaluation tasks over a manifest (see mmembed/data/manifest.py for the format).
 
 - ``retrieval``: cross-modal retrieval between media items and their captions, both directions (R@1/5/10, mAP,
   nDCG@10, MRR). Several items may share a caption: every item with the query's caption counts as relevant.
