@@ -8,6 +8,7 @@ Exactly one of ``image`` / ``audio`` / ``text`` is the item; ``text`` is its pai
 Relative paths are relative to the manifest's folder. ``split`` is ``train``, ``validation`` or ``test``.
 Write your own data in this format and every command works on it.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,17 +1,46 @@
 """Which files are media, and the captions that travel beside them: the one table of file suffixes and the one reader
 of sidecar captions, shared by ``encode`` (which decoder to try first), the folder walk and the data sources."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus", ".w64", ".caf"})
-TEXT_SUFFIXES = frozenset({
-    ".txt", ".md", ".rst", ".py", ".js", ".ts", ".java", ".go", ".rs", ".c", ".h", ".cpp", ".hpp", ".sh", ".toml",
-    ".yaml", ".yml", ".json", ".html", ".css", ".sql", ".rb", ".kt", ".swift", ".tex",
-})
-KINDS = {**{s: "image" for s in IMAGE_SUFFIXES}, **{s: "audio" for s in AUDIO_SUFFIXES},
-         **{s: "text" for s in TEXT_SUFFIXES}}
+TEXT_SUFFIXES = frozenset(
+    {
+        ".txt",
+        ".md",
+        ".rst",
+        ".py",
+        ".js",
+        ".ts",
+        ".java",
+        ".go",
+        ".rs",
+        ".c",
+        ".h",
+        ".cpp",
+        ".hpp",
+        ".sh",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".json",
+        ".html",
+        ".css",
+        ".sql",
+        ".rb",
+        ".kt",
+        ".swift",
+        ".tex",
+    }
+)
+KINDS = {
+    **{s: "image" for s in IMAGE_SUFFIXES},
+    **{s: "audio" for s in AUDIO_SUFFIXES},
+    **{s: "text" for s in TEXT_SUFFIXES},
+}
 
 
 def first_line(text_file: Path) -> str | None:

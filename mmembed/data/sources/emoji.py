@@ -1,5 +1,6 @@
 """Google emoji (npm ``emoji-datasource-google@16.0.0``, images Apache-2.0): 1,911 64-px PNGs; the caption is the
 emoji's name in words (``"grinning face"``), the label its category."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ def emoji_rows(package: Path, data_dir: Path) -> list[dict]:
         image = package / "img" / "google" / "64" / entry["image"]
         if not entry.get("has_img_google", True) or not image.is_file() or not entry.get("name"):
             continue
-        rows.append({"image": str(image.relative_to(data_dir)), "text": entry["name"].lower().capitalize() + ".",
-                     "split": split_of(entry["image"]), "source": "emoji", "label": entry.get("category", "")})
+        rows.append(
+            {
+                "image": str(image.relative_to(data_dir)),
+                "text": entry["name"].lower().capitalize() + ".",
+                "split": split_of(entry["image"]),
+                "source": "emoji",
+                "label": entry.get("category", ""),
+            }
+        )
     return rows
 
 

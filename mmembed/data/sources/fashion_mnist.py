@@ -1,7 +1,8 @@
 """Fashion-MNIST (Debian ``dataset-fashion-mnist``, MIT): 28x28 grey photos of clothing in 10 named classes, the
-official 60k train / 10k test split. Written as PNG files with the caption ``"A photo of a <class>."`` (``an ankle boot``) and the class
-as label, a balanced sample of ``per_class`` train and ``per_class // 5`` test images per class by default (the full
-set is 70k files; pass ``per_class=None`` for all of it)."""
+official 60k train / 10k test split. Written as PNG files with the caption ``"A photo of a <class>."``
+(``an ankle boot``) and the class as label, a balanced sample of ``per_class`` train and ``per_class // 5`` test
+images per class by default (the full set is 70k files; pass ``per_class=None`` for all of it)."""
+
 from __future__ import annotations
 
 import gzip
@@ -14,7 +15,6 @@ from tqdm.auto import tqdm
 
 from ..manifest import write_manifest
 from ..packaged import unpack_debian_package
-
 from ..wording import a
 from . import register
 
@@ -47,17 +47,30 @@ def fashion_rows(images: np.ndarray, labels: np.ndarray, indices: list[int], spl
         if not path.is_file():
             Image.fromarray(images[i], mode="L").save(path)
         name = CLASSES[labels[i]]
-        rows.append({"image": str(path.relative_to(data_dir)), "text": f"A photo of {a(name)}.", "split": split,
-                     "source": "fashion-mnist", "label": name})
+        rows.append(
+            {
+                "image": str(path.relative_to(data_dir)),
+                "text": f"A photo of {a(name)}.",
+                "split": split,
+                "source": "fashion-mnist",
+                "label": name,
+            }
+        )
     return rows
 
 
 @register("fashion-mnist")
 def build_fashion_mnist_manifest(data_dir: Path, per_class: int | None = 200) -> Path:
     data_dir = Path(data_dir).resolve()
-    root = unpack_debian_package("dataset-fashion-mnist", data_dir / "dataset-fashion-mnist") / "usr/share/datasets/fashion-mnist"
+    root = (
+        unpack_debian_package("dataset-fashion-mnist", data_dir / "dataset-fashion-mnist")
+        / "usr/share/datasets/fashion-mnist"
+    )
     rows = []
     for split, prefix, count in (("train", "train", per_class), ("test", "t10k", per_class and max(1, per_class // 5))):
-        images, labels = read_idx(root / f"{prefix}-images-idx3-ubyte.gz"), read_idx(root / f"{prefix}-labels-idx1-ubyte.gz")
+        images, labels = (
+            read_idx(root / f"{prefix}-images-idx3-ubyte.gz"),
+            read_idx(root / f"{prefix}-labels-idx1-ubyte.gz"),
+        )
         rows += fashion_rows(images, labels, balanced(labels, count), split, data_dir)
     return write_manifest(data_dir / "fashion-mnist.jsonl", rows)

@@ -3,6 +3,7 @@ and categories come from the Google emoji package's ``emoji.json`` (joined by co
 selector ignored; skin-tone variants are named "waving hand, dark skin tone"); an emoji keeps the split of its base
 emoji in the ``emoji`` source, so a held-out emoji is held out in both styles and every skin tone. Renders with no
 name there are left out."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,8 @@ from pathlib import Path
 
 from ..manifest import split_of, write_manifest
 from ..packaged import unpack_npm_package
-
-from .emoji import PACKAGE as GOOGLE_PACKAGE
 from . import register
+from .emoji import PACKAGE as GOOGLE_PACKAGE
 
 PACKAGE = "@lobehub/fluent-emoji-3d@1.1.0"
 SKIN_TONES = {"1f3fb": "light", "1f3fc": "medium-light", "1f3fd": "medium", "1f3fe": "medium-dark", "1f3ff": "dark"}
@@ -37,8 +37,15 @@ def fluent_rows(assets: Path, emoji_json: Path, data_dir: Path) -> list[dict]:
         if (found := names.get(codepoint_key(render.stem))) is None:
             continue
         name, entry = found
-        rows.append({"image": str(render.relative_to(data_dir)), "text": name.capitalize() + ".",
-                     "split": split_of(entry["image"]), "source": "fluent-emoji", "label": entry.get("category", "")})
+        rows.append(
+            {
+                "image": str(render.relative_to(data_dir)),
+                "text": name.capitalize() + ".",
+                "split": split_of(entry["image"]),
+                "source": "fluent-emoji",
+                "label": entry.get("category", ""),
+            }
+        )
     return rows
 
 
@@ -47,4 +54,6 @@ def build_fluent_emoji_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
     google = unpack_npm_package(GOOGLE_PACKAGE, data_dir / "emoji-datasource-google")
     fluent = unpack_npm_package(PACKAGE, data_dir / "fluent-emoji-3d")
-    return write_manifest(data_dir / "fluent-emoji.jsonl", fluent_rows(fluent / "assets", google / "emoji.json", data_dir))
+    return write_manifest(
+        data_dir / "fluent-emoji.jsonl", fluent_rows(fluent / "assets", google / "emoji.json", data_dir)
+    )

@@ -4,6 +4,7 @@ pickles are read straight from the zip (a pickle runs code when loaded: only thi
 
 Rows: ``{"text": review, "label": "great"|"other", "split": ..., "source": "reviews", "product": id}`` (labelled
 text, for classification and clustering; almost every product has one review, so there are no natural pairs)."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,10 @@ def read_table(wheel: Path, name: str):
 
 def review_rows(reviews: list[tuple[str, str, str]], split: str) -> list[dict]:
     """``reviews``: (product, text, label); whitespace is normalised."""
-    return [{"text": " ".join(text.split()), "label": label, "split": split, "source": "reviews", "product": product}
-            for product, text, label in reviews]
+    return [
+        {"text": " ".join(text.split()), "label": label, "split": split, "source": "reviews", "product": product}
+        for product, text, label in reviews
+    ]
 
 
 @register("reviews")
@@ -39,5 +42,7 @@ def build_reviews_manifest(data_dir: Path) -> Path:
     rows = []
     for split, table in TABLES.items():
         frame = read_table(wheel, table)
-        rows += review_rows(list(zip(frame["product"].astype(str), frame["review"].astype(str), frame["score"].astype(str))), split)
+        rows += review_rows(
+            list(zip(frame["product"].astype(str), frame["review"].astype(str), frame["score"].astype(str))), split
+        )
     return write_manifest(data_dir / "reviews.jsonl", rows)

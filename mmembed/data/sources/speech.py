@@ -1,11 +1,13 @@
 """Speech you make: sentences spoken by real synthesisers, espeak-ng (Debian ``espeak-ng``: varied English accents,
 voices, speeds and pitches) and, when installed, flite (Debian ``flite``: its awb, kal16, rms and slt voices) and
-Festival (Debian ``festival festvox-kallpc16k``: kal_diphone), paired with their text. The sentences are the Tux Paint captions, each spoken twice (two
-random voices), keeping the caption's Tux Paint split and category, so a held-out object stays held out in speech too.
+Festival (Debian ``festival festvox-kallpc16k``: kal_diphone), paired with their text. The sentences are the Tux
+Paint captions, each spoken twice (two random voices), keeping the caption's Tux Paint split and category, so a
+held-out object stays held out in speech too.
 
 Rows: ``{"audio": "speech/<hash>.wav", "text": caption, "split": ..., "source": "speech", "label": category,
 "voice": "espeak-ng:en-gb-scotland+f2"}``. Synthesis is idempotent: a WAV that exists is kept. The voice pool is
 the synthesisers installed (recorded per row): the same machine set-up gives the same manifest."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +29,9 @@ FLITE_VOICES = ("awb", "kal16", "rms", "slt")
 def espeak() -> str:
     found = shutil.which("espeak-ng")
     if not found:
-        raise FileNotFoundError("espeak-ng is needed to synthesise speech: apt-get install espeak-ng (scripts/setup.sh does)")
+        raise FileNotFoundError(
+            "espeak-ng is needed to synthesise speech: apt-get install espeak-ng (scripts/setup.sh does)"
+        )
     return found
 
 
@@ -46,7 +50,9 @@ def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 175, pi
     elif engine == "festival":
         binary = shutil.which("text2wave")
         if not binary:
-            raise FileNotFoundError("Festival is needed for festival voices: apt-get install festival festvox-kallpc16k")
+            raise FileNotFoundError(
+                "Festival is needed for festival voices: apt-get install festival festvox-kallpc16k"
+            )
         command, stdin = [binary, "-o", str(tmp), "-eval", f"(voice_{name})"], text
     elif engine in ("", "espeak-ng"):
         command = [espeak(), "-v", name, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text]
@@ -78,8 +84,16 @@ def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int 
             path = data_dir / "speech" / f"{key}.wav"
             if not path.is_file():
                 synthesize(row["text"], path, voice, speed, pitch)
-            rows.append({"audio": str(path.relative_to(data_dir)), "text": row["text"], "split": row["split"],
-                         "source": "speech", "label": row.get("label"), "voice": voice})
+            rows.append(
+                {
+                    "audio": str(path.relative_to(data_dir)),
+                    "text": row["text"],
+                    "split": row["split"],
+                    "source": "speech",
+                    "label": row.get("label"),
+                    "voice": voice,
+                }
+            )
     return rows
 
 
@@ -92,4 +106,6 @@ def build_speech_manifest(data_dir: Path) -> Path:
     if not tuxpaint.is_file():
         build_tuxpaint_manifest(data_dir)
     captions = {row["text"]: row for row in read_manifest(tuxpaint) if "image" in row}
-    return write_manifest(data_dir / "speech.jsonl", speech_rows(sorted(captions.values(), key=lambda r: r["text"]), data_dir))
+    return write_manifest(
+        data_dir / "speech.jsonl", speech_rows(sorted(captions.values(), key=lambda r: r["text"]), data_dir)
+    )

@@ -1,5 +1,6 @@
 """Tux Paint stamps (Debian ``tuxpaint-stamps-default``, GPL-2): 796 PNG images with an English caption on the first
 line of ``<stem>.txt``, some with the object's sound as ``<stem>.ogg``. Categories come from the folder."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,8 +55,15 @@ def multilingual_rows(stamps: Path, data_dir: Path, languages: tuple[str, ...] =
         texts = {"en": english} | {k: v for k, v in translations(text_file).items() if k in languages and v != english}
         for language in languages:
             if language in texts:
-                rows.append({"image": str(image.relative_to(data_dir)), "text": texts[language], "split": split,
-                             "source": f"tuxpaint-{language}", "lang": language})
+                rows.append(
+                    {
+                        "image": str(image.relative_to(data_dir)),
+                        "text": texts[language],
+                        "split": split,
+                        "source": f"tuxpaint-{language}",
+                        "lang": language,
+                    }
+                )
     return rows
 
 
@@ -72,7 +80,23 @@ def build_tuxpaint_manifest(data_dir: Path) -> Path:
         split = split_of(str(text_file.relative_to(stamps).with_suffix("")))
         image, sound = text_file.with_suffix(".png"), text_file.with_suffix(".ogg")
         if image.is_file():
-            rows.append({"image": str(image.relative_to(data_dir)), "text": text, "split": split, "source": "tuxpaint", "label": category})
+            rows.append(
+                {
+                    "image": str(image.relative_to(data_dir)),
+                    "text": text,
+                    "split": split,
+                    "source": "tuxpaint",
+                    "label": category,
+                }
+            )
         if sound.is_file():
-            rows.append({"audio": str(sound.relative_to(data_dir)), "text": text, "split": split, "source": "tuxpaint", "label": category})
+            rows.append(
+                {
+                    "audio": str(sound.relative_to(data_dir)),
+                    "text": text,
+                    "split": split,
+                    "source": "tuxpaint",
+                    "label": category,
+                }
+            )
     return write_manifest(data_dir / "tuxpaint.jsonl", rows)

@@ -1,5 +1,6 @@
 """WordNet 3.0 nouns (Debian ``wordnet-base``): text pairs for text-to-text training, ``"What is <lemma>?"`` against
 the synset's gloss, with the gloss of another synset of the same lexicographer file as a hard negative."""
+
 from __future__ import annotations
 
 import random
@@ -19,8 +20,13 @@ def wordnet_rows(entries: list[dict], seed: int = 0) -> list[dict]:
     for entry in entries:
         pool = by_lexname[entry["lexname"]]
         negative = pool[rng.randrange(len(pool))]
-        row = {"text": f"What is {entry['lemma']}?", "positive": f"{entry['lemma']}: {entry['gloss']}.",
-               "split": wordnet_split(entry), "source": "wordnet", "label": entry["lexname"]}
+        row = {
+            "text": f"What is {entry['lemma']}?",
+            "positive": f"{entry['lemma']}: {entry['gloss']}.",
+            "split": wordnet_split(entry),
+            "source": "wordnet",
+            "label": entry["lexname"],
+        }
         if negative is not entry:
             row["negatives"] = [f"{negative['lemma']}: {negative['gloss']}."]
         rows.append(row)

@@ -5,6 +5,7 @@ Each pair is two synset glosses; its score is the Wu-Palmer similarity of the sy
 four partners span the scale: its hypernym, a sibling (same hypernym), a synset of the same lexicographer file and a
 random noun. Only synsets of the WordNet manifest's test split are sampled, so models trained on the train split
 never saw these glosses. Rows: ``{"text": gloss, "pair": gloss, "score": 0..1, "split": "test"}``."""
+
 from __future__ import annotations
 
 import random
@@ -31,6 +32,7 @@ def ancestors(synsets: dict, offset: str) -> dict[str, int]:
 def wu_palmer(synsets: dict, a: str, b: str, depth_cache: dict) -> float:
     """Wu & Palmer (1994): ``2 * N3 / (N1 + N2 + 2 * N3)``, N1 / N2 the steps from a / b up to a common ancestor,
     N3 that ancestor's depth (1 + steps to a root); the best common ancestor is taken. Always in (0, 1]."""
+
     def depth(offset):
         if offset not in depth_cache:
             up = ancestors(synsets, offset)
@@ -51,21 +53,30 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
         for parent in synset["hypernyms"]:
             children.setdefault(parent, []).append(offset)
         by_lexname.setdefault(synset["lexname"], []).append(offset)
-    held_out = [o for o in offsets if synsets[o]["hypernyms"]
-                and wordnet_split(synsets[o]) == "test"]
+    held_out = [o for o in offsets if synsets[o]["hypernyms"] and wordnet_split(synsets[o]) == "test"]
     depth_cache: dict = {}
     rows = []
     for offset in rng.sample(held_out, min(count, len(held_out))):
         parent = synsets[offset]["hypernyms"][0]
         siblings = [s for s in children.get(parent, []) if s != offset]
-        partners = [parent, rng.choice(siblings) if siblings else None,
-                    rng.choice(by_lexname[synsets[offset]["lexname"]]), rng.choice(offsets)]
+        partners = [
+            parent,
+            rng.choice(siblings) if siblings else None,
+            rng.choice(by_lexname[synsets[offset]["lexname"]]),
+            rng.choice(offsets),
+        ]
         for partner in partners:
             if partner is None or partner == offset or synsets[partner]["gloss"] == synsets[offset]["gloss"]:
                 continue
-            rows.append({"text": synsets[offset]["gloss"], "pair": synsets[partner]["gloss"],
-                         "score": round(wu_palmer(synsets, offset, partner, depth_cache), 4), "split": "test",
-                         "source": "wordnet-sts"})
+            rows.append(
+                {
+                    "text": synsets[offset]["gloss"],
+                    "pair": synsets[partner]["gloss"],
+                    "score": round(wu_palmer(synsets, offset, partner, depth_cache), 4),
+                    "split": "test",
+                    "source": "wordnet-sts",
+                }
+            )
     return rows
 
 

