@@ -298,3 +298,23 @@ def test_flite_and_espeak_voices_and_a_clear_error_for_others(tmp_path):
     assert any(v.startswith("festival:") for v in voice_pool())
     with pytest.raises(ValueError, match="unknown speech synthesiser 'say'"):
         synthesize("A red car.", tmp_path / "x.wav", voice="say:alex")
+
+
+def test_glyphs_are_drawn_in_the_typefaces_that_have_them(tmp_path):
+    from PIL import ImageFont
+
+    from mmembed.data.packaged import unpack_debian_package
+    from mmembed.data.sources.glyphs import drawn, glyph_rows, render
+
+    fonts = unpack_debian_package("fonts-dejavu-core", tmp_path / "fonts") / "usr/share/fonts/truetype/dejavu"
+    sans = ImageFont.truetype(str(fonts / "DejaVuSans.ttf"), 44)
+    placeholder = render("\U0010fffd", sans)
+    assert drawn("\u265e", sans, placeholder)  # BLACK CHESS KNIGHT
+    assert not drawn("\u4e2d", sans, placeholder)  # a CJK character DejaVu lacks: its placeholder box
+    rows = glyph_rows(fonts, tmp_path, ("DejaVuSans.ttf", "DejaVuSansMono.ttf"))
+    knight = [r for r in rows if r["text"] == "Black chess knight."]
+    assert {r["typeface"] for r in knight} == {"DejaVuSans", "DejaVuSansMono"} and len(
+        {r["split"] for r in knight}
+    ) == 1
+    assert knight[0]["label"] == "miscellaneous symbols" and (tmp_path / knight[0]["image"]).is_file()
+    assert len(rows) > 1000 and all(r["source"] == "glyphs" for r in rows)
