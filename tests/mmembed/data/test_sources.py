@@ -318,3 +318,39 @@ def test_glyphs_are_drawn_in_the_typefaces_that_have_them(tmp_path):
     ) == 1
     assert knight[0]["label"] == "miscellaneous symbols" and (tmp_path / knight[0]["image"]).is_file()
     assert len(rows) > 1000 and all(r["source"] == "glyphs" for r in rows)
+
+
+def test_tabler_icons_are_rasterised_black_on_white_with_named_captions(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from mmembed.data.sources.tabler_icons import icon_rows
+
+    package = tmp_path / "package"
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" '
+        'stroke-width="2">'
+    )
+    for style in ("outline", "filled"):
+        (package / "icons" / style).mkdir(parents=True)
+        (package / "icons" / style / "bell-ringing.svg").write_text(svg + '<path d="M4 4h16v16H4z"/></svg>')
+    entries = {
+        "bell-ringing": {
+            "name": "bell-ringing",
+            "category": "System",
+            "tags": ["bell-ringing", "alarm", "sound"],
+            "styles": {"outline": {}, "filled": {}},
+        },
+        "no-file": {"name": "no-file", "category": "", "tags": [], "styles": {"outline": {}}},  # its SVG is missing
+    }
+    (package / "icons.json").write_text(json.dumps(entries))
+    rows = icon_rows(package, tmp_path, size=32)
+    assert [(r["text"], r["label"], r["style"]) for r in rows] == [
+        ("An icon: bell ringing (alarm, sound).", "System", "outline"),
+        ("An icon: bell ringing (alarm, sound).", "System", "filled"),
+    ]
+    assert rows[0]["split"] == rows[1]["split"]
+    image = Image.open(tmp_path / rows[0]["image"])
+    assert image.size == (32, 32) and image.mode == "RGB"
+    assert image.getpixel((0, 0)) == (255, 255, 255) and image.convert("L").getextrema()[0] < 64  # black strokes
