@@ -13,6 +13,7 @@ from encoders import (
     ImageTowerConfig,
     Projector,
     ProjectorConfig,
+    WhisperAudioTower,
     build_audio_tower,
     build_image_tower,
 )
@@ -87,6 +88,8 @@ class Modalities(nn.Module):
             config = self.tower_configs[kind]
             if kind == "image":
                 tower = build_image_tower(config)
+            elif config.transcribe:  # the transcriber's Whisper holds the encoder: one model in memory, not two
+                tower = WhisperAudioTower(config, encoder=self.transcriber().model.get_encoder())
             else:
                 tower = build_audio_tower(config, location=resolve_whisper_source(config.source))
             self._towers[kind] = tower.to(self.device)
@@ -96,6 +99,9 @@ class Modalities(nn.Module):
         self.device = torch.device(device)
         for tower in self._towers.values():
             tower.to(self.device)
+        if self._transcriber is not None:  # its encoder may be the audio tower's: both move together
+            self._transcriber.model.to(self.device)
+            self._transcriber.device = self.device
         return super().to(device)
 
     @torch.no_grad()
@@ -117,9 +123,13 @@ class Modalities(nn.Module):
     def transcripts(self, waveforms: list[torch.Tensor]) -> list[str]:
         """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's
         source: a full Whisper model, which the packaged tiny.en is)."""
+        return self.transcriber().transcribe(waveforms)
+
+    def transcriber(self):
+        """Whisper's encoder-decoder for the audio tower's source, loaded once (the tower shares its encoder)."""
         if self._transcriber is None:
             self._transcriber = whisper_transcriber(self.tower_configs["audio"].source, device=str(self.device))
-        return self._transcriber.transcribe(waveforms)
+        return self._transcriber
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

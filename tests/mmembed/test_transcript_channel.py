@@ -52,3 +52,13 @@ def test_the_weight_is_checked():
 
     with pytest.raises(ValueError, match="transcript_weight"):
         AudioTowerConfig(transcribe=True, transcript_weight=1.5)
+
+
+def test_the_tower_shares_the_transcribers_encoder_and_computes_the_same_features(make_embedder, spoken):
+    shared = audio_embedder(make_embedder, 0.5).modalities
+    tower = shared.tower("audio")
+    assert tower.encoder is shared.transcriber().model.get_encoder()  # one Whisper in memory
+    separate = make_embedder(audio_tower={"source": "packaged:tiny.en", "num_tokens": 4}).modalities
+    assert separate.tower("audio").encoder is not tower.encoder
+    wave = load_audio(spoken)
+    torch.testing.assert_close(shared.audio_features([wave]), separate.audio_features([wave]), atol=1e-5, rtol=0)
