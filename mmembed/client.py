@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from store import CollectionSpec, SearchHit, open_store
+from store import CollectionSpec, SearchHit, StoreAddress
 
 from .checkpoints import DEFAULT_MODEL
 from .embedder import Embedder
@@ -75,7 +75,8 @@ class Client:
             model_name=self.model_name,
         )
         location = str(store or default_store())
-        self.store = open_store(location, self.spec, api_key=api_key)
+        self.address = StoreAddress(location, self.spec, api_key)  # how Ray workers reach a server themselves
+        self.store = self.address.open()
         # An embedded store is a folder of files: indexing must never walk into it (nor into qdrant+path: folders).
         self.store_folder = (
             None
@@ -96,7 +97,8 @@ class Client:
         ``include_hidden``; the client's own store folder is always left out.
 
         ray: run on a Ray cluster (``True`` or a :class:`~mmembed.ray_indexer.RaySettings`; a string is a cluster
-        address): same contract, the files read, decoded and embedded by Ray workers, this process the one writer."""
+        address): same contract, the files read, decoded and embedded by Ray workers; this process is the one writer,
+        except into a Qdrant server, where every worker writes its own batches (``RaySettings.writes``)."""
         exclude = [self.store_folder] if self.store_folder else []
         if ray is not None and ray is not False:
             from .ray_indexer import RaySettings, index_folder_ray
@@ -121,6 +123,7 @@ class Client:
                 progress,
                 include_hidden,
                 exclude,
+                address=self.address,
             )
         return index_folder(
             self.embedder,

@@ -41,6 +41,15 @@ class IndexReport:
     repaired: int = 0  # files whose stale points (left by a killed run) were deleted
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    def record(self, path: str, kind: str, reason: str | None = None) -> None:
+        """Count one file's :func:`outcome`."""
+        if kind == "skipped":
+            self.skipped.append((path, reason or "could not be embedded"))
+        elif kind in ("added", "updated", "unchanged"):
+            setattr(self, kind, getattr(self, kind) + 1)
+        else:
+            raise ValueError(f"unknown indexing outcome {kind!r}")
+
     def summary(self) -> str:
         repaired = f", {self.repaired} repaired" if self.repaired else ""
         lines = [
@@ -203,6 +212,16 @@ def embed_works(embedder, works: list[FileWork]) -> list[tuple[np.ndarray | None
     return results
 
 
+def outcome(work: FileWork, vectors: np.ndarray | None, reason: str | None) -> tuple[str, str | None]:
+    """What committing a file does: ``added``, ``updated``, ``unchanged`` or ``skipped`` (with the reason)."""
+    if work.unchanged:
+        return "unchanged", None
+    if vectors is None:
+        removed = "; its earlier version was removed from the store" if work.known_ids else ""
+        return "skipped", (reason or "could not be embedded") + removed
+    return ("updated" if work.known_ids else "added"), None
+
+
 def commit_works(
     store: VectorStore,
     model_id: str,
@@ -210,13 +229,15 @@ def commit_works(
     works: list[FileWork],
     embedded: list[tuple[np.ndarray | None, str | None]],
     report: IndexReport,
-) -> None:
+) -> list[tuple[str, str | None]]:
     """Write a batch's results: new versions first, then the points they replace (a crash between the two writes
     leaves extras, which the next run repairs, never a gap). A file that cannot be indexed also loses its old points
-    (an earlier, now wrong version)."""
-    points, dropped = [], []
+    (an earlier, now wrong version). Returns each file's :func:`outcome`, also recorded in ``report``."""
+    points, dropped, outcomes = [], [], []
     for work, (vectors, reason) in zip(works, embedded):
         file, units = work.file, work.units
+        outcomes.append(outcome(work, vectors, reason))
+        report.record(str(file.path), *outcomes[-1])
         if work.unchanged:  # touched, not changed: refresh the payload (mtime), keep the vectors, drop leftovers
             kept = {p.id: p.vector for p in store.retrieve(work.ids, with_vectors=True)}
             points += [
@@ -224,23 +245,17 @@ def commit_works(
                 for i, (pid, (_, text, span)) in enumerate(zip(work.ids, units))
             ]
             dropped += [pid for pid in work.known_ids if pid not in set(work.ids)]
-            report.unchanged += 1
         elif vectors is None:
             dropped += list(work.known_ids)
-            removed = "; its earlier version was removed from the store" if work.known_ids else ""
-            report.skipped.append((str(file.path), (reason or "could not be embedded") + removed))
         else:
             points += [
                 StoredPoint(pid, vector, _payload(file, root, work.sha, model_id, text, span, i, len(units)))
                 for i, (pid, vector, (_, text, span)) in enumerate(zip(work.ids, vectors, units))
             ]
             dropped += [pid for pid in work.known_ids if pid not in set(work.ids)]
-            if work.known_ids:
-                report.updated += 1
-            else:
-                report.added += 1
     store.upsert(points)
     store.delete(dropped)
+    return outcomes
 
 
 def index_folder(

@@ -3,7 +3,8 @@
     plan (driver: walk + store diff, no file read)
       -> read (CPU tasks: hash, cut text into passages, decode media with the model's limits)
       -> embed (an actor pool: one loaded model per actor, on a GPU when the cluster has them)
-      -> commit (driver: the one writer, so the embedded store works too)
+      -> commit (the driver, the one writer, so the embedded store works too; or, into a Qdrant server, every
+                 actor writes its own batches and the driver only counts)
 
 The contract is the single-process one, by construction: the same plan, the same point ids (content + path), the
 same commit; unchanged files are never read; a killed driver resumes from what the store holds on the next run (each
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from store import StoreAddress
 
 from .indexer import FileWork, IndexReport, commit_works, embed_works, plan_index, read_work
 from .media_walk import MediaFile
@@ -51,6 +54,25 @@ class RaySettings:
     batch_size: int | None = None
     cpus_per_actor: int = 1
     num_cpus: int | None = None  # for a local cluster started here
+    writes: str = "auto"  # "driver", "workers" (a Qdrant server only), or "auto": workers when the store is a server
+
+    def __post_init__(self):
+        if self.writes not in WRITERS:
+            raise ValueError(f"RaySettings.writes must be one of {WRITERS}, got {self.writes!r}")
+
+
+WRITERS = ("auto", "driver", "workers")
+
+
+def choose_writer(settings: RaySettings, address: StoreAddress | None) -> str:
+    """``driver`` or ``workers``: workers write only into a server (an embedded store is one process's files)."""
+    server = address is not None and address.is_server
+    if settings.writes == "workers" and not server:
+        raise ValueError(
+            "workers write only into a Qdrant server (--store http(s)://...): an embedded store has one writer, "
+            "this process (use writes='driver')"
+        )
+    return "workers" if settings.writes == "workers" or (settings.writes == "auto" and server) else "driver"
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -123,9 +145,19 @@ def read_batch(batch: dict, limits: dict) -> dict:
 
 
 class EmbedActor:
-    """One loaded model per actor; refuses to start when its model computes another space than the collection's."""
+    """One loaded model per actor; refuses to start when its model computes another space than the collection's.
+    Given a ``store`` (a server's :class:`StoreAddress`), it writes its batches itself and returns each file's outcome
+    instead of vectors."""
 
-    def __init__(self, model: str, model_id: str, device: str | None, threads: int | None):
+    def __init__(
+        self,
+        model: str,
+        model_id: str,
+        device: str | None,
+        threads: int | None,
+        store: StoreAddress | None = None,
+        root: str | None = None,
+    ):
         import torch
 
         import mmembed
@@ -135,12 +167,22 @@ class EmbedActor:
         if threads:
             torch.set_num_threads(threads)
         self.embedder = mmembed.load(model, device=device)
+        self.model_id = model_id
         if space_id(self.embedder) != model_id:
             raise RuntimeError(f"the model {model!r} on this worker computes another vector space than the collection")
+        self.store = store.open() if store is not None else None
+        self.root = Path(root) if root is not None else None
 
     def __call__(self, batch: dict) -> dict:
         works = [_work_from_row(w, m) for w, m in zip(batch["work"], batch["media"])]
         embedded = embed_works(self.embedder, works)
+        if self.store is not None:
+            outcomes = commit_works(self.store, self.model_id, self.root, works, embedded, IndexReport(str(self.root)))
+            return {
+                "work": list(batch["work"]),
+                "outcome": [kind for kind, _ in outcomes],
+                "reason": [reason or "" for _, reason in outcomes],
+            }
         return {
             "work": list(batch["work"]),
             "vectors": [_npy(v.astype(np.float32)) if v is not None else b"" for v, _ in embedded],
@@ -159,11 +201,14 @@ def index_folder_ray(
     include_hidden: bool = False,
     exclude: list[Path] = (),
     actor_class: type = EmbedActor,
+    address: StoreAddress | None = None,
 ) -> IndexReport:
     """Index ``root`` on Ray. ``model``: what each actor loads (a shipped name, folder or backbone: the same model
-    as the driver's); ``limits``: the model's media limits (``Modalities.input_limits``)."""
+    as the driver's); ``limits``: the model's media limits (``Modalities.input_limits``); ``address``: how workers
+    reach ``store`` themselves (a server: they write, the driver only counts; see :func:`choose_writer`)."""
     ray = import_ray()
     settings = settings or RaySettings()
+    workers_write = choose_writer(settings, address) == "workers"
     plan = plan_index(store, root, include_hidden, exclude)
     if not plan.todo:
         return plan.report
@@ -192,6 +237,8 @@ def index_folder_ray(
                 "model_id": model_id,
                 "device": "cuda" if gpus else "cpu",
                 "threads": None if gpus else settings.cpus_per_actor,
+                "store": address if workers_write else None,
+                "root": str(plan.root),
             },
             batch_size=batch_size,
             compute=ray.data.ActorPoolStrategy(size=actors),
@@ -203,10 +250,14 @@ def index_folder_ray(
         bar = tqdm(total=len(plan.todo), desc=f"index {plan.root.name} (ray)", unit="file", disable=not progress)
         for batch in data.iter_batches(batch_size=None, batch_format="numpy"):
             works = [_work_from_row(w) for w in batch["work"]]
-            embedded = [
-                (_from_npy(v) if len(v) else None, r or None) for v, r in zip(batch["vectors"], batch["reason"])
-            ]
-            commit_works(store, model_id, plan.root, works, embedded, plan.report)
+            if workers_write:  # already in the store: count what each file came to
+                for work, kind, reason in zip(works, batch["outcome"], batch["reason"]):
+                    plan.report.record(str(work.file.path), str(kind), str(reason) or None)
+            else:
+                embedded = [
+                    (_from_npy(v) if len(v) else None, r or None) for v, r in zip(batch["vectors"], batch["reason"])
+                ]
+                commit_works(store, model_id, plan.root, works, embedded, plan.report)
             bar.update(len(works))
         bar.close()
     finally:

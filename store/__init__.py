@@ -7,6 +7,7 @@ Nothing here imports mmembed: the store takes vectors and payloads.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .base import CollectionMismatchError, CollectionSpec, SearchHit, StoredPoint, StoreError, VectorStore
@@ -28,8 +29,27 @@ def open_store(location: str | Path, spec: CollectionSpec, api_key: str | None =
     return EdgeStore(Path(location).expanduser() / spec.name, spec)
 
 
+@dataclass(frozen=True)
+class StoreAddress:
+    """Everything another process needs to open the same collection: where (a folder, ``qdrant+path:``, a server
+    URL), its spec (a mismatching collection is refused) and the server's API key."""
+
+    location: str
+    spec: CollectionSpec
+    api_key: str | None = None
+
+    @property
+    def is_server(self) -> bool:
+        """A Qdrant server or cluster: many processes may write at once (an embedded store is one process's)."""
+        return self.location.startswith(("http://", "https://"))
+
+    def open(self) -> VectorStore:
+        return open_store(self.location, self.spec, self.api_key)
+
+
 __all__ = [
     "open_store",
+    "StoreAddress",
     "VectorStore",
     "CollectionSpec",
     "StoredPoint",

@@ -133,3 +133,45 @@ def test_workers_get_a_local_model_folder_by_its_absolute_path(model_folder, mon
     from mmembed.client import model_source
 
     assert model_source("mmembed-default") == "mmembed-default"  # a name stays a name
+
+
+def test_an_actor_given_the_collection_writes_its_batches_itself(model_folder, archive, tmp_path):
+    """Into a Qdrant server every actor writes: the actor opens the collection from its address, commits its batch
+    and returns each file's outcome (no server binary exists offline, so the actor runs here, in this process, on a
+    qdrant-client local store that the driver has let go of)."""
+    from mmembed.indexer import plan_index
+    from mmembed.ray_indexer import _work_to_row, read_batch
+
+    with Client(str(model_folder), store=str(tmp_path / "single"), device="cpu") as single:
+        single.index(archive, progress=False)
+        expected = points_of(single)
+    location = "qdrant+path:" + str(tmp_path / "workers")
+    with Client(str(model_folder), store=location, device="cpu") as client:
+        plan = plan_index(client.store, archive)
+        limits, address, model_id = client.embedder.modalities.input_limits(), client.address, client.model_id
+    rows = read_batch({"work": [_work_to_row(work)["work"] for work in plan.todo]}, limits)
+    actor = EmbedActor(str(model_folder), model_id, "cpu", None, store=address, root=str(plan.root))
+    out = actor(rows)
+    actor.store.close()
+    assert sorted(out["outcome"]) == ["added"] * 9 + ["skipped"] * 2 and "vectors" not in out
+    assert any("not UTF-8" in reason for reason in out["reason"])
+    with Client(str(model_folder), store=location, device="cpu") as client:
+        written = points_of(client)
+    assert set(written) == set(expected)
+    for pid, point in written.items():
+        np.testing.assert_allclose(point.vector, expected[pid].vector, atol=1e-4)
+
+
+def test_workers_write_only_into_a_server():
+    from mmembed.ray_indexer import choose_writer
+    from store import CollectionSpec, StoreAddress
+
+    spec = CollectionSpec("media", "v", 4, "v")
+    server, embedded = StoreAddress("https://qdrant.example:6333", spec), StoreAddress("/data/store", spec)
+    assert choose_writer(RaySettings(), server) == "workers"
+    assert choose_writer(RaySettings(), embedded) == "driver"
+    assert choose_writer(RaySettings(writes="driver"), server) == "driver"
+    with pytest.raises(ValueError, match="workers write only into a Qdrant server"):
+        choose_writer(RaySettings(writes="workers"), embedded)
+    with pytest.raises(ValueError, match="writes must be one of"):
+        RaySettings(writes="everyone")

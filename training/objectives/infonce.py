@@ -5,10 +5,19 @@ The items (images, audio clips or passages) are embedded as documents; their pai
 candidates of every query. The loss is the mean of query->item and item->query cross-entropy over the cosine-similarity
 matrix divided by a temperature, fixed or learned (as CLIP's logit scale, clamped at 100). Pairs that share their text
 (one caption for several sounds, two voices speaking one sentence) are not each other's negatives: those cells are
-masked, so a batch never teaches that a caption does not match its own twin."""
+masked, so a batch never teaches that a caption does not match its own twin.
+
+Distillation (``teacher: {model: minilm, weight: 1.0, temperature: 0.05}``): a frozen text teacher
+(training/teachers.py) embeds each pair's text and its document side in words (a passage, or a media item's
+caption); the row- and column-softmax of its similarity matrix over the temperature are soft targets for the
+student's, and the loss adds ``weight`` times the KL divergence between the two (the same cells masked). In-batch
+negatives that the teacher finds close ("grinning face" beside "smiling face") stop being pushed as far away as
+unrelated ones, and the student's text space takes the teacher's shape on every source. ``skip_sources`` (shell
+patterns) names sources the teacher cannot read (captions in languages an English teacher does not know)."""
 
 from __future__ import annotations
 
+import fnmatch
 import math
 
 import torch
@@ -36,6 +45,7 @@ class InfoNCE(Objective):
         query_instruction: str = "query",
         weight: float = 1.0,
         mask_duplicate_texts: bool = True,
+        teacher: dict | None = None,
     ):
         super().__init__()
         self.logit_scale = torch.nn.Parameter(
@@ -43,6 +53,34 @@ class InfoNCE(Objective):
         )
         self.symmetric, self.query_instruction, self.weight = symmetric, query_instruction, weight
         self.mask_duplicate_texts = mask_duplicate_texts
+        self.teacher_settings = dict(teacher or {})
+        unknown = sorted(set(self.teacher_settings) - {"model", "weight", "temperature", "skip_sources"})
+        if unknown:
+            raise ValueError(f"infonce teacher: unknown settings {unknown}")
+        self.teacher = None
+
+    def prepare(self, embedder) -> None:
+        if self.teacher_settings and self.teacher is None:
+            from ..teachers import TextTeacher
+
+            self.teacher = TextTeacher(self.teacher_settings.get("model", "minilm"), str(embedder.device))
+
+    def teaches(self, batch) -> bool:
+        skip = self.teacher_settings.get("skip_sources", [])
+        return self.teacher is not None and not any(fnmatch.fnmatch(batch.source or "", p) for p in skip)
+
+    def distillation(self, batch, logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """KL(teacher || student) over rows (text -> documents) and, when symmetric, columns (item -> texts)."""
+        texts = self.teacher.embed(batch.texts)
+        documents = self.teacher.embed(batch.item_texts() + batch.negatives)
+        targets = (texts @ documents.T).to(logits.device) / self.teacher_settings.get("temperature", 0.05)
+        if mask is not None:
+            targets = targets.masked_fill(mask, float("-inf"))
+        loss = soft_cross_entropy(logits, targets)
+        if self.symmetric:
+            count = len(batch.texts)
+            loss = (loss + soft_cross_entropy(logits[:, :count].T, targets[:, :count].T)) / 2
+        return loss
 
     def forward(self, embedder, batch):
         texts = batch.texts
@@ -50,15 +88,26 @@ class InfoNCE(Objective):
         queries = F.normalize(embedder.embed_texts(texts, self.query_instruction), dim=-1)
         scale = self.logit_scale.exp().clamp(max=100)
         logits = scale * queries @ items.T  # (B, B + negatives): each text against every item and hard negative
+        mask = None
         if self.mask_duplicate_texts:
-            logits = logits.masked_fill(duplicate_text_mask(texts, logits.shape[1]).to(logits.device), float("-inf"))
+            mask = duplicate_text_mask(texts, logits.shape[1]).to(logits.device)
+            logits = logits.masked_fill(mask, float("-inf"))
         target = torch.arange(len(texts), device=logits.device)
         loss = F.cross_entropy(logits, target)
         if self.symmetric:
             loss = (loss + F.cross_entropy(logits[:, : len(texts)].T, target)) / 2
         accuracy = (logits.argmax(dim=1) == target).float().mean()
-        return self.weight * loss, {
-            "infonce": loss.item(),
-            "in_batch_accuracy": accuracy.item(),
-            "temperature": 1 / scale.item(),
-        }
+        metrics = {"infonce": loss.item(), "in_batch_accuracy": accuracy.item(), "temperature": 1 / scale.item()}
+        if self.teaches(batch):
+            distill = self.distillation(batch, logits, mask)
+            metrics["distill"] = distill.item()
+            loss = loss + self.teacher_settings.get("weight", 1.0) * distill
+        return self.weight * loss, metrics
+
+
+def soft_cross_entropy(logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of KL(softmax(target) || softmax(logits)); cells at -inf in both are left out."""
+    targets = target_logits.softmax(dim=-1)
+    log_student = logits.log_softmax(dim=-1).masked_fill(targets == 0, 0.0)
+    log_teacher = target_logits.log_softmax(dim=-1).masked_fill(targets == 0, 0.0)
+    return (targets * (log_teacher - log_student)).sum(dim=-1).mean()

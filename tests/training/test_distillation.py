@@ -1,0 +1,80 @@
+"""InfoNCE's teacher option: soft targets from a frozen text teacher's in-batch similarities (real MiniLM)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmembed.sentence_models import minilm_embed
+from mmembed.training_items import FeatureItem
+from training.batches import Example, TrainBatch, make_batch
+from training.objectives import build_objectives
+from training.objectives.infonce import soft_cross_entropy
+from training.teachers import TextTeacher
+
+CAPTIONS = ["A grinning face.", "A smiling face.", "A red bicycle.", "A violin."]
+
+
+def test_soft_cross_entropy_is_the_kl_divergence_and_ignores_cells_masked_in_both():
+    torch.manual_seed(0)
+    student, teacher = torch.randn(3, 5), torch.randn(3, 5)
+    expected = F.kl_div(student.log_softmax(-1), teacher.log_softmax(-1), log_target=True, reduction="batchmean")
+    torch.testing.assert_close(soft_cross_entropy(student, teacher), expected)
+    assert soft_cross_entropy(teacher, teacher).item() == pytest.approx(0.0, abs=1e-6)
+    mask = torch.zeros(3, 5, dtype=torch.bool)
+    mask[0, 1] = True
+    masked = soft_cross_entropy(student.masked_fill(mask, float("-inf")), teacher.masked_fill(mask, float("-inf")))
+    assert torch.isfinite(masked)
+    kept = [0, 2, 3, 4]
+
+    def kl(s, t):
+        return F.kl_div(s.log_softmax(-1), t.log_softmax(-1), log_target=True, reduction="sum")
+
+    torch.testing.assert_close(masked, (kl(student[0, kept], teacher[0, kept]) + kl(student[1:], teacher[1:])) / 3)
+
+
+def test_teacher_vectors_are_minilms_and_memoised():
+    teacher = TextTeacher("minilm", "cpu")
+    vectors = teacher.embed(CAPTIONS + CAPTIONS[:1])
+    reference = torch.from_numpy(minilm_embed(CAPTIONS, device="cpu", progress=False))
+    torch.testing.assert_close(vectors[:4], reference, atol=1e-5, rtol=0)  # other batch shapes: last-bit differences
+    assert torch.equal(vectors[0], vectors[4]) and len(teacher.memory) == 4
+    with pytest.raises(ValueError, match="unknown teacher 'clip'"):
+        TextTeacher("clip")
+
+
+def test_infonce_with_teacher_adds_the_weighted_kl_and_pulls_synonyms_together(make_embedder):
+    torch.manual_seed(0)
+    embedder = make_embedder()
+    settings = {"temperature": 0.05, "learnable_temperature": False}
+    plain = build_objectives({"infonce": settings})["infonce"]
+    taught = build_objectives({"infonce": {**settings, "teacher": {"model": "minilm", "weight": 0.5}}})["infonce"]
+    taught.prepare(embedder)
+    batch = TrainBatch([FeatureItem(f"Emoji: {c}") for c in CAPTIONS], CAPTIONS)
+    with torch.no_grad():
+        base, _ = plain(embedder, batch)
+        total, metrics = taught(embedder, batch)
+    assert metrics["distill"] > 0
+    assert total.item() == pytest.approx(base.item() + 0.5 * metrics["distill"], rel=1e-5)
+
+    # the gradient on the student's similarity logits: plain InfoNCE pushes "grinning" away from the "smiling"
+    # document; the teacher, which knows the two are near-synonyms, pushes it away less than an unrelated one
+    logits = torch.zeros(4, 4, requires_grad=True)
+    taught.distillation(batch, logits, None).backward()
+    assert logits.grad[0, 1] < logits.grad[0, 2]  # descent raises the synonym's cell more than the bicycle's
+
+
+def test_teacher_skips_sources_it_cannot_read(make_embedder):
+    embedder = make_embedder()
+    taught = build_objectives({"infonce": {"teacher": {"skip_sources": ["tuxpaint-*"]}}})["infonce"]
+    taught.prepare(embedder)
+    examples = [Example(FeatureItem("Une grenouille."), "Une grenouille.", source="tuxpaint-fr")] * 2
+    assert make_batch(examples, [0, 1]).source == "tuxpaint-fr"
+    with torch.no_grad():
+        _, metrics = taught(embedder, make_batch(examples, [0, 1]))
+    assert "distill" not in metrics
+    english = [Example(FeatureItem(c), c, source="tuxpaint") for c in CAPTIONS]
+    with torch.no_grad():
+        _, metrics = taught(embedder, make_batch(english, [0, 1, 2]))
+    assert "distill" in metrics
+    with pytest.raises(ValueError, match="unknown settings"):
+        build_objectives({"infonce": {"teacher": {"modle": "minilm"}}})
