@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -13,10 +14,22 @@ from encoders import MediaError
 from mmembed.inputs import parse_input
 
 
+def feature_settings(tower_config) -> str:
+    """The tower settings that make its features: the transcript channel's do not (it blends vectors after the
+    tower), so a model that transcribes shares the cache of one that does not."""
+    if getattr(tower_config, "transcribe", None) is not None:
+        defaults = type(tower_config)
+        tower_config = dataclasses.replace(
+            tower_config, transcribe=defaults.transcribe, transcript_weight=defaults.transcript_weight
+        )
+    return repr(tower_config)
+
+
 def cache_key(row: dict, kind: str, tower_config) -> str:
     path = Path(row[kind]).resolve()  # one key for one file, however a manifest reached it (symlinks, ..)
     stat = path.stat()
-    return hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{tower_config}".encode()).hexdigest()[:24]
+    settings = feature_settings(tower_config)
+    return hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{settings}".encode()).hexdigest()[:24]
 
 
 def stored_features(cache_dir: Path, kind: str) -> dict[str, torch.Tensor]:

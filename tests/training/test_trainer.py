@@ -228,3 +228,15 @@ def test_rows_naming_one_file_share_one_feature_computation(config, tmp_path):
     (cache_file,) = (tmp_path / "cache").glob("image-*.safetensors")
     assert len(load_file(str(cache_file))) == 1 and sorted(features) == list(range(7))
     assert all(features[i] is features[0] for i in range(7))
+
+
+def test_the_transcript_channel_shares_the_feature_cache_a_token_count_does_not(tmp_path):
+    from encoders.config import AudioTowerConfig
+    from training.features import cache_key
+
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(b"RIFF")
+    row = {"audio": str(clip)}
+    plain = cache_key(row, "audio", AudioTowerConfig())
+    assert cache_key(row, "audio", AudioTowerConfig(transcribe=True, transcript_weight=0.8)) == plain
+    assert cache_key(row, "audio", AudioTowerConfig(num_tokens=16)) != plain
