@@ -40,7 +40,8 @@ def register(subparsers) -> None:
         default=None,
         metavar="ADDRESS",
         help="run on a Ray cluster (pip install 'mmembed[ray]'): ADDRESS of a running one (ray://host:10001, auto), "
-        "or none for a local cluster on this machine",
+        "or none for a local cluster on this machine; into a Qdrant server (--store http(s)://...) every worker "
+        "writes its own batches, into an embedded store this process is the one writer",
     )
     index.add_argument("--ray-actors", type=positive_int, default=None, help="embedding actors (default: one per GPU)")
     index.set_defaults(handler=index_folders)
