@@ -25,7 +25,7 @@ from .attention import bidirectional_attention, bidirectional_mask
 from .batching import TokenBatch, collate, length_sorted_batches
 from .config import EmbedderConfig
 from .errors import InvalidBatchError, InvalidInputError
-from .inputs import parse_input
+from .inputs import parse_inputs
 from .modalities import Modalities
 from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
@@ -214,13 +214,7 @@ class Embedder:
             isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], int)
         )
         items = [inputs] if single else list(inputs)
-        parsed, failures = {}, []
-        limits = self.modalities.input_limits()
-        for index, item in enumerate(items):
-            try:
-                parsed[index] = parse_input(index, item, **limits)
-            except InvalidInputError as failure:
-                failures.append(failure)
+        parsed, failures = parse_inputs(items, **self.modalities.input_limits())
         self._report(failures, on_error)
 
         output = torch.full((len(items), self.dimension), float("nan"))

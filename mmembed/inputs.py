@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,3 +98,28 @@ def _parse_dict(index: int, item: dict, max_pixels: int, max_seconds: float) -> 
     if parsed.text is None and parsed.media_kind is None:
         raise MediaError("the dict holds no text, image or audio")
     return parsed
+
+
+def parse_inputs(
+    items: list, workers: int | None = None, **limits
+) -> tuple[dict[int, ParsedInput], list[InvalidInputError]]:
+    """Every item parsed, ``{index: ParsedInput}``, and the failures in input order. Items that need decoding (files,
+    bytes, images, samples) are decoded on a pool of ``workers`` threads (default: the CPU count, at most 8): Pillow's
+    and libsndfile's decoders release the GIL, so host-side decoding no longer runs one file at a time while the
+    towers wait."""
+
+    def parse(index: int) -> ParsedInput | InvalidInputError:
+        try:
+            return parse_input(index, items[index], **limits)
+        except InvalidInputError as failure:
+            return failure
+
+    decoding = sum(not isinstance(item, (str, bytes, bytearray)) and item is not None for item in items)
+    workers = workers or min(8, os.cpu_count() or 1)
+    if decoding < 2 or workers < 2:
+        results = [parse(index) for index in range(len(items))]
+    else:
+        with ThreadPoolExecutor(min(workers, decoding), thread_name_prefix="mmembed-decode") as pool:
+            results = list(pool.map(parse, range(len(items))))
+    parsed = {index: result for index, result in enumerate(results) if isinstance(result, ParsedInput)}
+    return parsed, [result for result in results if isinstance(result, InvalidInputError)]
