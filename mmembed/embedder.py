@@ -352,8 +352,10 @@ class Embedder:
         A saved model with an adapter trains that adapter on; else ``lora`` (``r``, ``alpha``, ``dropout``,
         ``target_modules``) attaches a new LoRA adapter; else the backbone stays frozen. ``quantized``: the backbone
         is 4-bit (QLoRA), prepared by peft first. ``adapter_in_generation``: the adapter also trains for generation
-        (GRIT's next-token objective), so ``generate`` keeps it on (see :meth:`generation_mode`)."""
+        (GRIT's next-token objective), so ``generate`` keeps it on (see :meth:`generation_mode`). A calibration
+        the model came with is dropped (``mmembed calibrate`` fits one for the trained model)."""
         self.config.adapter_in_generation = adapter_in_generation
+        self.calibration = None  # training moves the cosines: a calibration fitted before it would mislead search
         from .adapters import attach_adapter, prepare_quantized
 
         if quantized:

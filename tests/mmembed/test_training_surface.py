@@ -46,6 +46,16 @@ def test_prepare_for_training_attaches_lora_or_freezes(make_embedder):
     assert frozen.prepare_for_training(None) == []
 
 
+def test_a_model_that_trains_drops_the_calibration_it_came_with(make_embedder, tmp_path):
+    from mmembed.calibration import Calibration
+
+    embedder = make_embedder()
+    embedder.calibration = Calibration(threshold=0.4)
+    embedder.prepare_for_training(None)
+    assert embedder.calibration is None
+    assert not (embedder.save_pretrained(tmp_path / "trained") / "calibration.json").exists()
+
+
 def test_fit_center_is_the_mean_of_both_sides(make_embedder):
     embedder = make_embedder()
     documents, queries = ["A cat.", "A dog.", "The sea."], ["cat?", "dog?", "sea?"]
