@@ -67,6 +67,32 @@ def multilingual_rows(stamps: Path, data_dir: Path, languages: tuple[str, ...] =
     return rows
 
 
+@register("tuxpaint-translations")
+def build_tuxpaint_translations_manifest(data_dir: Path, languages: tuple[str, ...] = MULTILINGUAL) -> Path:
+    """Text pairs that tie each language to English: a stamp's translated caption as the query, its English caption
+    as the passage (``source`` ``translations-fr``, ...). Cheap text-only steps that carry every language to where
+    the English captions already sit beside their images. Tux Paint's split, so held-out stamps stay held out."""
+    data_dir = Path(data_dir).resolve()
+    rows = translation_pairs(multilingual_rows(stamps_folder(data_dir), data_dir, languages))
+    return write_manifest(data_dir / "tuxpaint-translations.jsonl", rows)
+
+
+def translation_pairs(rows: list[dict]) -> list[dict]:
+    """``multilingual_rows`` -> ``{"text": translation, "positive": English caption}`` per image and language."""
+    english = {row["image"]: row["text"] for row in rows if row["lang"] == "en"}
+    return [
+        {
+            "text": row["text"],
+            "positive": english[row["image"]],
+            "split": row["split"],
+            "source": f"translations-{row['lang']}",
+            "lang": row["lang"],
+        }
+        for row in rows
+        if row["lang"] != "en" and row["image"] in english
+    ]
+
+
 @register("tuxpaint")
 def build_tuxpaint_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()

@@ -16,6 +16,7 @@ def test_every_source_module_registers_a_builder():
     assert {
         "tuxpaint",
         "tuxpaint-multilingual",
+        "tuxpaint-translations",
         "emoji",
         "fluent-emoji",
         "wordnet",

@@ -8,7 +8,7 @@ from media_files import square, write_audio
 from mmembed.data.manifest import read_manifest, write_manifest
 from mmembed.data.media_files import first_line
 from mmembed.data.sources.emoji import emoji_rows
-from mmembed.data.sources.tuxpaint import multilingual_rows, translations
+from mmembed.data.sources.tuxpaint import multilingual_rows, translation_pairs, translations
 from mmembed.data.sources.wordnet import wordnet_rows
 from mmembed.data.wordnet import parse_data_noun
 
@@ -90,6 +90,12 @@ def test_tuxpaint_translations_become_one_row_per_language(tmp_path):
         ("de", "Ein Frosch.", "tuxpaint-de"),
     ]
     assert {r["image"] for r in rows} == {"stamps/animals/frog.png"} and len({r["split"] for r in rows}) == 1
+    pairs = translation_pairs(rows)
+    assert [(p["text"], p["positive"], p["source"]) for p in pairs] == [
+        ("Une grenouille.", "A frog.", "translations-fr"),
+        ("Ein Frosch.", "A frog.", "translations-de"),
+    ]
+    assert {p["split"] for p in pairs} == {rows[0]["split"]}
 
 
 HYPERNYMS = """  1 licence text
