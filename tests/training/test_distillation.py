@@ -58,9 +58,21 @@ def test_infonce_with_teacher_adds_the_weighted_kl_and_pulls_synonyms_together(m
 
     # the gradient on the student's similarity logits: plain InfoNCE pushes "grinning" away from the "smiling"
     # document; the teacher, which knows the two are near-synonyms, pushes it away less than an unrelated one
-    logits = torch.zeros(4, 4, requires_grad=True)
-    taught.distillation(batch, logits, None).backward()
-    assert logits.grad[0, 1] < logits.grad[0, 2]  # descent raises the synonym's cell more than the bicycle's
+    cosines = torch.zeros(4, 4, requires_grad=True)
+    taught.distillation(batch, cosines, None).backward()
+    assert cosines.grad[0, 1] < cosines.grad[0, 2]  # descent raises the synonym's cell more than the bicycle's
+
+
+@pytest.mark.parametrize("temperature", [0.05, 0.2])
+def test_a_student_with_the_teachers_cosines_is_not_taught_anything_at_any_temperature(make_embedder, temperature):
+    """Both matrices are compared at the teacher's temperature: a soft teacher softens the targets, it does not
+    ask the student (whose InfoNCE temperature is its own) to make its similarities flat."""
+    taught = build_objectives({"infonce": {"teacher": {"model": "minilm", "temperature": temperature}}})["infonce"]
+    taught.prepare(make_embedder())
+    batch = TrainBatch([FeatureItem(c) for c in CAPTIONS], CAPTIONS)
+    cosines = taught.teacher.embed(CAPTIONS) @ taught.teacher.embed(CAPTIONS).T
+    assert taught.distillation(batch, cosines, None).item() == pytest.approx(0.0, abs=1e-6)
+    assert taught.distillation(batch, cosines * 0.5, None).item() > 1e-3
 
 
 def test_teacher_skips_sources_it_cannot_read(make_embedder):

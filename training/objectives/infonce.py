@@ -10,10 +10,11 @@ masked, so a batch never teaches that a caption does not match its own twin.
 Distillation (``teacher: {model: minilm, weight: 1.0, temperature: 0.05}``): a frozen text teacher
 (training/teachers.py) embeds each pair's text and its document side in words (a passage, or a media item's
 caption); the row- and column-softmax of its similarity matrix over the temperature are soft targets for the
-student's, and the loss adds ``weight`` times the KL divergence between the two (the same cells masked). In-batch
-negatives that the teacher finds close ("grinning face" beside "smiling face") stop being pushed as far away as
-unrelated ones, and the student's text space takes the teacher's shape on every source. ``skip_sources`` (shell
-patterns) names sources the teacher cannot read (captions in languages an English teacher does not know)."""
+softmax of the student's cosine matrix over the same temperature, and the loss adds ``weight`` times the KL
+divergence between the two (the same cells masked). In-batch negatives that the teacher finds close ("grinning face"
+beside "smiling face") stop being pushed as far away as unrelated ones, and the student's text space takes the
+teacher's shape on every source. ``skip_sources`` (shell patterns) names sources the teacher cannot read (captions in
+languages an English teacher does not know)."""
 
 from __future__ import annotations
 
@@ -69,13 +70,18 @@ class InfoNCE(Objective):
         skip = self.teacher_settings.get("skip_sources", [])
         return self.teacher is not None and not any(fnmatch.fnmatch(batch.source or "", p) for p in skip)
 
-    def distillation(self, batch, logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """KL(teacher || student) over rows (text -> documents) and, when symmetric, columns (item -> texts)."""
+    def distillation(self, batch, cosines: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """KL(teacher || student) over rows (text -> documents) and, when symmetric, columns (item -> texts), both
+        similarity matrices at the teacher's temperature (as in knowledge distillation: a soft temperature softens
+        both sides; the student's own, learned one stays InfoNCE's, so it is never taught to be flat)."""
         texts = self.teacher.embed(batch.texts)
         documents = self.teacher.embed(batch.item_texts() + batch.negatives)
-        targets = (texts @ documents.T).to(logits.device) / self.teacher_settings.get("temperature", 0.05)
+        temperature = self.teacher_settings.get("temperature", 0.05)
+        targets = (texts @ documents.T).to(cosines.device) / temperature
+        logits = cosines / temperature
         if mask is not None:
             targets = targets.masked_fill(mask, float("-inf"))
+            logits = logits.masked_fill(mask, float("-inf"))
         loss = soft_cross_entropy(logits, targets)
         if self.symmetric:
             count = len(batch.texts)
@@ -87,7 +93,8 @@ class InfoNCE(Objective):
         items = F.normalize(embedder.embed_items(batch.items + batch.negatives), dim=-1)  # (B + hard negatives, D)
         queries = F.normalize(embedder.embed_texts(texts, self.query_instruction), dim=-1)
         scale = self.logit_scale.exp().clamp(max=100)
-        logits = scale * queries @ items.T  # (B, B + negatives): each text against every item and hard negative
+        cosines = queries @ items.T  # (B, B + negatives): each text against every item and hard negative
+        logits = scale * cosines
         mask = None
         if self.mask_duplicate_texts:
             mask = duplicate_text_mask(texts, logits.shape[1]).to(logits.device)
@@ -99,7 +106,7 @@ class InfoNCE(Objective):
         accuracy = (logits.argmax(dim=1) == target).float().mean()
         metrics = {"infonce": loss.item(), "in_batch_accuracy": accuracy.item(), "temperature": 1 / scale.item()}
         if self.teaches(batch):
-            distill = self.distillation(batch, logits, mask)
+            distill = self.distillation(batch, cosines, mask)
             metrics["distill"] = distill.item()
             loss = loss + self.teacher_settings.get("weight", 1.0) * distill
         return self.weight * loss, metrics
