@@ -102,12 +102,19 @@ class Embedder:
         return self
 
     @contextlib.contextmanager
-    def overrides(self, attention: str | None = None, num_tokens: dict[str, int] | None = None):
+    def overrides(
+        self,
+        attention: str | None = None,
+        num_tokens: dict[str, int] | None = None,
+        transcribe: bool | None = None,
+    ):
         """Embed with other settings inside the block (benchmarks, ablations), restored after it, even on error:
-        ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind. Other
-        threads wait: the embedder's lock is held throughout."""
+        ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind, ``transcribe``
+        the audio tower's transcript channel on or off. Other threads wait: the embedder's lock is held throughout."""
         if attention not in (None, "causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
+        if transcribe is not None and "audio" not in self.modalities.kinds:
+            raise ValueError("transcribe: this model has no audio tower")
         with self._lock:
             saved_config, saved_towers = self.config, dict(self.modalities.tower_configs)
             try:
@@ -115,11 +122,15 @@ class Embedder:
                     self.config = dataclasses.replace(self.config, attention=attention)
                 for kind, count in (num_tokens or {}).items():
                     self.modalities.set_num_tokens(kind, count)
+                if transcribe is not None:
+                    self.modalities.set_transcribe(transcribe)
                 yield self
             finally:
                 self.config = saved_config
                 for kind, config in saved_towers.items():
                     self.modalities.set_num_tokens(kind, config.num_tokens)
+                if "audio" in saved_towers:
+                    self.modalities.set_transcribe(saved_towers["audio"].transcribe)
 
     @property
     def special_token_ids(self) -> list[int]:

@@ -63,6 +63,11 @@ class Modalities(nn.Module):
         if kind in self._towers:
             self._towers[kind].config = self.tower_configs[kind]
 
+    def set_transcribe(self, transcribe: bool) -> None:
+        """Turn the audio tower's transcript channel on or off from now on (the features do not change: a tower
+        built beside the transcriber shares its encoder, one built without it loads the same weights)."""
+        self.tower_configs["audio"] = dataclasses.replace(self.tower_configs["audio"], transcribe=transcribe)
+
     def input_limits(self) -> dict:
         """The configured media limits for parsing inputs (image pixels, audio seconds); library defaults otherwise."""
         limits = {}

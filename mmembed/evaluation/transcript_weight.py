@@ -1,0 +1,127 @@
+"""Fit the transcript channel's weight on training rows (never the held-out split).
+
+With ``audio_tower.transcribe`` a clip's vector is ``normalize((1 - w) * audio + w * transcript)`` (see
+``Embedder._blend_transcripts``). Which ``w`` serves best depends on the model and on the sounds: speech wants the
+words, an instrument has none (its transcript is empty and it keeps its audio vector), an animal's call may be
+transcribed as noise. :func:`fit_transcript_weight` transcribes each clip once, embeds the audio alone and the
+transcript alone once, and scores every weight of a grid by the mean of both directions' mAP per source, averaged
+over the sources (each source counts once, however many clips it has)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .metrics import retrieval_metrics
+from .tasks import media_rows
+
+DEFAULT_WEIGHTS = tuple(round(float(w), 2) for w in np.linspace(0.0, 1.0, 11))
+
+
+@dataclass
+class AudioViews:
+    """Each clip seen two ways, and the captions as queries: everything a weight sweep needs."""
+
+    sources: list[str]  # per clip
+    captions: list[str]  # per clip
+    audio: np.ndarray  # (N, D) unit vectors of the audio alone
+    words: np.ndarray  # (N, D) unit vectors of the transcripts; NaN rows where a clip has no words
+    transcripts: list[str]  # per clip ("" for none)
+    skipped: dict[str, str] = field(default_factory=dict)  # path -> why (a file that would not decode)
+
+
+@dataclass
+class TranscriptWeightFit:
+    weight: float
+    scores: dict[float, dict[str, float]]  # weight -> source -> mean mAP of both directions
+    spoken: dict[str, float]  # source -> the share of its clips with a transcript
+
+    def mean(self, weight: float) -> float:
+        return float(np.mean(list(self.scores[weight].values())))
+
+
+def blend(audio: np.ndarray, words: np.ndarray, weight: float) -> np.ndarray:
+    """The transcript channel's vectors for ``weight``: rows without words keep their audio vector."""
+    spoken = np.isfinite(words).all(axis=1)
+    out = audio.copy()
+    out[spoken] = (1 - weight) * audio[spoken] + weight * words[spoken]
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def source_map(vectors: np.ndarray, captions: list[str], queries: dict[str, np.ndarray]) -> float:
+    """Mean of text->clip and clip->text mAP for one source's clips (several clips may share a caption)."""
+    names = sorted(set(captions))
+    owner = np.array([names.index(c) for c in captions])
+    texts = np.stack([queries[name] for name in names])
+    text_to_clip = retrieval_metrics(texts @ vectors.T, [set(np.flatnonzero(owner == c)) for c in range(len(names))])
+    clip_to_text = retrieval_metrics(vectors @ texts.T, [{c} for c in owner])
+    return (text_to_clip["mAP"] + clip_to_text["mAP"]) / 2
+
+
+def sweep(views: AudioViews, queries: dict[str, np.ndarray], weights=DEFAULT_WEIGHTS) -> TranscriptWeightFit:
+    """Score every weight on every source; the best weight by the mean over sources (ties: the smaller weight,
+    which transcribes for less effect)."""
+    sources = sorted(set(views.sources))
+    scores = {}
+    for weight in weights:
+        vectors = blend(views.audio, views.words, weight)
+        scores[weight] = {}
+        for source in sources:
+            keep = [i for i, s in enumerate(views.sources) if s == source]
+            scores[weight][source] = source_map(vectors[keep], [views.captions[i] for i in keep], queries)
+    spoken = np.isfinite(views.words).all(axis=1)
+    share = {s: float(np.mean([spoken[i] for i, x in enumerate(views.sources) if x == s])) for s in sources}
+    fit = TranscriptWeightFit(weight=weights[0], scores=scores, spoken=share)
+    fit.weight = max(weights, key=lambda w: (round(fit.mean(w), 6), -w))
+    return fit
+
+
+def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
+    """Transcribe each audio row's clip once (Whisper's decoder, with progress) and embed the audio alone and the
+    transcript alone, both as documents, the way ``encode`` embeds a clip."""
+    from encoders import MediaError, load_audio
+
+    rows = media_rows(rows, "audio")
+    if not rows:
+        raise ValueError("no audio rows with captions in the data")
+    waves, kept, skipped = [], [], {}
+    for row in tqdm(rows, desc="decode", unit="clip", disable=len(rows) < 50):
+        try:
+            waves.append(load_audio(Path(row["audio"])))
+            kept.append(row)
+        except (MediaError, OSError, RuntimeError, ValueError) as error:
+            skipped[str(row["audio"])] = str(error)
+    transcripts = []
+    for start in tqdm(range(0, len(waves), 16), desc="transcribe", unit="batch", disable=len(waves) < 50):
+        transcripts += embedder.modalities.transcripts(waves[start : start + 16])
+    with embedder.overrides(transcribe=False):
+        audio = embedder.encode(
+            [(w.numpy(), 16_000) for w in waves], batch_size=batch_size, instruction="document", normalize=True
+        )
+    words = np.full_like(audio, np.nan)
+    spoken = [i for i, text in enumerate(transcripts) if text.strip()]
+    if spoken:
+        words[spoken] = embedder.encode(
+            [transcripts[i] for i in spoken], batch_size=batch_size, instruction="document", normalize=True
+        )
+    return AudioViews(
+        sources=[str(row.get("source", "unknown")) for row in kept],
+        captions=[row["text"] for row in kept],
+        audio=audio,
+        words=words,
+        transcripts=transcripts,
+        skipped=skipped,
+    )
+
+
+def fit_transcript_weight(
+    embedder, rows: list[dict], weights=DEFAULT_WEIGHTS, batch_size: int = 32
+) -> tuple[TranscriptWeightFit, AudioViews]:
+    """The weight of the grid that serves ``rows`` (training rows) best, and the views it was scored on."""
+    views = audio_views(embedder, rows, batch_size)
+    names = sorted(set(views.captions))
+    vectors = embedder.encode(names, batch_size=batch_size, instruction="query", normalize=True)
+    return sweep(views, dict(zip(names, vectors)), tuple(weights)), views
