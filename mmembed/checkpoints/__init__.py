@@ -1,7 +1,12 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v2`` (= ``mmembed-default``): the same parts as v1, its adapter and projectors trained on
+- ``mmembed-multisource-v4`` (= ``mmembed-default``): v2's adapter and projectors trained on
+  (``training/configs/v4/candidate.yaml``) for 500 steps x 24 on every row of eight sources plus the translated Tux
+  Paint captions and translation pairs, with a soft mpnet teacher, on 2 CPU cores (33 min); the audio tower's
+  transcript channel on at the weight fitted on training rows (0.3, ``mmembed transcript-weight``); figures in
+  docs/results/v4-candidate.md and docs/results/peers.md.
+- ``mmembed-multisource-v2``: the same parts as v1, its adapter and projectors trained on
   (``training/configs/multisource-v2.yaml``): v1 continued for 500 steps x 24 on Tux Paint, spoken captions, Google +
   Fluent emoji, GM instruments and WordNet pairs, each batch from one source (Tux Paint 35 % of the steps), on 2 CPU
   cores (34 min); figures in docs/results/multisource-v2-vs-v1.md.
@@ -14,9 +19,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHIPPED = {"mmembed-tuxpaint-v1": "tuxpaint-v1", "mmembed-multisource-v2": "multisource-v2"}
+SHIPPED = {
+    "mmembed-tuxpaint-v1": "tuxpaint-v1",
+    "mmembed-multisource-v2": "multisource-v2",
+    "mmembed-multisource-v4": "multisource-v4",
+}
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v2"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v4"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:
