@@ -42,8 +42,11 @@ class WhisperTranscriber:
         self.no_speech_threshold = no_speech_threshold
 
     @torch.no_grad()
-    def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8) -> list[str]:
-        """Mono 16 kHz waveforms -> their English transcripts (each 30 s window transcribed, the texts joined)."""
+    def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8, progress: bool = False) -> list[str]:
+        """Mono 16 kHz waveforms -> their English transcripts (each 30 s window transcribed, the texts joined);
+        ``progress`` shows a bar over the batches of windows."""
+        from tqdm import tqdm
+
         window = self.features.window_samples
         windows, owners = [], []
         for index, wave in enumerate(waveforms):
@@ -51,7 +54,8 @@ class WhisperTranscriber:
                 windows.append(wave[start : start + window])
                 owners.append(index)
         texts = []
-        for start in range(0, len(windows), batch_size):
+        starts = range(0, len(windows), batch_size)
+        for start in tqdm(starts, desc="transcribe", unit="batch", disable=not progress or len(starts) < 2):
             group = windows[start : start + batch_size]
             mels = self.features.log_mel(
                 torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group])

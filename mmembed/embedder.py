@@ -241,6 +241,7 @@ class Embedder:
                 {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
                 instruction,
                 batch_size,
+                show_progress_bar,
             )
         if normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
@@ -263,7 +264,12 @@ class Embedder:
         return out
 
     def _blend_transcripts(
-        self, output: torch.Tensor, waveforms: dict[int, torch.Tensor], instruction, batch_size: int
+        self,
+        output: torch.Tensor,
+        waveforms: dict[int, torch.Tensor],
+        instruction,
+        batch_size: int,
+        show_progress_bar: bool | None = None,
     ):
         """The transcript channel (``audio_tower.transcribe``): Whisper's decoder transcribes each clip, the same
         model embeds the transcript as text, and the clip's vector becomes the blend
@@ -272,7 +278,8 @@ class Embedder:
         config = self.modalities.tower_configs.get("audio")
         if not waveforms or config is None or not config.transcribe:
             return
-        transcripts = dict(zip(waveforms, self.modalities.transcripts(list(waveforms.values()))))
+        progress = len(waveforms) > 32 and sys.stderr.isatty() if show_progress_bar is None else show_progress_bar
+        transcripts = dict(zip(waveforms, self.modalities.transcripts(list(waveforms.values()), progress)))
         spoken = [i for i, text in transcripts.items() if text.strip()]
         if not spoken:
             return

@@ -125,10 +125,10 @@ class Modalities(nn.Module):
         """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features."""
         return self.tower("audio")(waveforms).float().cpu()
 
-    def transcripts(self, waveforms: list[torch.Tensor]) -> list[str]:
+    def transcripts(self, waveforms: list[torch.Tensor], progress: bool = False) -> list[str]:
         """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's
         source: a full Whisper model, which the packaged tiny.en is)."""
-        return self.transcriber().transcribe(waveforms)
+        return self.transcriber().transcribe(waveforms, progress=progress)
 
     def transcriber(self):
         """Whisper's encoder-decoder for the audio tower's source, loaded once (the tower shares its encoder)."""

@@ -94,9 +94,7 @@ def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
             kept.append(row)
         except (MediaError, OSError, RuntimeError, ValueError) as error:
             skipped[str(row["audio"])] = str(error)
-    transcripts = []
-    for start in tqdm(range(0, len(waves), 16), desc="transcribe", unit="batch", disable=len(waves) < 50):
-        transcripts += embedder.modalities.transcripts(waves[start : start + 16])
+    transcripts = embedder.modalities.transcripts(waves, progress=len(waves) >= 50)
     with embedder.overrides(transcribe=False):
         audio = embedder.encode(
             [(w.numpy(), 16_000) for w in waves], batch_size=batch_size, instruction="document", normalize=True
