@@ -174,7 +174,7 @@ class ASRCascadePeer:
                     images += 1
         if images and not waves:
             raise ValueError(f"{self.name} embeds speech and text, not images")
-        self.transcripts = dict(zip(waves, self.transcriber.transcribe(list(waves.values()))))
+        self.transcripts = dict(zip(waves, self.transcriber.transcribe(list(waves.values()), progress=len(waves) > 32)))
         texts |= self.transcripts
         out = np.full((len(items), 384), np.nan, dtype=np.float32)
         if texts:
