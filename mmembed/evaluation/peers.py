@@ -105,7 +105,9 @@ class LiTPeer:
                 self.heads[kind] = torch.nn.Linear(groups[kind][0].shape[1], self.dim)
         scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
         optimizer = torch.optim.Adam([p for h in self.heads.values() for p in h.parameters()] + [scale], lr=1e-3)
-        for _ in range(self.steps):
+        from tqdm import tqdm
+
+        for _ in tqdm(range(self.steps), desc="LiT: fit heads", unit="step", disable=len(keep) < 1000):
             loss = 0.0
             for kind, (media, text) in groups.items():
                 a = F.normalize(self.heads[kind](media), dim=-1)
