@@ -90,6 +90,7 @@ class LiTPeer:
 
         import torch
         import torch.nn.functional as F
+        from tqdm.auto import tqdm
 
         rows = [r for r in rows if "image" in r or "audio" in r]
         features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
@@ -105,8 +106,6 @@ class LiTPeer:
                 self.heads[kind] = torch.nn.Linear(groups[kind][0].shape[1], self.dim)
         scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
         optimizer = torch.optim.Adam([p for h in self.heads.values() for p in h.parameters()] + [scale], lr=1e-3)
-        from tqdm import tqdm
-
         for _ in tqdm(range(self.steps), desc="LiT: fit heads", unit="step", disable=len(keep) < 1000):
             loss = 0.0
             for kind, (media, text) in groups.items():

@@ -37,6 +37,16 @@ def _media_vectors(embedder, rows: list[dict], batch_size: int) -> np.ndarray:
     return embedder.encode(items, batch_size=batch_size, instruction="document", on_error="nan", show_progress_bar=True)
 
 
+def caption_retrieval(texts: np.ndarray, items: np.ndarray, item_caption: np.ndarray) -> tuple[dict, dict]:
+    """Both directions between captions (rows of ``texts``) and items whose caption index is ``item_caption``: every
+    item with a caption is relevant to it, an item's one caption to the item."""
+    text_to_item = retrieval_metrics(
+        texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(texts))]
+    )
+    item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption])
+    return text_to_item, item_to_text
+
+
 def retrieval_task(embedder, rows: list[dict], modality: str | None = None, batch_size: int = 32) -> dict:
     rows = media_rows(rows, modality)
     if not rows:
@@ -48,10 +58,7 @@ def retrieval_task(embedder, rows: list[dict], modality: str | None = None, batc
     rows, items = [r for r, k in zip(rows, keep) if k], items[keep]
     texts = embedder.encode(captions, batch_size=batch_size, instruction="query")
     item_caption = np.array([caption_index[row["text"]] for row in rows])
-    text_to_item = retrieval_metrics(
-        texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(captions))]
-    )
-    item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption])
+    text_to_item, item_to_text = caption_retrieval(texts, items, item_caption)
     return {
         "items": len(rows),
         "captions": len(captions),

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .metrics import retrieval_metrics
-from .tasks import media_rows
+from .tasks import caption_retrieval, media_rows
 
 DEFAULT_WEIGHTS = tuple(round(float(w), 2) for w in np.linspace(0.0, 1.0, 11))
 
@@ -54,10 +53,9 @@ def blend(audio: np.ndarray, words: np.ndarray, weight: float) -> np.ndarray:
 def source_map(vectors: np.ndarray, captions: list[str], queries: dict[str, np.ndarray]) -> float:
     """Mean of text->clip and clip->text mAP for one source's clips (several clips may share a caption)."""
     names = sorted(set(captions))
-    owner = np.array([names.index(c) for c in captions])
+    index = {name: i for i, name in enumerate(names)}
     texts = np.stack([queries[name] for name in names])
-    text_to_clip = retrieval_metrics(texts @ vectors.T, [set(np.flatnonzero(owner == c)) for c in range(len(names))])
-    clip_to_text = retrieval_metrics(vectors @ texts.T, [{c} for c in owner])
+    text_to_clip, clip_to_text = caption_retrieval(texts, vectors, np.array([index[c] for c in captions]))
     return (text_to_clip["mAP"] + clip_to_text["mAP"]) / 2
 
 
@@ -74,9 +72,8 @@ def sweep(views: AudioViews, queries: dict[str, np.ndarray], weights=DEFAULT_WEI
             scores[weight][source] = source_map(vectors[keep], [views.captions[i] for i in keep], queries)
     spoken = np.isfinite(views.words).all(axis=1)
     share = {s: float(np.mean([spoken[i] for i, x in enumerate(views.sources) if x == s])) for s in sources}
-    fit = TranscriptWeightFit(weight=weights[0], scores=scores, spoken=share)
-    fit.weight = max(weights, key=lambda w: (round(fit.mean(w), 6), -w))
-    return fit
+    best = max(weights, key=lambda w: (round(float(np.mean(list(scores[w].values()))), 6), -w))
+    return TranscriptWeightFit(weight=best, scores=scores, spoken=share)
 
 
 def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
