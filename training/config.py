@@ -33,6 +33,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup_steps: int = 20
     lora: LoraSettings | None = field(default_factory=LoraSettings)
+    train_backbone: bool = True  # false: the backbone and its adapter stay frozen, only the projectors train
     quantization: str | None = None  # "4bit": QLoRA, the frozen backbone in NF4 under the LoRA adapter (bitsandbytes)
     seed: int = 0
     checkpoint_every: int = 100

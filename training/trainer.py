@@ -49,6 +49,8 @@ def prepare_model(config: TrainConfig):
     embedder.prepare_for_training(
         lora, bool(config.quantization), adapter_in_generation="next_token" in config.objectives
     )
+    if not config.train_backbone:  # LLaVA-style alignment: the text side stays exactly as it was
+        embedder.model.requires_grad_(False)
     return embedder
 
 
@@ -110,13 +112,14 @@ def train(
     if distributed.is_main:
         (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
+    cache_dir = Path(config.feature_cache or output / "feature_cache")
     if examples is None:
         rows = manifest_rows(config)
         if config.batching == "by_source":  # before minutes of tower features, not after
             check_source_weights([row["source"] for row in rows], config.source_weights)
         for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
             if distributed.is_main == (turn == "main"):
-                examples = build_examples(embedder, rows, Path(config.feature_cache or output / "feature_cache"))
+                examples = build_examples(embedder, rows, cache_dir)
             distributed.barrier()
     plan = BatchPlan(
         [e.source or "all" for e in examples],
@@ -133,17 +136,15 @@ def train(
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
     for objective in objectives.values():
         objective.prepare(embedder)
+        objective.prepare_examples(embedder, examples, cache_dir)
     objectives.to(embedder.device)
     modules = {**embedder.trainable_modules(), "objectives": objectives}
     step_module = wrap(TrainStep(embedder, objectives), distributed, embedder.device)
     backbone_params = [p for p in modules["model"].parameters() if p.requires_grad]
     other_params = [p for m in (modules["projectors"], objectives) for p in m.parameters() if p.requires_grad]
+    groups = [(backbone_params, config.learning_rate), (other_params, config.projector_learning_rate)]
     optimizer = torch.optim.AdamW(
-        [
-            {"params": backbone_params, "lr": config.learning_rate},
-            {"params": other_params, "lr": config.projector_learning_rate},
-        ],
-        weight_decay=config.weight_decay,
+        [{"params": params, "lr": lr} for params, lr in groups if params], weight_decay=config.weight_decay
     )
 
     scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup_steps, config.steps)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from fixed_batch import fixed_batch_losses
 
 from mmembed.training_items import FeatureItem
 from training.batches import TrainBatch
@@ -28,16 +29,12 @@ def test_objective_lowers_its_loss_on_a_fixed_batch(make_embedder, name):
     batch = TrainBatch(items=[], texts=TEXTS)
     objective(embedder, batch)  # builds lazy parts (UniMAE's decoder)
     params += list(objective.parameters())
-    optimizer = torch.optim.AdamW(params, lr=3e-3)
-    losses = []
-    for _ in range(8):
+
+    def same_masks():  # the same masks every step: a fixed batch
         if hasattr(objective, "generator"):
-            objective.generator.manual_seed(0)  # the same masks every step: a fixed batch
-        loss, metrics = objective(embedder, batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+            objective.generator.manual_seed(0)
+
+    losses, metrics = fixed_batch_losses(objective, embedder, batch, params, steps=8, lr=3e-3, before_step=same_masks)
     assert losses[-1] < losses[0], losses
     assert name in metrics
 

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from fixed_batch import fixed_batch_losses
 from media_files import circle, square, write_audio
 
 from mmembed.data import read_manifest, write_manifest
@@ -66,14 +67,7 @@ def test_infonce_step_lowers_the_loss_on_a_fixed_batch(config):
     params = [p for p in embedder.model.parameters() if p.requires_grad] + list(
         embedder.modalities.projectors.parameters()
     )
-    optimizer = torch.optim.AdamW(params + list(objective.parameters()), lr=1e-3)
-    losses = []
-    for _ in range(5):
-        loss, metrics = objective(embedder, batch)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses, metrics = fixed_batch_losses(objective, embedder, batch, params + list(objective.parameters()), 5, 1e-3)
     assert losses[-1] < losses[0] and 0 <= metrics["in_batch_accuracy"] <= 1
 
 

@@ -4,12 +4,15 @@
     objectives: {infonce: {}, next_token: {weight: 0.5}}           # GRIT
     objectives: {mntp: {}}  then  {simcse: {}}  then  {infonce: {}}  # LLM2Vec, stage by stage
 
-Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae (UniMAE).
+Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae (UniMAE), locked_text (projector
+alignment against the frozen model's own text vectors).
 
 Adding an objective touches one file here: subclass :class:`Objective`, decorate with ``@register("name")``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from torch import nn
 
@@ -35,9 +38,13 @@ class Objective(nn.Module):
     def prepare(self, embedder) -> None:
         """Build parts that depend on the model (called before the optimizer is made)."""
 
+    def prepare_examples(self, embedder, examples: list, cache_dir: Path) -> None:
+        """Precompute what depends on the whole training set (once per run, after :meth:`prepare`, before a checkpoint
+        is resumed); ``cache_dir`` (the run's feature cache) keeps what a later run of the same model can reuse."""
+
 
 def build_objectives(settings: dict) -> dict[str, Objective]:
-    from . import infonce, mntp, next_token, simcse, unimae  # noqa: F401  (each registers itself)
+    from . import infonce, locked_text, mntp, next_token, simcse, unimae  # noqa: F401  (each registers itself)
 
     unknown = sorted(set(settings) - set(OBJECTIVES))
     if unknown:
