@@ -43,7 +43,7 @@ class LockedText(Objective):
             torch.tensor(math.log(1 / temperature)), requires_grad=learnable_temperature
         )
         self.query_instruction, self.weight, self.bank_batch_size = query_instruction, weight, bank_batch_size
-        self.__dict__["banks"] = {}  # source -> (captions, (N, D) unit vectors); not saved: rebuilt on every start
+        self.__dict__["banks"] = {}  # source -> (N, D) unit caption vectors; not checkpointed: read or built per run
         self.__dict__["positions"] = {}  # source -> {caption: row in the bank}
 
     def prepare(self, embedder) -> None:
