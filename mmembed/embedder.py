@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import sys
 import threading
 import warnings
@@ -33,6 +34,11 @@ from .special_tokens import add_special_token
 from .training_items import FeatureItem
 
 OnError = str | Callable[[InvalidInputError], None]
+
+
+def wants_progress(show_progress_bar: bool | None, batches: int) -> bool:
+    """A progress bar as asked, or by default when more than 4 batches of work go to an interactive terminal."""
+    return batches > 4 and sys.stderr.isatty() if show_progress_bar is None else show_progress_bar
 
 
 def default_device() -> torch.device:
@@ -252,8 +258,7 @@ class Embedder:
     def _embed_sequences(self, sequences: list, batch_size: int, show_progress_bar: bool | None) -> torch.Tensor:
         """Pooled vectors (N, D) for built sequences, in their order; batches sorted by length."""
         batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
-        if show_progress_bar is None:
-            show_progress_bar = len(batches) > 4 and sys.stderr.isatty()
+        show_progress_bar = wants_progress(show_progress_bar, len(batches))
         chunks = []  # kept on the device: one transfer at the end, no per-batch sync
         with torch.inference_mode():
             for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
@@ -278,7 +283,7 @@ class Embedder:
         config = self.modalities.tower_configs.get("audio")
         if not waveforms or config is None or not config.transcribe:
             return
-        progress = len(waveforms) > 32 and sys.stderr.isatty() if show_progress_bar is None else show_progress_bar
+        progress = wants_progress(show_progress_bar, math.ceil(len(waveforms) / 8))  # Whisper decodes 8 at a time
         transcripts = dict(zip(waveforms, self.modalities.transcripts(list(waveforms.values()), progress)))
         spoken = [i for i, text in transcripts.items() if text.strip()]
         if not spoken:
@@ -363,12 +368,18 @@ class Embedder:
         return batch.with_input_ids(batch.input_ids.masked_fill(chosen.to(batch.input_ids.device), self.pad_id))
 
     def prepare_for_training(
-        self, lora: dict | None = None, quantized: bool = False, adapter_in_generation: bool = False
+        self,
+        lora: dict | None = None,
+        quantized: bool = False,
+        adapter_in_generation: bool = False,
+        train_backbone: bool = True,
     ) -> list[torch.nn.Parameter]:
         """Make the backbone trainable the way a stage asks, and return the backbone parameters that train.
 
-        A saved model with an adapter trains that adapter on; else ``lora`` (``r``, ``alpha``, ``dropout``,
-        ``target_modules``) attaches a new LoRA adapter; else the backbone stays frozen. ``quantized``: the backbone
+        ``train_backbone=False``: the backbone and any adapter it has stay frozen (only projectors train; no new
+        adapter is attached). Else a saved model with an adapter trains that adapter on; else ``lora`` (``r``,
+        ``alpha``, ``dropout``, ``target_modules``) attaches a new LoRA adapter; else the backbone stays frozen.
+        ``quantized``: the backbone
         is 4-bit (QLoRA), prepared by peft first. ``adapter_in_generation``: the adapter also trains for generation
         (GRIT's next-token objective), so ``generate`` keeps it on (see :meth:`generation_mode`). A calibration
         the model came with is dropped (``mmembed calibrate`` fits one for the trained model)."""
@@ -382,7 +393,9 @@ class Embedder:
                     "quantization (QLoRA) trains a LoRA adapter on the frozen 4-bit backbone: set lora too"
                 )
             self.model = prepare_quantized(self.model)
-        if hasattr(self.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
+        if not train_backbone:
+            self.model.requires_grad_(False)
+        elif hasattr(self.model, "peft_config"):  # a saved model: an earlier stage's adapter trains on
             for name, parameter in self.model.named_parameters():
                 parameter.requires_grad_("lora_" in name)
         elif lora:

@@ -47,10 +47,11 @@ def prepare_model(config: TrainConfig):
     )
     lora = dataclasses.asdict(config.lora) if config.lora else None
     embedder.prepare_for_training(
-        lora, bool(config.quantization), adapter_in_generation="next_token" in config.objectives
+        lora,
+        bool(config.quantization),
+        adapter_in_generation="next_token" in config.objectives,
+        train_backbone=config.train_backbone,
     )
-    if not config.train_backbone:  # LLaVA-style alignment: the text side stays exactly as it was
-        embedder.model.requires_grad_(False)
     return embedder
 
 

@@ -44,6 +44,9 @@ def test_prepare_for_training_attaches_lora_or_freezes(make_embedder):
     assert set(embedder.trainable_modules()) == {"model", "projectors"}
     frozen = make_embedder()
     assert frozen.prepare_for_training(None) == []
+    locked = make_embedder()  # train_backbone=False: nothing of the backbone trains, no new adapter is attached
+    assert locked.prepare_for_training({"r": 4, "alpha": 8, "target_modules": ["q_proj"]}, train_backbone=False) == []
+    assert not hasattr(locked.model, "peft_config")
 
 
 def test_a_model_that_trains_drops_the_calibration_it_came_with(make_embedder, tmp_path):

@@ -12,8 +12,10 @@ Adding an objective touches one file here: subclass :class:`Objective`, decorate
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import torch
 from torch import nn
 
 OBJECTIVES: dict[str, type] = {}
@@ -41,6 +43,16 @@ class Objective(nn.Module):
     def prepare_examples(self, embedder, examples: list, cache_dir: Path) -> None:
         """Precompute what depends on the whole training set (once per run, after :meth:`prepare`, before a checkpoint
         is resumed); ``cache_dir`` (the run's feature cache) keeps what a later run of the same model can reuse."""
+
+
+def logit_scale(temperature: float, learnable: bool) -> nn.Parameter:
+    """CLIP's logit scale, log(1 / temperature), fixed or learned."""
+    return nn.Parameter(torch.tensor(math.log(1 / temperature)), requires_grad=learnable)
+
+
+def scale_of(log_scale: nn.Parameter) -> torch.Tensor:
+    """The multiplier of the cosines, clamped at 100 as in CLIP (a temperature never below 0.01)."""
+    return log_scale.exp().clamp(max=100)
 
 
 def build_objectives(settings: dict) -> dict[str, Objective]:

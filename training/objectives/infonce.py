@@ -19,12 +19,11 @@ languages an English teacher does not know)."""
 from __future__ import annotations
 
 import fnmatch
-import math
 
 import torch
 import torch.nn.functional as F
 
-from . import Objective, register
+from . import Objective, logit_scale, register, scale_of
 
 
 def duplicate_text_mask(texts: list[str], columns: int) -> torch.Tensor:
@@ -49,9 +48,7 @@ class InfoNCE(Objective):
         teacher: dict | None = None,
     ):
         super().__init__()
-        self.logit_scale = torch.nn.Parameter(
-            torch.tensor(math.log(1 / temperature)), requires_grad=learnable_temperature
-        )
+        self.logit_scale = logit_scale(temperature, learnable_temperature)
         self.symmetric, self.query_instruction, self.weight = symmetric, query_instruction, weight
         self.mask_duplicate_texts = mask_duplicate_texts
         self.teacher_settings = dict(teacher or {})
@@ -92,7 +89,7 @@ class InfoNCE(Objective):
         texts = batch.texts
         items = F.normalize(embedder.embed_items(batch.items + batch.negatives), dim=-1)  # (B + hard negatives, D)
         queries = F.normalize(embedder.embed_texts(texts, self.query_instruction), dim=-1)
-        scale = self.logit_scale.exp().clamp(max=100)
+        scale = scale_of(self.logit_scale)
         cosines = queries @ items.T  # (B, B + negatives): each text against every item and hard negative
         logits = scale * cosines
         mask = None

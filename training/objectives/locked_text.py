@@ -15,7 +15,6 @@ caption masked, as in InfoNCE), at a temperature fixed or learned. Batches must 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from . import Objective, register
+from . import Objective, logit_scale, register, scale_of
 from .infonce import duplicate_text_mask
 
 
@@ -39,9 +38,7 @@ class LockedText(Objective):
         bank_batch_size: int = 64,
     ):
         super().__init__()
-        self.logit_scale = torch.nn.Parameter(
-            torch.tensor(math.log(1 / temperature)), requires_grad=learnable_temperature
-        )
+        self.logit_scale = logit_scale(temperature, learnable_temperature)
         self.query_instruction, self.weight, self.bank_batch_size = query_instruction, weight, bank_batch_size
         self.__dict__["banks"] = {}  # source -> (N, D) unit caption vectors; not checkpointed: read or built per run
         self.__dict__["positions"] = {}  # source -> {caption: row in the bank}
@@ -103,7 +100,7 @@ class LockedText(Objective):
         items = F.normalize(embedder.embed_items(batch.items), dim=-1)
         bank = bank.to(items.device)
         target = torch.tensor([positions[text] for text in batch.texts], device=items.device)
-        scale = self.logit_scale.exp().clamp(max=100)
+        scale = scale_of(self.logit_scale)
         item_to_bank = scale * items @ bank.T  # (B, N): each item against every caption of its source
         text_to_item = scale * bank[target] @ items.T  # (B, B): each pair's caption against the batch's items
         mask = duplicate_text_mask(batch.texts, len(batch.texts)).to(items.device)
