@@ -14,7 +14,12 @@ class StoreError(RuntimeError):
 
 
 class CollectionMismatchError(StoreError):
-    """The collection was made for another model or vector size."""
+    """The collection was made for another model or vector size. ``wanted``: the spec of the client that was refused
+    (``None`` where the mismatch is one point's vector size)."""
+
+    def __init__(self, message: str, wanted: CollectionSpec | None = None):
+        super().__init__(message)
+        self.wanted = wanted
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class CollectionSpec:
     vector_name: str
     dimension: int
     model_id: str  # the vector space (a hash of everything that changes vectors): what must match
-    model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v4``)
+    model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v5``)
 
     def metadata(self) -> dict:
         return {
@@ -127,5 +132,6 @@ def check_spec(found: dict | None, wanted: CollectionSpec) -> None:
         raise CollectionMismatchError(
             f"collection {wanted.name!r} was indexed with {theirs} (vector space {found.get('model_id')!r}, "
             f"{found.get('dimension')}-d); this client uses {wanted.model_name or 'another model'} (vector space "
-            f"{wanted.model_id!r}, {wanted.dimension}-d). {fix} another --collection, or re-index into a new one."
+            f"{wanted.model_id!r}, {wanted.dimension}-d). {fix} another --collection, or re-index into a new one.",
+            wanted,
         )
