@@ -1,7 +1,11 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v4`` (= ``mmembed-default``): v2's adapter and projectors trained on
+- ``mmembed-multisource-v5`` (= ``mmembed-default``): v4 with its LLM, adapter and transcript weight frozen, the image
+  and audio projectors trained on (``training/configs/v5/candidate.yaml``, the locked-text stage) for 1,500 steps x
+  64, each item against every training caption of its source, on 2 CPU cores (27 min); figures in
+  docs/results/v5-candidate.md and docs/results/peers.md.
+- ``mmembed-multisource-v4``: v2's adapter and projectors trained on
   (``training/configs/v4/candidate.yaml``) for 500 steps x 24 on every row of eight sources plus the translated Tux
   Paint captions and translation pairs, with a soft mpnet teacher, on 2 CPU cores (33 min); the audio tower's
   transcript channel on at the weight fitted on training rows (0.3, ``mmembed transcript-weight``); figures in
@@ -23,9 +27,10 @@ SHIPPED = {
     "mmembed-tuxpaint-v1": "tuxpaint-v1",
     "mmembed-multisource-v2": "multisource-v2",
     "mmembed-multisource-v4": "multisource-v4",
+    "mmembed-multisource-v5": "multisource-v5",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v4"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v5"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:
