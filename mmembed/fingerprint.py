@@ -12,9 +12,22 @@ import torch
 
 
 def space_id(embedder) -> str:
+    return fingerprint(embedder, with_projectors=True)
+
+
+def text_space_id(embedder) -> str:
+    """The id of the text side alone: text vectors never pass through the modality projectors, so a stage that
+    trains only the projectors (``locked_text``) keeps it, and what was computed from texts (caption banks) is
+    reused by the next such stage."""
+    return fingerprint(embedder, with_projectors=False)
+
+
+def fingerprint(embedder, with_projectors: bool) -> str:
     digest = hashlib.sha256(json.dumps(embedder.config.to_dict(), sort_keys=True).encode())
     rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
-    tensors = [rows] + [p.detach() for p in embedder.modalities.projectors.parameters()]
+    tensors = [rows]
+    if with_projectors:
+        tensors += [p.detach() for p in embedder.modalities.projectors.parameters()]
     tensors += [p.detach() for name, p in embedder.model.named_parameters() if "lora_" in name]
     if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
         tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]

@@ -66,9 +66,19 @@ def test_the_caption_bank_is_read_back_for_the_same_model_and_captions(make_mult
     assert torch.equal(first.banks["shapes"], second.banks["shapes"])
     second.prepare_examples(embedder, examples[:6], tmp_path)  # other captions: another file
     assert len(list(tmp_path.glob("caption-bank-*.safetensors"))) == 2
+    with torch.no_grad():  # projectors never touch text: the next projector-only stage reads the same bank
+        for parameter in embedder.modalities.projectors.parameters():
+            parameter.add_(0.5)
+    second.prepare_examples(embedder, examples, tmp_path)
+    assert len(list(tmp_path.glob("caption-bank-*.safetensors"))) == 2
+    torch.testing.assert_close(second.banks["shapes"], first.banks["shapes"], atol=0, rtol=0)
     embedder.center = torch.ones(embedder.dimension)  # another centering vector moves every text: another file
     second.prepare_examples(embedder, examples, tmp_path)
     assert len(list(tmp_path.glob("caption-bank-*.safetensors"))) == 3
+    with torch.no_grad():  # another text side (a special-token row): another file
+        embedder.causal_lm.get_input_embeddings().weight[embedder.special_token_ids[0]] += 1.0
+    second.prepare_examples(embedder, examples, tmp_path)
+    assert len(list(tmp_path.glob("caption-bank-*.safetensors"))) == 4
 
 
 def test_a_trainable_backbone_text_pairs_and_unknown_sources_are_refused(make_multimodal_embedder, tmp_path):

@@ -70,11 +70,12 @@ class LockedText(Objective):
         embedder.model.train(was_training)
 
     def caption_bank(self, embedder, source: str, captions: list[str], cache_dir: Path) -> torch.Tensor:
-        """(N, D) unit vectors of ``captions`` as queries, read from ``cache_dir`` when the same model (its vector
-        space and centering vector) embedded the same captions before: a resumed stage skips minutes of CPU."""
-        from mmembed.fingerprint import space_id
+        """(N, D) unit vectors of ``captions`` as queries, read from ``cache_dir`` when the same text side (its
+        weights and centering vector; projectors do not touch text) embedded the same captions before: a resumed
+        stage, or the next locked-text stage, skips minutes of CPU."""
+        from mmembed.fingerprint import text_space_id
 
-        digest = hashlib.sha256(f"{space_id(embedder)}|{self.query_instruction}|".encode())
+        digest = hashlib.sha256(f"{text_space_id(embedder)}|{self.query_instruction}|".encode())
         if embedder.center is not None:
             digest.update(embedder.center.float().cpu().numpy().tobytes())
         digest.update("\n".join(captions).encode())
