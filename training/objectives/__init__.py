@@ -5,7 +5,8 @@
     objectives: {mntp: {}}  then  {simcse: {}}  then  {infonce: {}}  # LLM2Vec, stage by stage
 
 Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae (UniMAE), locked_text (projector
-alignment against the frozen model's own text vectors).
+alignment against the frozen model's own text vectors), translation_distill (translated queries onto their English
+originals, everything else anchored where the starting model put it).
 
 Adding an objective touches one file here: subclass :class:`Objective`, decorate with ``@register("name")``.
 """
@@ -56,7 +57,7 @@ def scale_of(log_scale: nn.Parameter) -> torch.Tensor:
 
 
 def build_objectives(settings: dict) -> dict[str, Objective]:
-    from . import infonce, locked_text, mntp, next_token, simcse, unimae  # noqa: F401  (each registers itself)
+    from . import infonce, locked_text, mntp, next_token, simcse, translation_distill, unimae  # noqa: F401  (each registers itself)
 
     unknown = sorted(set(settings) - set(OBJECTIVES))
     if unknown:
