@@ -63,6 +63,16 @@ def test_translations_move_toward_the_starting_english_vectors(make_multimodal_e
     torch.testing.assert_close(teacher, start, atol=1e-5, rtol=0)
 
 
+def test_the_originals_own_regression_can_be_left_to_other_anchors(make_multimodal_embedder):
+    embedder, objective, _ = prepared(make_multimodal_embedder)
+    assert "original_cosine" in objective(embedder, translation_batch())[1]
+    embedder, objective, _ = prepared(make_multimodal_embedder, original_weight=0.0)
+    loss, metrics = objective(embedder, translation_batch())
+    assert "original_cosine" not in metrics
+    expected = 1 - metrics["translation_cosine"] + metrics["translation_rank"]
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+
+
 def test_teacher_vectors_leave_the_students_weights_as_they_were(make_multimodal_embedder):
     embedder, objective, params = prepared(make_multimodal_embedder)
     fixed_batch_losses(objective, embedder, translation_batch(), params, steps=3, lr=3e-3)  # the student moved

@@ -38,6 +38,7 @@ class TranslationDistill(Objective):
         temperature: float = 0.05,
         rank_weight: float = 1.0,
         anchor_weight: float = 1.0,
+        original_weight: float = 1.0,
         query_instruction: str = "query",
         weight: float = 1.0,
     ):
@@ -46,6 +47,7 @@ class TranslationDistill(Objective):
             raise ValueError(f"translation_distill temperature must be > 0, got {temperature}")
         self.translation_prefix, self.temperature = translation_prefix, temperature
         self.rank_weight, self.anchor_weight, self.weight = rank_weight, anchor_weight, weight
+        self.original_weight = original_weight
         self.query_instruction = query_instruction
         self.__dict__["teacher_state"] = {}  # name -> the starting value of every weight that trains (not saved)
         self.__dict__["memory"] = {}  # ("query", text) or ("item", id(item)) -> the teacher's unit vector
@@ -115,19 +117,24 @@ class TranslationDistill(Objective):
         if any(item.kind is not None for item in batch.items):
             raise ValueError(f"source {batch.source!r}: translation pairs are text rows with an English positive")
         target = self.teacher_queries(embedder, originals)
-        both = F.normalize(embedder.embed_texts(list(batch.texts) + originals, self.query_instruction), dim=-1)
+        student = list(batch.texts) + (originals if self.original_weight else [])
+        both = F.normalize(embedder.embed_texts(student, self.query_instruction), dim=-1)
         translated, original = both[: len(originals)], both[len(originals) :]
         target = target.to(translated.device, translated.dtype)
         translated_distance = 1 - (translated * target).sum(-1).mean()
-        original_distance = 1 - (original * target).sum(-1).mean()
+        metrics = {}
+        if self.original_weight:
+            original_distance = 1 - (original * target).sum(-1).mean()
+            metrics["original_cosine"] = 1 - original_distance.item()
+        else:
+            original_distance = translated_distance.new_zeros(())
         logits = translated @ target.T / self.temperature
         mask = duplicate_text_mask(originals, len(originals)).to(logits.device)
         order = torch.arange(len(originals), device=logits.device)
         rank = F.cross_entropy(logits.masked_fill(mask, float("-inf")), order)
-        loss = translated_distance + original_distance + self.rank_weight * rank
-        metrics = {
+        loss = translated_distance + self.original_weight * original_distance + self.rank_weight * rank
+        metrics |= {
             "translation_cosine": 1 - translated_distance.item(),
-            "original_cosine": 1 - original_distance.item(),
             "translation_rank": rank.item(),
             "translation_accuracy": (logits.argmax(dim=1) == order).float().mean().item(),
         }
