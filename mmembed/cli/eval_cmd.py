@@ -50,6 +50,12 @@ def register(subparsers) -> None:
     )
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
+    evaluate.add_argument(
+        "--peer-cache",
+        default="results/peer-cache",
+        help="where LiT keeps its fitted heads, keyed by its settings, towers and training pairs (a re-run on the "
+        "same rows reads them instead of refitting; '' refits every run)",
+    )
     evaluate.set_defaults(handler=run_eval)
 
     rag = subparsers.add_parser(
@@ -93,6 +99,7 @@ def run_eval(args) -> int:
         args.modality,
         args.device,
         after_model=draw_space if args.plot else None,
+        peer_cache=args.peer_cache or None,
     )
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)

@@ -33,15 +33,18 @@ def model_loaders(models: Sequence, device: str | None = None) -> list[tuple[str
     return loaders
 
 
-def peer_loaders(baselines: Sequence[str], fit_rows: list[dict]) -> list[tuple[str, Callable]]:
-    """(name, build) per peer; a trainable peer (LiT) is fitted on ``fit_rows`` when built."""
+def peer_loaders(
+    baselines: Sequence[str], fit_rows: list[dict], peer_cache: str | Path | None = None
+) -> list[tuple[str, Callable]]:
+    """(name, build) per peer; a trainable peer (LiT) is fitted on ``fit_rows`` when built (its fit kept in
+    ``peer_cache``, when given, for a later run on the same rows)."""
     unknown = sorted(set(baselines) - set(PEERS))
     if unknown:
         raise ValueError(f"unknown baselines {unknown}; known: {sorted(PEERS)}")
 
     def build(peer: str):
         made = PEERS[peer]
-        return made().fit(fit_rows) if hasattr(made, "fit") else made()
+        return made().fit(fit_rows, cache_dir=peer_cache) if hasattr(made, "fit") else made()
 
     return [(PEERS[peer].name, lambda peer=peer: build(peer)) for peer in baselines]
 
@@ -68,12 +71,14 @@ def evaluate(
     modality: str | None = None,
     device: str | None = None,
     after_model: Callable | None = None,
+    peer_cache: str | Path | None = None,
 ) -> dict[str, dict]:
     """Every model and peer on every task, modality and group of the manifests' ``split``.
 
     fit_manifests: whose train split fits trainable peers (LiT); default the evaluated manifests (give the data the
     model was trained on, for equal conditions). limit: at most this many text pairs per text task. after_model:
     called as ``after_model(name, model, rows)`` once a model's figures are in (``mmembed eval --plot`` draws there).
+    peer_cache: a folder where trainable peers keep their fit (LiT's heads, keyed by everything they depend on).
     A task that does not apply to the data (no audio rows, no labels) is reported and left out, not an error."""
     unknown = sorted(set(tasks or ()) - set(TASKS))
     if unknown:
@@ -83,7 +88,7 @@ def evaluate(
     loaders = model_loaders(models, device)
     if baselines:
         fit_rows = [row for manifest in (fit_manifests or manifests) for row in read_manifest(manifest, "train")]
-        loaders += peer_loaders(baselines, fit_rows)
+        loaders += peer_loaders(baselines, fit_rows, peer_cache)
     groups = groups_of(rows, per_source)
     results: dict[str, dict] = {}
     for name, load in loaders:

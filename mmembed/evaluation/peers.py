@@ -3,6 +3,8 @@ use (``encode(items, instruction=..., batch_size=...)``) for the modalities it c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -85,14 +87,65 @@ class LiTPeer:
                     bar.update(len(group))
         return out, kinds
 
-    def fit(self, rows: list[dict]) -> LiTPeer:
+    def fit_key(self, rows: list[dict]) -> str:
+        """What the fitted heads depend on: the settings, the towers and every training pair's file bytes and text."""
+        import hashlib
+        from pathlib import Path
+
+        digest = hashlib.sha256(f"{self.dim}|{self.steps}|{self.seed}|{self.text.name}|".encode())
+        for kind, tower in sorted(self.towers.items()):
+            digest.update(f"{kind}:{tower.config}|".encode())
+        for row in rows:
+            path = Path(row.get("image") or row.get("audio"))
+            content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+            digest.update(f"{content}|{row['text']}\n".encode())
+        return digest.hexdigest()[:24]
+
+    def fit(self, rows: list[dict], cache_dir: str | Path | None = None) -> LiTPeer:
+        """Train the heads on ``rows`` (their media and captions). ``cache_dir``: fitted heads are saved there under
+        a key of everything they depend on (:meth:`fit_key`) and read back by a later run on the same rows, so
+        re-running a peers table skips the towers and the fit (the figures are the same)."""
+        from pathlib import Path
+
+        from safetensors.torch import load_file, save_file
+
+        rows = [r for r in rows if "image" in r or "audio" in r]
+        path = Path(cache_dir) / f"lit-heads-{self.fit_key(rows)}.safetensors" if cache_dir else None
+        if path is not None and path.is_file():
+            self.heads = self.heads_from_state(load_file(str(path)))
+            print(f"LiT: heads read from {path}")
+            return self
+        self.fit_heads(rows)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            state = {
+                f"{kind}.{name}": p.detach().contiguous()
+                for kind, h in self.heads.items()
+                for name, p in h.state_dict().items()
+            }
+            partial = path.with_suffix(".tmp")
+            save_file(state, str(partial))
+            partial.replace(path)
+        return self
+
+    @staticmethod
+    def heads_from_state(state: dict) -> dict:
+        import torch
+
+        heads = {}
+        for kind in sorted({key.split(".")[0] for key in state}):
+            weight = state[f"{kind}.weight"]
+            heads[kind] = torch.nn.Linear(weight.shape[1], weight.shape[0])
+            heads[kind].load_state_dict({"weight": weight, "bias": state[f"{kind}.bias"]})
+        return heads
+
+    def fit_heads(self, rows: list[dict]) -> None:
         from pathlib import Path
 
         import torch
         import torch.nn.functional as F
         from tqdm.auto import tqdm
 
-        rows = [r for r in rows if "image" in r or "audio" in r]
         features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
         keep = [i for i, f in enumerate(features) if f is not None]
         texts = torch.from_numpy(self.text.encode([rows[i]["text"] for i in keep]))
@@ -117,7 +170,6 @@ class LiTPeer:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return self
 
     def encode(self, items, instruction=None, batch_size: int = 64, **_) -> np.ndarray:
         import torch

@@ -34,6 +34,29 @@ def test_lit_heads_learn_the_training_pairs(tmp_path):
     assert (np.argmax(items[:4] @ texts[:4].T, axis=1) == np.arange(4)).all()  # the heads fit their training pairs
 
 
+def test_lit_heads_are_kept_and_read_back_for_the_same_training_pairs(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    rows = []
+    for i, colour in enumerate(["red", "blue"]):
+        square(colour, size=224).save(tmp_path / f"{i}.png")
+        rows.append({"image": f"{i}.png", "text": f"a {colour} square", "split": "train"})
+    rows = read_manifest(write_manifest(tmp_path / "m.jsonl", rows))
+    cache = tmp_path / "cache"
+    fitted = LiTPeer(steps=5).fit(rows, cache_dir=cache)
+    [kept] = cache.glob("lit-heads-*.safetensors")
+    state = load_file(str(kept))
+    assert set(state) == {"image.weight", "image.bias", "text.weight", "text.bias"}
+    torch.testing.assert_close(state["text.weight"], fitted.heads["text"].weight.detach(), atol=0, rtol=0)
+    save_file({key: torch.full_like(value, 0.5) for key, value in state.items()}, str(kept))  # mark the kept file
+    again = LiTPeer(steps=5).fit(rows, cache_dir=cache)
+    assert torch.equal(again.heads["image"].weight.detach(), torch.full_like(state["image.weight"], 0.5))  # read
+    rows[1]["text"] = "a navy square"  # another training pair: another fit, another file
+    LiTPeer(steps=5).fit(rows, cache_dir=cache)
+    assert len(list(cache.glob("lit-heads-*.safetensors"))) == 2
+
+
 def test_lit_features_in_batches_equal_one_at_a_time(tmp_path):
     from pathlib import Path
 
