@@ -10,6 +10,7 @@ from .errors import MediaError
 from .image_loading import declared_pixels, open_image
 from .image_towers import EfficientNetLite0Tower, ImageTower, OpenClipImageTower, build_image_tower
 from .projector import Projector
+from .shortcut import Shortcut
 
 __all__ = [
     "AudioTowerConfig",
@@ -17,6 +18,7 @@ __all__ = [
     "ProjectorConfig",
     "MediaError",
     "Projector",
+    "Shortcut",
     "ImageTower",
     "OpenClipImageTower",
     "EfficientNetLite0Tower",

@@ -56,6 +56,8 @@ class EmbedderConfig:
     image_token: str = "<image>"
     audio_token: str = "<audio>"
     projector_hidden_dim: int | None = None  # defaults to the LLM's hidden size
+    # per media kind, the tower shortcut's share of an item's vector (encoders/shortcut.py; `mmembed fit-shortcut`)
+    shortcut_weights: dict[str, float] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -71,6 +73,11 @@ class EmbedderConfig:
             ImageTowerConfig(**self.image_tower)  # validates; the tower itself is built on first use
         if self.audio_tower is not None:
             AudioTowerConfig(**self.audio_tower)
+        for kind, weight in self.shortcut_weights.items():
+            if kind not in ("image", "audio") or getattr(self, f"{kind}_tower") is None:
+                raise ValueError(f"shortcut_weights: {kind!r} is not a media tower of this model")
+            if not 0.0 <= weight <= 1.0:
+                raise ValueError(f"shortcut_weights[{kind!r}] must be in [0, 1], got {weight}")
         if self.default_instruction not in self.instructions:
             raise ValueError(f"default_instruction {self.default_instruction!r} is not in instructions")
 

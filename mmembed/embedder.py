@@ -113,10 +113,12 @@ class Embedder:
         attention: str | None = None,
         num_tokens: dict[str, int] | None = None,
         transcribe: bool | None = None,
+        shortcut_weights: dict[str, float] | None = None,
     ):
         """Embed with other settings inside the block (benchmarks, ablations), restored after it, even on error:
         ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind, ``transcribe``
-        the audio tower's transcript channel on or off. Other threads wait: the embedder's lock is held throughout."""
+        the audio tower's transcript channel on or off, ``shortcut_weights`` the tower shortcuts' shares per media
+        kind. Other threads wait: the embedder's lock is held throughout."""
         if attention not in (None, "causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
         if transcribe is not None and "audio" not in self.modalities.kinds:
@@ -126,6 +128,9 @@ class Embedder:
             try:
                 if attention:
                     self.config = dataclasses.replace(self.config, attention=attention)
+                if shortcut_weights is not None:
+                    weights = {**self.config.shortcut_weights, **shortcut_weights}
+                    self.config = dataclasses.replace(self.config, shortcut_weights=weights)
                 for kind, count in (num_tokens or {}).items():
                     self.modalities.set_num_tokens(kind, count)
                 if transcribe is not None:
@@ -242,6 +247,7 @@ class Embedder:
                 [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
             )
             output[positions] = self._embed_sequences(sequences, batch_size, show_progress_bar)
+            self._blend_shortcuts(output, {i: (parsed[i].media_kind, features[i]) for i in positions if i in features})
             self._blend_transcripts(
                 output,
                 {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
@@ -267,6 +273,19 @@ class Embedder:
             out = torch.empty(len(sequences), self.dimension)
             out[[i for batch_indices in batches for i in batch_indices]] = torch.cat(chunks).cpu()
         return out
+
+    def _blend_shortcuts(self, output: torch.Tensor, media: dict[int, tuple[str, torch.Tensor]]) -> None:
+        """The tower shortcut (encoders/shortcut.py): a media item's vector becomes the blend
+        ``(1 - w) * llm + w * shortcut`` of the two unit vectors (``w = config.shortcut_weights[kind]``)."""
+        for kind, shortcut in self.modalities.shortcuts.items():
+            weight = self.config.shortcut_weights.get(kind, 0.0)
+            rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
+            if not rows or weight <= 0:
+                continue
+            with torch.inference_mode():
+                features = torch.stack([media[i][1] for i in rows]).to(self.device)
+                direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
+            output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct
 
     def _blend_transcripts(
         self,

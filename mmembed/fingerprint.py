@@ -23,11 +23,16 @@ def text_space_id(embedder) -> str:
 
 
 def fingerprint(embedder, with_projectors: bool) -> str:
-    digest = hashlib.sha256(json.dumps(embedder.config.to_dict(), sort_keys=True).encode())
+    settings = embedder.config.to_dict()
+    shortcut_weights = settings.pop("shortcut_weights")  # media only: never part of the text side's id
+    if with_projectors and shortcut_weights:
+        settings["shortcut_weights"] = shortcut_weights
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
     tensors = [rows]
     if with_projectors:
         tensors += [p.detach() for p in embedder.modalities.projectors.parameters()]
+        tensors += [p.detach() for p in embedder.modalities.shortcuts.parameters()]
     tensors += [p.detach() for name, p in embedder.model.named_parameters() if "lora_" in name]
     if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
         tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]

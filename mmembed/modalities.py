@@ -13,6 +13,7 @@ from encoders import (
     ImageTowerConfig,
     Projector,
     ProjectorConfig,
+    Shortcut,
     WhisperAudioTower,
     build_audio_tower,
     build_image_tower,
@@ -39,6 +40,8 @@ class Modalities(nn.Module):
         self._towers: dict[str, nn.Module] = {}
         self._transcriber = None  # Whisper's decoder, when the audio tower transcribes
         self.projectors = nn.ModuleDict()
+        self.shortcuts = nn.ModuleDict()  # per kind, when fitted (``add_shortcut``): features -> vector space
+        self.llm_dim = llm_dim
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)  # the same config builds the same initial projectors
         try:
@@ -135,6 +138,19 @@ class Modalities(nn.Module):
         if self._transcriber is None:
             self._transcriber = whisper_transcriber(self.tower_configs["audio"].source, device=str(self.device))
         return self._transcriber
+
+    def add_shortcut(self, kind: str, seed: int = 0) -> Shortcut:
+        """A new (or the existing) tower shortcut for ``kind``: its mean-pooled features straight to the vector."""
+        if kind not in self.tower_configs:
+            raise ValueError(f"this model has no {kind} tower to take a shortcut from")
+        if kind not in self.shortcuts:
+            generator_state = torch.random.get_rng_state()
+            torch.manual_seed(seed)
+            try:
+                self.shortcuts[kind] = Shortcut(self._feature_dim(kind), self.llm_dim).to(self.device)
+            finally:
+                torch.random.set_rng_state(generator_state)
+        return self.shortcuts[kind]
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

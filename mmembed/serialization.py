@@ -4,6 +4,7 @@
     tokenizer/                          the tokenizer, with the <|embed|> token
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
     projectors.safetensors              the modality projectors (when the model has towers; tower specs: the config)
+    shortcuts.safetensors               the tower shortcuts (when fitted; their weights in the blend: the config)
     center.safetensors                  the mean vector subtracted before normalising (when the model has one)
     calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
@@ -27,6 +28,7 @@ from .special_tokens import load_token_rows, save_token_rows
 
 PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
+SHORTCUTS_FILE = "shortcuts.safetensors"
 
 
 def save_embedder(embedder, folder: Path) -> Path:
@@ -38,6 +40,9 @@ def save_embedder(embedder, folder: Path) -> Path:
     save_token_rows(embedder.causal_lm, embedder.special_token_ids, folder)
     if embedder.modalities.kinds:
         save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))
+    if len(embedder.modalities.shortcuts):
+        state = {k: v.detach().cpu().contiguous() for k, v in embedder.modalities.shortcuts.state_dict().items()}
+        save_file(state, str(folder / SHORTCUTS_FILE))
     if embedder.center is not None:
         save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
     if embedder.calibration is not None:
@@ -73,8 +78,18 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     embedder = cls(model, tokenizer, config, device)
     if embedder.modalities.kinds:
         embedder.modalities.projectors.load_state_dict(load_file(str(folder / PROJECTORS_FILE)))
+        if (folder / SHORTCUTS_FILE).is_file():
+            state = load_file(str(folder / SHORTCUTS_FILE))
+            for kind in sorted({key.split(".")[0] for key in state}):
+                embedder.modalities.add_shortcut(kind)
+            embedder.modalities.shortcuts.load_state_dict(state)
         embedder.modalities.to(embedder.device)
     if (folder / CENTER_FILE).is_file():
         embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)
+    missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)
+    if missing:
+        raise FileNotFoundError(
+            f"{folder}: the config blends tower shortcuts for {missing} but {SHORTCUTS_FILE} has none"
+        )
     embedder.calibration = Calibration.load(folder)
     return embedder

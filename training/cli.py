@@ -1,11 +1,11 @@
-"""``mmembed train``: registered into the mmembed CLI as a plugin (entry point
+"""``mmembed train`` and ``mmembed fit-shortcut``: registered into the mmembed CLI as a plugin (entry point
 ``mmembed.commands``), so mmembed itself never imports training."""
 
 from __future__ import annotations
 
 import argparse
 
-from mmembed.cli.common import positive_int
+from mmembed.cli.common import add_model_arguments, load_model, positive_int
 
 
 def register(subparsers) -> None:
@@ -14,6 +14,16 @@ def register(subparsers) -> None:
     train.add_argument("--steps", type=positive_int, default=None, help="override the config's steps")
     train.add_argument("--output-dir", default=None)
     train.set_defaults(handler=run_train)
+    shortcut = subparsers.add_parser(
+        "fit-shortcut",
+        help="fit a trained model's tower shortcuts (media features straight to its text space) and their weights",
+    )
+    add_model_arguments(shortcut)
+    shortcut.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeatable")
+    shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
+    shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
+    shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
+    shortcut.set_defaults(handler=run_fit_shortcut)
 
 
 def run_train(args) -> int:
@@ -26,6 +36,28 @@ def run_train(args) -> int:
     if args.output_dir:
         config.output_dir = args.output_dir
     print(f"train: model saved to {train(config)}")
+    return 0
+
+
+def run_fit_shortcut(args) -> int:
+    from mmembed.data import read_manifest
+
+    from .shortcut import ShortcutFitConfig, fit_shortcuts
+
+    rows = [row for data in args.data for row in read_manifest(data, "train")]
+    embedder = load_model(args)
+    fit = fit_shortcuts(embedder, rows, args.feature_cache, ShortcutFitConfig(steps=args.steps))
+    for kind, sweep in fit.sweeps.items():
+        sources = sorted(next(iter(sweep.values())))
+        print(f"\n{kind}: shortcut kept at step {fit.best_steps[kind]}; mean mAP of both directions on check rows")
+        print("| shortcut weight | " + " | ".join(sources) + " | mean |")
+        print("|---|" + "---|" * (len(sources) + 1))
+        for weight, scores in sweep.items():
+            mark = " (best)" if weight == fit.weights[kind] else ""
+            mean = sum(scores.values()) / len(scores)
+            print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
+    folder = embedder.save_pretrained(args.out)
+    print(f"fit-shortcut: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")
     return 0
 
 

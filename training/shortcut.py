@@ -1,0 +1,212 @@
+"""Fit the tower shortcuts (encoders/shortcut.py) of a trained model, and their share of each media vector.
+
+A LiT-style fit with the text side locked: per media kind one linear map from the frozen tower's mean-pooled
+features to where the model already puts the item's caption (its query vector), scored against *every* training
+caption of the item's source (the caption banks of ``locked_text``, read from the same cache) and each caption
+against the source's items, at a learned temperature. The LLM, its adapter and the projectors do not change, so every
+text figure stays bit for bit. The training rows are split by caption: the shortcut fits on 90 % and stops at the
+step that serves the other 10 % best; on those *check* rows the blend weight ``w`` of
+``(1 - w) * llm + w * shortcut`` is swept and the best kept per kind (the audio's transcript channel applied on top,
+as ``encode`` does). The LLM path saw the check rows in training and the shortcut did not, so the sweep favours the
+LLM: a conservative choice."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, audio_views, blend, source_map
+
+from .features import media_features
+from .objectives.locked_text import LockedText
+
+
+@dataclass
+class ShortcutFitConfig:
+    steps: int = 400
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    temperature: float = 0.05  # initial; learned
+    check_fraction: float = 0.1  # of each source's captions, held out of the fit for early stopping and the sweep
+    check_every: int = 25
+    weights: tuple[float, ...] = DEFAULT_WEIGHTS
+    seed: int = 0
+
+
+@dataclass
+class ShortcutFit:
+    weights: dict[str, float]  # kind -> the chosen share of the shortcut
+    sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> weight -> source -> mean mAP on check rows
+    best_steps: dict[str, int]  # kind -> the step kept (early stopping on the check rows)
+    check_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # kind -> (step, mean mAP)
+
+
+@dataclass
+class Group:
+    """One source's rows of one media kind, with what the fit needs of them."""
+
+    source: str
+    kind: str
+    fit: list[int]  # row indices
+    check: list[int]
+    bank: torch.Tensor  # (N, D) unit query vectors of every training caption of the source
+    positions: dict[str, int]  # caption -> row of the bank
+
+
+def is_check(caption: str, fraction: float, seed: int) -> bool:
+    """A caption's side of the split, fixed by its text: every row with one caption lands on one side."""
+    digest = hashlib.sha256(f"{seed}|{caption}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def build_groups(embedder, rows: list[dict], cache_dir: Path, config: ShortcutFitConfig) -> list[Group]:
+    banks = LockedText()
+    by_source: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_source.setdefault(str(row.get("source", "unknown")), []).append(index)
+    groups = []
+    for source, indices in sorted(by_source.items()):
+        captions = sorted({rows[i]["text"] for i in indices})
+        with torch.no_grad():
+            bank = banks.caption_bank(embedder, source, captions, cache_dir)
+        positions = {text: i for i, text in enumerate(captions)}
+        for kind in ("image", "audio"):
+            mine = [i for i in indices if kind in rows[i]]
+            if not mine:
+                continue
+            check = [i for i in mine if is_check(rows[i]["text"], config.check_fraction, config.seed)]
+            fit = [i for i in mine if i not in set(check)]
+            if fit and check:
+                groups.append(Group(source, kind, fit, check, bank, positions))
+            else:
+                print(f"fit-shortcut: {source} {kind}s left out: {len(captions)} captions leave no check split")
+    if not groups:
+        raise ValueError("no source has enough captions to fit a shortcut and hold some out to check it")
+    return groups
+
+
+def group_loss(shortcut, scale, group: Group, pooled: dict[int, torch.Tensor], rows: list[dict]) -> torch.Tensor:
+    """Item -> every caption of the source, and caption -> the group's items (pairs sharing a caption masked)."""
+    items = F.normalize(shortcut(torch.stack([pooled[i] for i in group.fit])), dim=-1)
+    target = torch.tensor([group.positions[rows[i]["text"]] for i in group.fit])
+    shared = (target[:, None] == target[None, :]).fill_diagonal_(False)  # another item with the same caption
+    item_to_bank = scale * items @ group.bank.T
+    text_to_item = (scale * group.bank[target] @ items.T).masked_fill(shared, -1e4)
+    order = torch.arange(len(target))
+    return (F.cross_entropy(item_to_bank, target) + F.cross_entropy(text_to_item, order)) / 2
+
+
+@torch.no_grad()
+def check_score(shortcut, groups: list[Group], pooled: dict[int, torch.Tensor], rows: list[dict]) -> float:
+    """Mean over the groups of both directions' mAP on their check rows, shortcut alone."""
+    scores = []
+    for group in groups:
+        vectors = F.normalize(shortcut(torch.stack([pooled[i] for i in group.check])), dim=-1).numpy()
+        queries = {rows[i]["text"]: group.bank[group.positions[rows[i]["text"]]].numpy() for i in group.check}
+        scores.append(source_map(vectors, [rows[i]["text"] for i in group.check], queries))
+    return float(np.mean(scores))
+
+
+def train_shortcut(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig) -> tuple[int, list]:
+    """Fit ``kind``'s shortcut on the groups' fit rows; keep the state that scored best on the check rows."""
+    if kind in embedder.modalities.shortcuts:
+        del embedder.modalities.shortcuts[kind]  # a refit starts from the same seeded init, not the old fit
+    shortcut = embedder.modalities.add_shortcut(kind, seed=config.seed).cpu().float()
+    log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / config.temperature))))
+    optimizer = torch.optim.AdamW(
+        [{"params": shortcut.parameters(), "weight_decay": config.weight_decay}, {"params": [log_scale]}],
+        lr=config.learning_rate,
+    )
+    best = (check_score(shortcut, groups, pooled, rows), 0, {k: v.clone() for k, v in shortcut.state_dict().items()})
+    curve = [(0, best[0])]
+    for step in tqdm(range(1, config.steps + 1), desc=f"shortcut {kind}", unit="step"):
+        scale = log_scale.exp().clamp(max=100)
+        loss = torch.stack([group_loss(shortcut, scale, g, pooled, rows) for g in groups]).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % config.check_every == 0 or step == config.steps:
+            score = check_score(shortcut, groups, pooled, rows)
+            curve.append((step, score))
+            if score > best[0]:
+                best = (score, step, {k: v.clone() for k, v in shortcut.state_dict().items()})
+    shortcut.load_state_dict(best[2])
+    shortcut.to(embedder.device)
+    return best[1], curve
+
+
+def llm_views(embedder, kind: str, rows: list[dict], batch_size: int) -> tuple[np.ndarray, np.ndarray | None, list]:
+    """The rows as ``encode`` sees them without the shortcut: unit LLM vectors of the decodable ones, their
+    transcripts' unit vectors (audio with the transcript channel on; NaN where a clip has no words) and, per row,
+    whether it decoded."""
+    with embedder.overrides(shortcut_weights={kind: 0.0}):
+        if kind == "audio":
+            views = audio_views(embedder, rows, batch_size)
+            transcribe = embedder.modalities.tower_configs["audio"].transcribe
+            return (
+                views.audio,
+                views.words if transcribe else None,
+                [str(r["audio"]) not in views.skipped for r in rows],
+            )
+        vectors = embedder.encode(
+            [Path(r["image"]) for r in rows], batch_size, "document", normalize=True, on_error="nan"
+        )
+        keep = np.isfinite(vectors).all(axis=1)
+        return vectors[keep], None, keep.tolist()
+
+
+def sweep_weight(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig, batch_size: int = 32):
+    """Every weight of the grid on every group's check rows, through the full blend; the best by the mean over the
+    sources (ties: the smaller weight)."""
+    indices = [i for g in groups for i in g.check]
+    llm, words, decoded = llm_views(embedder, kind, [rows[i] for i in indices], batch_size)
+    kept = [i for i, ok in zip(indices, decoded) if ok]
+    with torch.no_grad():
+        direct = embedder.modalities.shortcuts[kind](torch.stack([pooled[i] for i in kept]).to(embedder.device))
+        direct = F.normalize(direct.float(), dim=-1).cpu().numpy()
+    transcript_weight = embedder.modalities.tower_configs[kind].transcript_weight if words is not None else 0.0
+    queries = {}
+    for g in groups:
+        queries.update({rows[i]["text"]: g.bank[g.positions[rows[i]["text"]]].numpy() for i in g.check})
+    sources = [str(rows[i].get("source", "unknown")) for i in kept]
+    scores: dict[float, dict[str, float]] = {}
+    for weight in config.weights:
+        vectors = blend(llm, direct, weight)
+        if words is not None:
+            vectors = blend(vectors, words, transcript_weight)
+        scores[weight] = {}
+        for source in sorted(set(sources)):
+            mine = [j for j, s in enumerate(sources) if s == source]
+            scores[weight][source] = source_map(vectors[mine], [rows[kept[j]]["text"] for j in mine], queries)
+    best = max(config.weights, key=lambda w: (round(float(np.mean(list(scores[w].values()))), 6), -w))
+    return best, scores
+
+
+def fit_shortcuts(
+    embedder, rows: list[dict], cache_dir: str | Path, config: ShortcutFitConfig | None = None, batch_size: int = 32
+) -> ShortcutFit:
+    """Fit a shortcut for every media kind in ``rows`` (training rows with captions) and set its weight in
+    ``embedder.config.shortcut_weights``."""
+    config = config or ShortcutFitConfig()
+    cache_dir = Path(cache_dir)
+    rows = [dict(row) for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
+    if not rows:
+        raise ValueError("no media rows with captions to fit a shortcut on")
+    features = media_features(embedder, rows, cache_dir)
+    rows_kept = sorted(features)
+    rows = [rows[i] for i in rows_kept]
+    pooled = {j: features[i].float().mean(dim=0) for j, i in enumerate(rows_kept)}
+    groups = build_groups(embedder, rows, cache_dir, config)
+    fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
+    for kind in sorted({g.kind for g in groups}):
+        mine = [g for g in groups if g.kind == kind]
+        fit.best_steps[kind], fit.check_curves[kind] = train_shortcut(embedder, kind, mine, pooled, rows, config)
+        fit.weights[kind], fit.sweeps[kind] = sweep_weight(embedder, kind, mine, pooled, rows, config, batch_size)
+    embedder.config.shortcut_weights = {**embedder.config.shortcut_weights, **fit.weights}
+    return fit
