@@ -1,7 +1,12 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v5`` (= ``mmembed-default``): v4 with its LLM, adapter and transcript weight frozen, the image
+- ``mmembed-multisource-v6`` (= ``mmembed-default``): v5's adapter trained on by anchored multilingual distillation
+  (``training/configs/v6/translations-from-v5.yaml``, 240 steps x 24, 2 CPU cores, 27 min), then a tower shortcut per
+  media kind (a linear map from the tower's mean-pooled features into the text space, ``mmembed fit-shortcut``,
+  blended at 0.3 into the LLM's image and audio vectors) and the calibration refitted; figures in
+  docs/results/v6-shortcut.md and docs/results/peers.md.
+- ``mmembed-multisource-v5``: v4 with its LLM, adapter and transcript weight frozen, the image
   and audio projectors trained on (``training/configs/v5/candidate.yaml``, the locked-text stage) for 1,500 steps x
   64, each item against every training caption of its source, on 2 CPU cores (27 min); figures in
   docs/results/v5-candidate.md and docs/results/peers.md.
@@ -28,9 +33,10 @@ SHIPPED = {
     "mmembed-multisource-v2": "multisource-v2",
     "mmembed-multisource-v4": "multisource-v4",
     "mmembed-multisource-v5": "multisource-v5",
+    "mmembed-multisource-v6": "multisource-v6",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v5"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v6"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

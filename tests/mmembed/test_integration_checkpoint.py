@@ -29,3 +29,20 @@ def test_centering_spreads_unrelated_texts_apart():
         *[model.encode(["A frog.", "A green frog on a leaf.", "A fire truck.", "A banana."], instruction="query")] * 2
     )
     assert sims[0, 1] > max(sims[0, 2], sims[0, 3]) and sims[0, 2] < 0.8
+
+
+def test_shipped_default_blends_its_tower_shortcuts():
+    model = mmembed.load("mmembed-default", device="cpu")
+    assert set(model.modalities.shortcuts) == {"image", "audio"}
+    assert all(0 < w < 1 for w in model.config.shortcut_weights.values())
+    image = square("red", 224)
+    blended = model.encode([image])
+    with model.overrides(shortcut_weights={"image": 0.0}):
+        llm_only = model.encode([image])
+    with model.overrides(shortcut_weights={"image": 1.0}):
+        shortcut_only = model.encode([image])
+    w = model.config.shortcut_weights["image"]
+    expected = (1 - w) * llm_only + w * shortcut_only
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(blended, expected, atol=1e-5, rtol=0)
+    assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
