@@ -42,14 +42,11 @@ class Modalities(nn.Module):
         self.projectors = nn.ModuleDict()
         self.shortcuts = nn.ModuleDict()  # per kind, when fitted (``add_shortcut``): features -> vector space
         self.llm_dim = llm_dim
-        generator_state = torch.random.get_rng_state()
-        torch.manual_seed(seed)  # the same config builds the same initial projectors
-        try:
+        with torch.random.fork_rng(devices=[]):  # the caller's generator is left as it was
+            torch.manual_seed(seed)  # the same config builds the same initial projectors
             for kind in self.tower_configs:
                 feature_dim = self._feature_dim(kind)
                 self.projectors[kind] = Projector(ProjectorConfig(feature_dim, llm_dim, hidden_dim))
-        finally:
-            torch.random.set_rng_state(generator_state)
 
     @property
     def kinds(self) -> list[str]:
@@ -144,12 +141,9 @@ class Modalities(nn.Module):
         if kind not in self.tower_configs:
             raise ValueError(f"this model has no {kind} tower to take a shortcut from")
         if kind not in self.shortcuts:
-            generator_state = torch.random.get_rng_state()
-            torch.manual_seed(seed)
-            try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
                 self.shortcuts[kind] = Shortcut(self._feature_dim(kind), self.llm_dim).to(self.device)
-            finally:
-                torch.random.set_rng_state(generator_state)
         return self.shortcuts[kind]
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, audio_views, blend, source_map
+from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, audio_views, blend, score_weights, source_map
 
 from .features import media_features
 from .objectives.locked_text import LockedText
@@ -80,8 +80,9 @@ def build_groups(embedder, rows: list[dict], cache_dir: Path, config: ShortcutFi
             mine = [i for i in indices if kind in rows[i]]
             if not mine:
                 continue
-            check = [i for i in mine if is_check(rows[i]["text"], config.check_fraction, config.seed)]
-            fit = [i for i in mine if i not in set(check)]
+            on_check = {i for i in mine if is_check(rows[i]["text"], config.check_fraction, config.seed)}
+            check = [i for i in mine if i in on_check]
+            fit = [i for i in mine if i not in on_check]
             if fit and check:
                 groups.append(Group(source, kind, fit, check, bank, positions))
             else:
@@ -174,18 +175,13 @@ def sweep_weight(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig
     queries = {}
     for g in groups:
         queries.update({rows[i]["text"]: g.bank[g.positions[rows[i]["text"]]].numpy() for i in g.check})
-    sources = [str(rows[i].get("source", "unknown")) for i in kept]
-    scores: dict[float, dict[str, float]] = {}
-    for weight in config.weights:
+
+    def vectors_at(weight: float) -> np.ndarray:
         vectors = blend(llm, direct, weight)
-        if words is not None:
-            vectors = blend(vectors, words, transcript_weight)
-        scores[weight] = {}
-        for source in sorted(set(sources)):
-            mine = [j for j, s in enumerate(sources) if s == source]
-            scores[weight][source] = source_map(vectors[mine], [rows[kept[j]]["text"] for j in mine], queries)
-    best = max(config.weights, key=lambda w: (round(float(np.mean(list(scores[w].values()))), 6), -w))
-    return best, scores
+        return blend(vectors, words, transcript_weight) if words is not None else vectors
+
+    sources = [str(rows[i].get("source", "unknown")) for i in kept]
+    return score_weights(vectors_at, sources, [rows[i]["text"] for i in kept], queries, config.weights)
 
 
 def fit_shortcuts(

@@ -59,20 +59,31 @@ def source_map(vectors: np.ndarray, captions: list[str], queries: dict[str, np.n
     return (text_to_clip["mAP"] + clip_to_text["mAP"]) / 2
 
 
+def score_weights(
+    vectors_at, sources: list[str], captions: list[str], queries: dict[str, np.ndarray], weights
+) -> tuple[float, dict[float, dict[str, float]]]:
+    """Score the blend ``vectors_at(weight)`` (one row per item) at every weight on every source; the best weight by
+    the mean over sources (ties: the smaller weight, the smaller change), and every score."""
+    scores: dict[float, dict[str, float]] = {}
+    for weight in weights:
+        vectors = vectors_at(weight)
+        scores[weight] = {}
+        for source in sorted(set(sources)):
+            keep = [i for i, s in enumerate(sources) if s == source]
+            scores[weight][source] = source_map(vectors[keep], [captions[i] for i in keep], queries)
+    best = max(weights, key=lambda w: (round(float(np.mean(list(scores[w].values()))), 6), -w))
+    return best, scores
+
+
 def sweep(views: AudioViews, queries: dict[str, np.ndarray], weights=DEFAULT_WEIGHTS) -> TranscriptWeightFit:
     """Score every weight on every source; the best weight by the mean over sources (ties: the smaller weight,
     which transcribes for less effect)."""
-    sources = sorted(set(views.sources))
-    scores = {}
-    for weight in weights:
-        vectors = blend(views.audio, views.words, weight)
-        scores[weight] = {}
-        for source in sources:
-            keep = [i for i, s in enumerate(views.sources) if s == source]
-            scores[weight][source] = source_map(vectors[keep], [views.captions[i] for i in keep], queries)
+    best, scores = score_weights(
+        lambda weight: blend(views.audio, views.words, weight), views.sources, views.captions, queries, weights
+    )
     spoken = np.isfinite(views.words).all(axis=1)
+    sources = sorted(set(views.sources))
     share = {s: float(np.mean([spoken[i] for i, x in enumerate(views.sources) if x == s])) for s in sources}
-    best = max(weights, key=lambda w: (round(float(np.mean(list(scores[w].values()))), 6), -w))
     return TranscriptWeightFit(weight=best, scores=scores, spoken=share)
 
 
