@@ -19,7 +19,22 @@ def register(subparsers) -> None:
         help="fit a trained model's tower shortcuts (media features straight to its text space) and their weights",
     )
     add_model_arguments(shortcut)
-    shortcut.add_argument("--data", required=True, action="append", help="a manifest (JSONL); repeatable")
+    shortcut.add_argument("--data", action="append", help="a manifest (JSONL) to fit on (its train split); repeatable")
+    shortcut.add_argument(
+        "--select-data",
+        action="append",
+        default=[],
+        help="a manifest of a source no stage trained on (JSONL; its train split): the shortcut weights are chosen on "
+        "its items, unbiased, instead of on the fit data's check rows; repeatable",
+    )
+    shortcut.add_argument(
+        "--select-limit", type=positive_int, default=300, help="at most this many selection items per source"
+    )
+    shortcut.add_argument(
+        "--keep-shortcuts",
+        action="store_true",
+        help="keep the model's fitted shortcuts and only choose their weights again on --select-data",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -42,14 +57,25 @@ def run_train(args) -> int:
 def run_fit_shortcut(args) -> int:
     from mmembed.data import read_manifest
 
-    from .shortcut import ShortcutFitConfig, fit_shortcuts
+    from .shortcut import ShortcutFitConfig, fit_shortcuts, selection_rows, sweep_shortcut_weights
 
-    rows = [row for data in args.data for row in read_manifest(data, "train")]
+    if args.keep_shortcuts and not args.select_data:
+        raise ValueError("--keep-shortcuts chooses the weights again on --select-data: give at least one")
+    if not args.keep_shortcuts and not args.data:
+        raise ValueError("give --data MANIFEST (the rows to fit the shortcuts on), or --keep-shortcuts")
+    select = [row for data in args.select_data for row in read_manifest(data, "train")]
+    select = selection_rows(select, args.select_limit)
     embedder = load_model(args)
-    fit = fit_shortcuts(embedder, rows, args.feature_cache, ShortcutFitConfig(steps=args.steps))
+    config = ShortcutFitConfig(steps=args.steps)
+    if args.keep_shortcuts:
+        fit = sweep_shortcut_weights(embedder, select, args.feature_cache, config)
+    else:
+        rows = [row for data in args.data for row in read_manifest(data, "train")]
+        fit = fit_shortcuts(embedder, rows, args.feature_cache, config, select_rows=select)
     for kind, sweep in fit.sweeps.items():
         sources = sorted(next(iter(sweep.values())))
-        print(f"\n{kind}: shortcut kept at step {fit.best_steps[kind]}; mean mAP of both directions on check rows")
+        kept = f"shortcut kept at step {fit.best_steps[kind]}; " if kind in fit.best_steps else ""
+        print(f"\n{kind}: {kept}mean mAP of both directions on {fit.swept_on[kind]}")
         print("| shortcut weight | " + " | ".join(sources) + " | mean |")
         print("|---|" + "---|" * (len(sources) + 1))
         for weight, scores in sweep.items():

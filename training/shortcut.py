@@ -5,10 +5,16 @@ features to where the model already puts the item's caption (its query vector), 
 caption of the item's source (the caption banks of ``locked_text``, read from the same cache) and each caption
 against the source's items, at a learned temperature. The LLM, its adapter and the projectors do not change, so every
 text figure stays bit for bit. The training rows are split by caption: the shortcut fits on 90 % and stops at the
-step that serves the other 10 % best; on those *check* rows the blend weight ``w`` of
-``(1 - w) * llm + w * shortcut`` is swept and the best kept per kind (the audio's transcript channel applied on top,
-as ``encode`` does). The LLM path saw the check rows in training and the shortcut did not, so the sweep favours the
-LLM: a conservative choice."""
+step that serves the other 10 % best. The blend weight ``w`` of ``(1 - w) * llm + w * shortcut`` is then swept
+through the full blend and the best mean over sources kept per kind (the audio's transcript channel applied on top,
+as ``encode`` does), on one of two sets:
+
+- *selection rows* (``select_rows``): items of sources that no stage trained on (their train split; their test
+  split stays the held-out figure), captioned by the model's own query vectors. Neither path has seen them, so
+  neither is favoured: the unbiased choice, and the one to use;
+- else the *check rows*: the LLM path saw them in training and the shortcut did not, so that sweep leans to the LLM.
+
+:func:`sweep_shortcut_weights` re-sweeps the weights of shortcuts already fitted, on selection rows alone."""
 
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ class ShortcutFit:
     sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> weight -> source -> mean mAP on check rows
     best_steps: dict[str, int]  # kind -> the step kept (early stopping on the check rows)
     check_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # kind -> (step, mean mAP)
+    swept_on: dict[str, str] = field(default_factory=dict)  # kind -> "selection rows" or "check rows"
 
 
 @dataclass
@@ -162,38 +169,108 @@ def llm_views(embedder, kind: str, rows: list[dict], batch_size: int) -> tuple[n
         return vectors[keep], None, keep.tolist()
 
 
-def sweep_weight(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig, batch_size: int = 32):
-    """Every weight of the grid on every group's check rows, through the full blend; the best by the mean over the
-    sources (ties: the smaller weight)."""
-    indices = [i for g in groups for i in g.check]
-    llm, words, decoded = llm_views(embedder, kind, [rows[i] for i in indices], batch_size)
-    kept = [i for i, ok in zip(indices, decoded) if ok]
+def sweep_weight(embedder, kind, rows, pooled, queries, weights, batch_size: int = 32):
+    """Every weight of the grid on ``rows`` (their tower features mean-pooled in ``pooled``, one per row; each
+    caption's query vector in ``queries``), through the full blend; the best by the mean over the sources (ties: the
+    smaller weight)."""
+    llm, words, decoded = llm_views(embedder, kind, rows, batch_size)
+    kept = [i for i, ok in enumerate(decoded) if ok]
     with torch.no_grad():
         direct = embedder.modalities.shortcuts[kind](torch.stack([pooled[i] for i in kept]).to(embedder.device))
         direct = F.normalize(direct.float(), dim=-1).cpu().numpy()
     transcript_weight = embedder.modalities.tower_configs[kind].transcript_weight if words is not None else 0.0
-    queries = {}
-    for g in groups:
-        queries.update({rows[i]["text"]: g.bank[g.positions[rows[i]["text"]]].numpy() for i in g.check})
 
     def vectors_at(weight: float) -> np.ndarray:
         vectors = blend(llm, direct, weight)
         return blend(vectors, words, transcript_weight) if words is not None else vectors
 
     sources = [str(rows[i].get("source", "unknown")) for i in kept]
-    return score_weights(vectors_at, sources, [rows[i]["text"] for i in kept], queries, config.weights)
+    return score_weights(vectors_at, sources, [rows[i]["text"] for i in kept], queries, weights)
+
+
+def check_sweep(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig, batch_size: int = 32):
+    """The weight sweep on the groups' check rows, their captions' vectors read from the banks."""
+    indices = [i for g in groups for i in g.check]
+    queries = {}
+    for g in groups:
+        queries.update({rows[i]["text"]: g.bank[g.positions[rows[i]["text"]]].numpy() for i in g.check})
+    check_rows, check_pooled = [rows[i] for i in indices], [pooled[i] for i in indices]
+    return sweep_weight(embedder, kind, check_rows, check_pooled, queries, config.weights, batch_size)
+
+
+def source_names(rows: list[dict]) -> set[str]:
+    return {str(row.get("source", "unknown")) for row in rows}
+
+
+def selection_rows(rows: list[dict], limit: int | None, seed: int = 0) -> list[dict]:
+    """At most ``limit`` media rows with captions per source, picked by a hash of the item: a spread over the
+    manifest, not its first rows (a manifest may list one class after another)."""
+
+    def order(row: dict) -> bytes:
+        return hashlib.sha256(f"{seed}|{row.get('image', row.get('audio'))}|{row['text']}".encode()).digest()
+
+    media = [row for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
+    by_source: dict[str, list[dict]] = {}
+    for row in media:
+        by_source.setdefault(str(row.get("source", "unknown")), []).append(row)
+    return [row for source in sorted(by_source) for row in sorted(by_source[source], key=order)[:limit]]
+
+
+def selection_sweep(embedder, kind, rows, cache_dir: Path, config: ShortcutFitConfig, batch_size: int = 32):
+    """The weight sweep on selection rows of one kind, each caption scored by the model's own query vector."""
+    rows = [row for row in rows if kind in row]
+    features = media_features(embedder, rows, cache_dir)
+    rows = [rows[i] for i in sorted(features)]
+    pooled = [features[i].float().mean(dim=0) for i in sorted(features)]
+    captions = sorted({row["text"] for row in rows})
+    with torch.no_grad():
+        vectors = embedder.encode(captions, batch_size, "query", normalize=True)
+    return sweep_weight(embedder, kind, rows, pooled, dict(zip(captions, vectors)), config.weights, batch_size)
+
+
+def sweep_shortcut_weights(
+    embedder,
+    select_rows: list[dict],
+    cache_dir: str | Path,
+    config: ShortcutFitConfig | None = None,
+    batch_size: int = 32,
+) -> ShortcutFit:
+    """Re-sweep the weight of every fitted shortcut whose kind ``select_rows`` holds, the shortcuts unchanged; set
+    the chosen weights in ``embedder.config.shortcut_weights``."""
+    config = config or ShortcutFitConfig()
+    kinds = sorted({kind for row in select_rows for kind in ("image", "audio") if kind in row})
+    if not kinds:
+        raise ValueError("the selection data holds no image or audio rows with captions")
+    missing = [kind for kind in kinds if kind not in embedder.modalities.shortcuts]
+    if missing:
+        raise ValueError(f"the model has no {' or '.join(missing)} shortcut: fit one first (no --keep-shortcuts)")
+    fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
+    for kind in kinds:
+        fit.weights[kind], fit.sweeps[kind] = selection_sweep(embedder, kind, select_rows, Path(cache_dir), config)
+        fit.swept_on[kind] = "selection rows"
+    embedder.config.shortcut_weights = {**embedder.config.shortcut_weights, **fit.weights}
+    return fit
 
 
 def fit_shortcuts(
-    embedder, rows: list[dict], cache_dir: str | Path, config: ShortcutFitConfig | None = None, batch_size: int = 32
+    embedder,
+    rows: list[dict],
+    cache_dir: str | Path,
+    config: ShortcutFitConfig | None = None,
+    batch_size: int = 32,
+    select_rows: list[dict] | None = None,
 ) -> ShortcutFit:
     """Fit a shortcut for every media kind in ``rows`` (training rows with captions) and set its weight in
-    ``embedder.config.shortcut_weights``."""
+    ``embedder.config.shortcut_weights``: swept on ``select_rows`` where they hold the kind, else on the check rows."""
     config = config or ShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows = [dict(row) for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
     if not rows:
         raise ValueError("no media rows with captions to fit a shortcut on")
+    select_rows = select_rows or []
+    shared = sorted(source_names(rows) & source_names(select_rows))
+    if shared:
+        raise ValueError(f"selection source {', '.join(shared)} is also in the fit data: select on untrained sources")
     features = media_features(embedder, rows, cache_dir)
     rows_kept = sorted(features)
     rows = [rows[i] for i in rows_kept]
@@ -203,6 +280,12 @@ def fit_shortcuts(
     for kind in sorted({g.kind for g in groups}):
         mine = [g for g in groups if g.kind == kind]
         fit.best_steps[kind], fit.check_curves[kind] = train_shortcut(embedder, kind, mine, pooled, rows, config)
-        fit.weights[kind], fit.sweeps[kind] = sweep_weight(embedder, kind, mine, pooled, rows, config, batch_size)
+        if any(kind in row for row in select_rows):
+            sweep = selection_sweep(embedder, kind, select_rows, cache_dir, config, batch_size)
+            fit.swept_on[kind] = "selection rows"
+        else:
+            sweep = check_sweep(embedder, kind, mine, pooled, rows, config, batch_size)
+            fit.swept_on[kind] = "check rows"
+        fit.weights[kind], fit.sweeps[kind] = sweep
     embedder.config.shortcut_weights = {**embedder.config.shortcut_weights, **fit.weights}
     return fit

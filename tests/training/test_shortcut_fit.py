@@ -1,7 +1,9 @@
 """Fitting the tower shortcuts (training/shortcut.py, ``mmembed fit-shortcut``): a LiT-style head onto the model's
-own caption vectors, early-stopped and weighted on held-out captions; the text side never moves."""
+own caption vectors, early-stopped on held-out captions and weighted on them or on a source never trained on; the
+text side never moves."""
 
 import numpy as np
+import pytest
 import torch
 from media_files import circle, square
 
@@ -9,12 +11,21 @@ import mmembed
 from mmembed.cli import main
 from mmembed.data import write_manifest
 from training.features import media_features
-from training.shortcut import ShortcutFitConfig, build_groups, fit_shortcuts, group_loss, is_check
+from training.shortcut import (
+    ShortcutFitConfig,
+    build_groups,
+    fit_shortcuts,
+    group_loss,
+    is_check,
+    selection_rows,
+    sweep_shortcut_weights,
+)
 
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "black", "pink"]
 
 
 def shape_rows(folder, source="shapes"):
+    folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for colour in COLOURS:
         for shape in (square, circle):
@@ -86,3 +97,69 @@ def test_the_command_saves_a_model_that_blends(make_multimodal_embedder, tmp_pat
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
     assert "image" in loaded.modalities.shortcuts
     assert loaded.config.shortcut_weights["image"] in ShortcutFitConfig().weights
+
+
+def test_selection_rows_spread_over_each_source_up_to_the_limit(tmp_path):
+    rows = [{"image": f"/x/{i}.png", "text": f"class {i // 10}", "source": "a"} for i in range(50)]
+    rows += [{"image": f"/y/{i}.png", "text": f"class {i}", "source": "b"} for i in range(3)]
+    rows += [{"text": "no media", "source": "a"}, {"image": "/x/none.png", "text": None, "source": "a"}]
+    picked = selection_rows(rows, limit=10)
+    assert [r["source"] for r in picked] == ["a"] * 10 + ["b"] * 3
+    assert len({r["text"] for r in picked if r["source"] == "a"}) >= 3  # a spread, not the first class's rows
+    assert picked == selection_rows(list(reversed(rows)), limit=10)  # fixed by the items, not the manifest order
+    assert len(selection_rows(rows, limit=None)) == 53
+
+
+def test_fit_shortcuts_sweeps_the_weight_on_a_source_never_fitted(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    rows = shape_rows(tmp_path / "fit")
+    held = shape_rows(tmp_path / "held", source="held-shapes")
+    config = ShortcutFitConfig(steps=10, check_every=5, check_fraction=0.3, weights=(0.0, 0.5, 1.0))
+    fit = fit_shortcuts(embedder, rows, tmp_path / "cache", config, select_rows=held)
+    assert fit.swept_on == {"image": "selection rows"}
+    assert all(set(scores) == {"held-shapes"} for scores in fit.sweeps["image"].values())
+    assert embedder.config.shortcut_weights == {"image": fit.weights["image"]}
+    with pytest.raises(ValueError, match="selection source shapes is also in the fit data"):
+        fit_shortcuts(embedder, rows, tmp_path / "cache", config, select_rows=rows[:4])
+
+
+def test_sweep_shortcut_weights_keeps_the_shortcut(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    held = shape_rows(tmp_path / "held", source="held-shapes")
+    config = ShortcutFitConfig(weights=(0.0, 0.5, 1.0))
+    with pytest.raises(ValueError, match="no image shortcut: fit one first"):
+        sweep_shortcut_weights(embedder, held, tmp_path / "cache", config)
+    shortcut = embedder.modalities.add_shortcut("image")
+    state = {k: v.clone() for k, v in shortcut.state_dict().items()}
+    fit = sweep_shortcut_weights(embedder, held, tmp_path / "cache", config)
+    assert fit.swept_on == {"image": "selection rows"} and fit.best_steps == {}
+    scores = fit.sweeps["image"]
+    best = max(config.weights, key=lambda w: (round(scores[w]["held-shapes"], 6), -w))
+    assert fit.weights["image"] == best and embedder.config.shortcut_weights["image"] == best
+    for key, value in embedder.modalities.shortcuts["image"].state_dict().items():
+        torch.testing.assert_close(value, state[key], rtol=0, atol=0)
+
+
+def test_the_command_chooses_weights_again_on_selection_data(make_multimodal_embedder, tmp_path, capsys):
+    torch.manual_seed(0)
+    make_multimodal_embedder().save_pretrained(tmp_path / "start")
+    fit_manifest = write_manifest(tmp_path / "shapes.jsonl", shape_rows(tmp_path / "fit"))
+    held_manifest = write_manifest(tmp_path / "held.jsonl", shape_rows(tmp_path / "held", source="held-shapes"))
+    common = ["--feature-cache", str(tmp_path / "cache"), "--device", "cpu"]
+    fitted = ["fit-shortcut", "--model", str(tmp_path / "start"), "--data", str(fit_manifest), "--steps", "5"]
+    assert main([*fitted, "--out", str(tmp_path / "fitted"), *common]) == 0
+    capsys.readouterr()
+    kept = ["fit-shortcut", "--model", str(tmp_path / "fitted"), "--keep-shortcuts", "--out", str(tmp_path / "out")]
+    assert main([*kept, *common]) == 2
+    assert "--keep-shortcuts chooses the weights again on --select-data" in capsys.readouterr().err
+    code = main([*kept, "--select-data", str(held_manifest), "--select-limit", "12", *common])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "image: mean mAP of both directions on selection rows" in printed
+    assert "| shortcut weight | held-shapes | mean |" in printed
+    before = mmembed.load(str(tmp_path / "fitted"), device="cpu").modalities.shortcuts["image"].state_dict()
+    after = mmembed.load(str(tmp_path / "out"), device="cpu").modalities.shortcuts["image"].state_dict()
+    for key, value in after.items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
