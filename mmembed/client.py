@@ -23,7 +23,7 @@ from .indexer import IndexReport, index_folder
 
 def model_names(model: str | Embedder) -> list[str]:
     """Names the served model answers to, the one to show first: a shipped checkpoint's name and what its alias
-    resolves to (``mmembed-default`` -> ``mmembed-multisource-v6``), a folder's own name (never its path on this
+    resolves to (``mmembed-default`` -> ``mmembed-multisource-v6.1``), a folder's own name (never its path on this
     machine), a hub id as given."""
     from .checkpoints import ALIASES
 

@@ -30,7 +30,7 @@ class CollectionSpec:
     vector_name: str
     dimension: int
     model_id: str  # the vector space (a hash of everything that changes vectors): what must match
-    model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v6``)
+    model_name: str = ""  # the checkpoint's name, for people (``mmembed-multisource-v6.1``)
 
     def metadata(self) -> dict:
         return {

@@ -28,7 +28,7 @@ def register(subparsers) -> None:
         "its items, unbiased, instead of on the fit data's check rows; repeatable",
     )
     shortcut.add_argument(
-        "--select-limit", type=positive_int, default=300, help="at most this many selection items per source"
+        "--select-limit", type=positive_int, default=1000, help="at most this many selection items per source"
     )
     shortcut.add_argument(
         "--keep-shortcuts",

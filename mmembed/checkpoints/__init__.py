@@ -1,7 +1,11 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v6`` (= ``mmembed-default``): v5's adapter trained on by anchored multilingual distillation
+- ``mmembed-multisource-v6.1`` (= ``mmembed-default``): v6 with its image shortcut's weight chosen again
+  (``mmembed fit-shortcut --keep-shortcuts``) on items of sources no stage trained on (the train split of glyphs and
+  Fashion-MNIST): 0.6 instead of 0.3; adapter, projectors and shortcuts are v6's bit for bit, the calibration
+  refitted; figures in docs/results/v6.1-shortcut-weight.md and docs/results/peers.md.
+- ``mmembed-multisource-v6``: v5's adapter trained on by anchored multilingual distillation
   (``training/configs/v6/translations-from-v5.yaml``, 240 steps x 24, 2 CPU cores, 27 min), then a tower shortcut per
   media kind (a linear map from the tower's mean-pooled features into the text space, ``mmembed fit-shortcut``,
   blended at 0.3 into the LLM's image and audio vectors) and the calibration refitted; figures in
@@ -34,9 +38,10 @@ SHIPPED = {
     "mmembed-multisource-v4": "multisource-v4",
     "mmembed-multisource-v5": "multisource-v5",
     "mmembed-multisource-v6": "multisource-v6",
+    "mmembed-multisource-v6.1": "multisource-v6.1",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v6"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v6.1"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:
