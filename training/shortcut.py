@@ -48,7 +48,7 @@ class ShortcutFitConfig:
 @dataclass
 class ShortcutFit:
     weights: dict[str, float]  # kind -> the chosen share of the shortcut
-    sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> weight -> source -> mean mAP on check rows
+    sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> weight -> source -> mean mAP (on swept_on)
     best_steps: dict[str, int]  # kind -> the step kept (early stopping on the check rows)
     check_curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # kind -> (step, mean mAP)
     swept_on: dict[str, str] = field(default_factory=dict)  # kind -> "selection rows" or "check rows"
@@ -246,7 +246,8 @@ def sweep_shortcut_weights(
         raise ValueError(f"the model has no {' or '.join(missing)} shortcut: fit one first (no --keep-shortcuts)")
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
     for kind in kinds:
-        fit.weights[kind], fit.sweeps[kind] = selection_sweep(embedder, kind, select_rows, Path(cache_dir), config)
+        sweep = selection_sweep(embedder, kind, select_rows, Path(cache_dir), config, batch_size)
+        fit.weights[kind], fit.sweeps[kind] = sweep
         fit.swept_on[kind] = "selection rows"
     embedder.config.shortcut_weights = {**embedder.config.shortcut_weights, **fit.weights}
     return fit
