@@ -20,12 +20,16 @@ def fit_center(
     ``query_instruction``), taken batch by batch (a training stage fits it on a sample of its pairs, both sides)."""
     if not documents and not queries:
         raise ValueError("fitting the center needs documents or queries")
-    embedder.center = None
-    vectors = []
-    for start in range(0, max(len(documents), len(queries)), batch_size):
-        if documents[start : start + batch_size]:
-            vectors.append(embedder.embed_items(list(documents[start : start + batch_size]), None))
-        if queries[start : start + batch_size]:
-            vectors.append(embedder.embed_texts(list(queries[start : start + batch_size]), query_instruction))
+    embedder.center, head = None, embedder.head
+    embedder.head = None  # the center is taken of the pooled states, before the output head
+    try:
+        vectors = []
+        for start in range(0, max(len(documents), len(queries)), batch_size):
+            if documents[start : start + batch_size]:
+                vectors.append(embedder.embed_items(list(documents[start : start + batch_size]), None))
+            if queries[start : start + batch_size]:
+                vectors.append(embedder.embed_texts(list(queries[start : start + batch_size]), query_instruction))
+    finally:
+        embedder.head = head
     embedder.center = torch.cat(vectors).mean(dim=0)
     return embedder.center

@@ -28,6 +28,7 @@ from .config import EmbedderConfig
 from .errors import InvalidBatchError, InvalidInputError
 from .inputs import parse_inputs
 from .modalities import Modalities
+from .output_head import apply_head
 from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
 from .special_tokens import add_special_token
@@ -60,6 +61,7 @@ class Embedder:
         # Decoder LLMs' pooled states share one dominant direction (SmolLM2: ~95 % of the norm, every cosine ~0.9);
         # subtracting the corpus mean before normalising leaves the part that tells inputs apart (see centering.py).
         self.center: torch.Tensor | None = None
+        self.head: torch.Tensor | None = None  # the output head (output_head.py): (D, D), when fitted
         self.calibration = None  # a mmembed.calibration.Calibration: cosine -> probability of relevance, when fitted
         for kind in self.modalities.kinds:
             add_special_token(self.causal_lm, tokenizer, getattr(config, f"{kind}_token"))
@@ -105,6 +107,8 @@ class Embedder:
         self.modalities.to(self.device)
         if self.center is not None:
             self.center = self.center.to(self.device)
+        if self.head is not None:
+            self.head = self.head.to(self.device)
         return self
 
     @contextlib.contextmanager
@@ -185,10 +189,10 @@ class Embedder:
             return decoder(**inputs, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
 
     def pool_states(self, hidden: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
-        """Pooled (and centered) float32 vectors from token states."""
+        """Pooled (and centered, and through the output head when fitted) float32 vectors from token states."""
         batch = batch.to(hidden.device)
         vectors = pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
-        return vectors - self.center if self.center is not None else vectors
+        return apply_head(vectors - self.center if self.center is not None else vectors, self.head)
 
     def embed_batch(self, batch: TokenBatch, **token_state_options) -> torch.Tensor:
         """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""

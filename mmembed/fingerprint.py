@@ -1,7 +1,7 @@
 """Which vector space an embedder writes into: a short id that changes whenever its vectors would.
 
 It hashes the config (minus nothing that changes vectors) and every weight that training changes or that is not
-fixed by the backbone source: special-token rows, projectors, adapter parameters."""
+fixed by the backbone source: special-token rows, projectors, adapter parameters, the output head."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def fingerprint(embedder, with_projectors: bool) -> str:
         tensors += [p.detach() for p in embedder.modalities.projectors.parameters()]
         tensors += [p.detach() for p in embedder.modalities.shortcuts.parameters()]
     tensors += [p.detach() for name, p in embedder.model.named_parameters() if "lora_" in name]
+    if getattr(embedder, "head", None) is not None:
+        tensors.append(embedder.head.detach())
     if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
         tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]
     for tensor in tensors:

@@ -6,6 +6,7 @@
     projectors.safetensors              the modality projectors (when the model has towers; tower specs: the config)
     shortcuts.safetensors               the tower shortcuts (when fitted; their weights in the blend: the config)
     center.safetensors                  the mean vector subtracted before normalising (when the model has one)
+    output_head.safetensors             the linear map after centering, before normalising (when fitted)
     calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
@@ -24,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from .adapters import load_adapter
 from .calibration import Calibration
 from .config import EmbedderConfig
+from .output_head import load_head, save_head
 from .special_tokens import load_token_rows, save_token_rows
 
 PROJECTORS_FILE = "projectors.safetensors"
@@ -45,6 +47,8 @@ def save_embedder(embedder, folder: Path) -> Path:
         save_file(state, str(folder / SHORTCUTS_FILE))
     if embedder.center is not None:
         save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
+    if embedder.head is not None:
+        save_head(embedder.head, folder)
     if embedder.calibration is not None:
         embedder.calibration.save(folder)
     if config.has_adapter:
@@ -86,6 +90,8 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
         embedder.modalities.to(embedder.device)
     if (folder / CENTER_FILE).is_file():
         embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)
+    head = load_head(folder, embedder.dimension)
+    embedder.head = head.to(embedder.device) if head is not None else None
     missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)
     if missing:
         raise FileNotFoundError(

@@ -35,6 +35,18 @@ def register(subparsers) -> None:
         action="store_true",
         help="keep the model's fitted shortcuts and only choose their weights again on --select-data",
     )
+    shortcut.add_argument(
+        "--head",
+        action="store_true",
+        help="also fit the output head (a linear map on every vector before normalising, text included) together "
+        "with the shortcuts, so the text side meets what the towers can predict",
+    )
+    shortcut.add_argument(
+        "--preserve-weight",
+        type=float,
+        default=1.0,
+        help="with --head: weight of the self-distillation that keeps each caption's text neighbours",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -55,6 +67,8 @@ def run_train(args) -> int:
 
 
 def run_fit_shortcut(args) -> int:
+    import torch
+
     from mmembed.data import read_manifest
 
     from .shortcut import ShortcutFitConfig, fit_shortcuts, selection_rows, sweep_shortcut_weights
@@ -66,7 +80,11 @@ def run_fit_shortcut(args) -> int:
     select = [row for data in args.select_data for row in read_manifest(data, "train")]
     select = selection_rows(select, args.select_limit)
     embedder = load_model(args)
-    config = ShortcutFitConfig(steps=args.steps)
+    if args.head and args.keep_shortcuts:
+        raise ValueError("--head fits the output head with the shortcuts: it cannot keep them (drop --keep-shortcuts)")
+    if args.preserve_weight < 0:
+        raise ValueError(f"--preserve-weight must be >= 0, got {args.preserve_weight}")
+    config = ShortcutFitConfig(steps=args.steps, head=args.head, preserve_weight=args.preserve_weight)
     if args.keep_shortcuts:
         fit = sweep_shortcut_weights(embedder, select, args.feature_cache, config)
     else:
@@ -82,6 +100,9 @@ def run_fit_shortcut(args) -> int:
             mark = " (best)" if weight == fit.weights[kind] else ""
             mean = sum(scores.values()) / len(scores)
             print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
+    if args.head:
+        change = (embedder.head.cpu() - torch.eye(embedder.dimension)).norm() / embedder.dimension**0.5
+        print(f"\noutput head fitted with the shortcuts: ||H - I||_F / sqrt(D) = {change:.3f}")
     folder = embedder.save_pretrained(args.out)
     print(f"fit-shortcut: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")
     return 0

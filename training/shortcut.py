@@ -43,6 +43,10 @@ class ShortcutFitConfig:
     check_every: int = 25
     weights: tuple[float, ...] = DEFAULT_WEIGHTS
     seed: int = 0
+    head: bool = False  # also fit the output head (mmembed/output_head.py): the text side meets the shortcuts
+    preserve_weight: float = 1.0  # the head's self-distillation: keeps each caption's text neighbours
+    preserve_batch: int = 512  # captions per step in that term
+    preserve_temperature: float = 0.05
 
 
 @dataclass
@@ -99,54 +103,96 @@ def build_groups(embedder, rows: list[dict], cache_dir: Path, config: ShortcutFi
     return groups
 
 
-def group_loss(shortcut, scale, group: Group, pooled: dict[int, torch.Tensor], rows: list[dict]) -> torch.Tensor:
-    """Item -> every caption of the source, and caption -> the group's items (pairs sharing a caption masked)."""
+def group_loss(shortcut, scale, group: Group, pooled: dict[int, torch.Tensor], rows: list[dict], bank=None):
+    """Item -> every caption of the source, and caption -> the group's items (pairs sharing a caption masked);
+    ``bank``: the source's caption vectors through the head being fitted (else the group's own)."""
+    bank = group.bank if bank is None else bank
     items = F.normalize(shortcut(torch.stack([pooled[i] for i in group.fit])), dim=-1)
     target = torch.tensor([group.positions[rows[i]["text"]] for i in group.fit])
     shared = (target[:, None] == target[None, :]).fill_diagonal_(False)  # another item with the same caption
-    item_to_bank = scale * items @ group.bank.T
-    text_to_item = (scale * group.bank[target] @ items.T).masked_fill(shared, -1e4)
+    item_to_bank = scale * items @ bank.T
+    text_to_item = (scale * bank[target] @ items.T).masked_fill(shared, -1e4)
     order = torch.arange(len(target))
     return (F.cross_entropy(item_to_bank, target) + F.cross_entropy(text_to_item, order)) / 2
 
 
+def through_head(vectors: torch.Tensor, head: torch.Tensor | None) -> torch.Tensor:
+    return vectors if head is None else F.normalize(vectors @ head.T, dim=-1)
+
+
+def preserve_loss(texts: torch.Tensor, head: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Self-distillation of the text side: each caption's softmax over the others, before and after the head (KL)."""
+    eye = torch.eye(len(texts), dtype=torch.bool)
+    before = (texts @ texts.T / temperature).masked_fill(eye, -1e4)
+    moved = through_head(texts, head)
+    after = (moved @ moved.T / temperature).masked_fill(eye, -1e4)
+    return F.kl_div(F.log_softmax(after, dim=-1), F.log_softmax(before, dim=-1), log_target=True, reduction="batchmean")
+
+
 @torch.no_grad()
-def check_score(shortcut, groups: list[Group], pooled: dict[int, torch.Tensor], rows: list[dict]) -> float:
-    """Mean over the groups of both directions' mAP on their check rows, shortcut alone."""
+def check_score(shortcuts, groups: list[Group], pooled, rows: list[dict], head: torch.Tensor | None = None) -> float:
+    """Mean over the groups of both directions' mAP on their check rows, shortcut alone (captions through ``head``)."""
     scores = []
     for group in groups:
-        vectors = F.normalize(shortcut(torch.stack([pooled[i] for i in group.check])), dim=-1).numpy()
-        queries = {rows[i]["text"]: group.bank[group.positions[rows[i]["text"]]].numpy() for i in group.check}
+        vectors = F.normalize(shortcuts[group.kind](torch.stack([pooled[i] for i in group.check])), dim=-1).numpy()
+        bank = through_head(group.bank, head)
+        queries = {rows[i]["text"]: bank[group.positions[rows[i]["text"]]].numpy() for i in group.check}
         scores.append(source_map(vectors, [rows[i]["text"] for i in group.check], queries))
     return float(np.mean(scores))
 
 
-def train_shortcut(embedder, kind, groups, pooled, rows, config: ShortcutFitConfig) -> tuple[int, list]:
-    """Fit ``kind``'s shortcut on the groups' fit rows; keep the state that scored best on the check rows."""
-    if kind in embedder.modalities.shortcuts:
-        del embedder.modalities.shortcuts[kind]  # a refit starts from the same seeded init, not the old fit
-    shortcut = embedder.modalities.add_shortcut(kind, seed=config.seed).cpu().float()
+def train_shortcuts(embedder, groups, pooled, rows, config: ShortcutFitConfig) -> tuple[int, list, torch.Tensor | None]:
+    """Fit the shortcuts of the groups' kinds (and, with ``config.head``, the output head: the identity plus a
+    learned change) on the groups' fit rows; keep the state that scored best on the check rows. Returns the step
+    kept, the check curve and the head (None without)."""
+    kinds = sorted({g.kind for g in groups})
+    shortcuts = {}
+    for kind in kinds:
+        if kind in embedder.modalities.shortcuts:
+            del embedder.modalities.shortcuts[kind]  # a refit starts from the same seeded init, not the old fit
+        shortcuts[kind] = embedder.modalities.add_shortcut(kind, seed=config.seed).cpu().float()
+    dimension = groups[0].bank.shape[1]
+    change = torch.nn.Parameter(torch.zeros(dimension, dimension)) if config.head else None
     log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / config.temperature))))
+    decayed = [p for kind in kinds for p in shortcuts[kind].parameters()] + ([change] if config.head else [])
     optimizer = torch.optim.AdamW(
-        [{"params": shortcut.parameters(), "weight_decay": config.weight_decay}, {"params": [log_scale]}],
-        lr=config.learning_rate,
+        [{"params": decayed, "weight_decay": config.weight_decay}, {"params": [log_scale]}], lr=config.learning_rate
     )
-    best = (check_score(shortcut, groups, pooled, rows), 0, {k: v.clone() for k, v in shortcut.state_dict().items()})
+    banks = {g.source: g.bank for g in groups}
+    texts = torch.cat(list(banks.values()))
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def head() -> torch.Tensor | None:
+        return torch.eye(dimension) + change if config.head else None
+
+    def state():
+        return {kind: {k: v.clone() for k, v in shortcuts[kind].state_dict().items()} for kind in kinds}, (
+            head().detach().clone() if config.head else None
+        )
+
+    best = (check_score(shortcuts, groups, pooled, rows, head()), 0, state())
     curve = [(0, best[0])]
-    for step in tqdm(range(1, config.steps + 1), desc=f"shortcut {kind}", unit="step"):
+    for step in tqdm(range(1, config.steps + 1), desc=f"shortcut {'+'.join(kinds)}", unit="step"):
         scale = log_scale.exp().clamp(max=100)
-        loss = torch.stack([group_loss(shortcut, scale, g, pooled, rows) for g in groups]).mean()
+        current = head()
+        moved = {source: through_head(bank, current) for source, bank in banks.items()}
+        losses = [group_loss(shortcuts[g.kind], scale, g, pooled, rows, moved[g.source]) for g in groups]
+        loss = torch.stack(losses).mean()
+        if config.head and config.preserve_weight > 0:
+            sample = texts[torch.randperm(len(texts), generator=generator)[: config.preserve_batch]]
+            loss = loss + config.preserve_weight * preserve_loss(sample, current, config.preserve_temperature)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if step % config.check_every == 0 or step == config.steps:
-            score = check_score(shortcut, groups, pooled, rows)
+            score = check_score(shortcuts, groups, pooled, rows, head())
             curve.append((step, score))
             if score > best[0]:
-                best = (score, step, {k: v.clone() for k, v in shortcut.state_dict().items()})
-    shortcut.load_state_dict(best[2])
-    shortcut.to(embedder.device)
-    return best[1], curve
+                best = (score, step, state())
+    for kind in kinds:
+        shortcuts[kind].load_state_dict(best[2][0][kind])
+        shortcuts[kind].to(embedder.device)
+    return best[1], curve, best[2][1]
 
 
 def llm_views(embedder, kind: str, rows: list[dict], batch_size: int) -> tuple[np.ndarray, np.ndarray | None, list]:
@@ -272,15 +318,26 @@ def fit_shortcuts(
     shared = sorted(source_names(rows) & source_names(select_rows))
     if shared:
         raise ValueError(f"selection source {', '.join(shared)} is also in the fit data: select on untrained sources")
+    if config.head:
+        embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
     features = media_features(embedder, rows, cache_dir)
     rows_kept = sorted(features)
     rows = [rows[i] for i in rows_kept]
     pooled = {j: features[i].float().mean(dim=0) for j, i in enumerate(rows_kept)}
     groups = build_groups(embedder, rows, cache_dir, config)
+    kinds = sorted({g.kind for g in groups})
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
-    for kind in sorted({g.kind for g in groups}):
+    # without a head each kind fits alone; the head is shared by every kind, so it fits with all of them at once
+    for together in [kinds] if config.head else [[kind] for kind in kinds]:
+        step, curve, head = train_shortcuts(embedder, [g for g in groups if g.kind in together], pooled, rows, config)
+        fit.best_steps.update(dict.fromkeys(together, step))
+        fit.check_curves.update(dict.fromkeys(together, curve))
+    if config.head:
+        embedder.head = head.to(embedder.device)
+        for group in groups:
+            group.bank = through_head(group.bank, head)
+    for kind in kinds:
         mine = [g for g in groups if g.kind == kind]
-        fit.best_steps[kind], fit.check_curves[kind] = train_shortcut(embedder, kind, mine, pooled, rows, config)
         if any(kind in row for row in select_rows):
             sweep = selection_sweep(embedder, kind, select_rows, cache_dir, config, batch_size)
             fit.swept_on[kind] = "selection rows"

@@ -132,6 +132,10 @@ def train(
     )
     if config.batching == "by_source" and distributed.is_main:
         print("train: batches by source, shares " + ", ".join(f"{k} {v:.2f}" for k, v in plan.shares.items()))
+    if embedder.head is not None:  # fitted on the states this stage moves: refit it after (fit-shortcut --head)
+        if distributed.is_main:
+            print("train: the model's output head is dropped (fitted on the states this stage trains)")
+        embedder.head = None
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))

@@ -17,6 +17,7 @@ from training.shortcut import (
     fit_shortcuts,
     group_loss,
     is_check,
+    preserve_loss,
     selection_rows,
     sweep_shortcut_weights,
 )
@@ -163,3 +164,52 @@ def test_the_command_chooses_weights_again_on_selection_data(make_multimodal_emb
     after = mmembed.load(str(tmp_path / "out"), device="cpu").modalities.shortcuts["image"].state_dict()
     for key, value in after.items():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+
+
+def test_preserve_loss_is_zero_at_the_identity_and_grows_with_a_change():
+    generator = torch.Generator().manual_seed(0)
+    texts = torch.nn.functional.normalize(torch.randn(32, 16, generator=generator), dim=-1)
+    assert preserve_loss(texts, torch.eye(16), 0.05).item() == pytest.approx(0.0, abs=1e-5)
+    squashed = torch.eye(16)
+    squashed[8:, 8:] *= 0.1  # half the directions nearly gone: neighbourhoods change
+    assert preserve_loss(texts, squashed, 0.05).item() > 0.1
+
+
+def test_fit_shortcuts_with_a_head_moves_the_text_side_and_keeps_its_best_state(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    rows = shape_rows(tmp_path)
+    captions = sorted({row["text"] for row in rows})
+    before = embedder.encode(captions, instruction="query", normalize=False)
+    config = ShortcutFitConfig(
+        steps=30, check_every=5, check_fraction=0.3, weights=(0.0, 0.5, 1.0), head=True, learning_rate=3e-3
+    )
+    fit = fit_shortcuts(embedder, rows, tmp_path / "cache", config)
+    head = embedder.head
+    assert head is not None and head.shape == (embedder.dimension, embedder.dimension)
+    best = max(fit.check_curves["image"], key=lambda point: point[1])
+    assert fit.best_steps["image"] == best[0]
+    if best[0] > 0:  # the kept state is a trained one, not the identity
+        assert (head - torch.eye(embedder.dimension)).abs().max() > 0
+    after = embedder.encode(captions, instruction="query")
+    expected = torch.nn.functional.normalize(torch.from_numpy(before) @ head.cpu().T, dim=-1).numpy()
+    np.testing.assert_allclose(after, expected, atol=1e-5, rtol=0)
+    refit = fit_shortcuts(embedder, rows, tmp_path / "cache", config)  # a refit starts from the plain space
+    assert refit.best_steps == fit.best_steps
+    torch.testing.assert_close(embedder.head, head, atol=1e-5, rtol=0)
+
+
+def test_the_command_fits_a_head_and_refuses_to_keep_shortcuts_with_it(make_multimodal_embedder, tmp_path, capsys):
+    torch.manual_seed(0)
+    make_multimodal_embedder().save_pretrained(tmp_path / "start")
+    manifest = write_manifest(tmp_path / "shapes.jsonl", shape_rows(tmp_path))
+    common = ["--feature-cache", str(tmp_path / "cache"), "--device", "cpu", "--out", str(tmp_path / "out")]
+    fitted = ["fit-shortcut", "--model", str(tmp_path / "start"), "--data", str(manifest), "--steps", "10", "--head"]
+    assert main([*fitted, "--keep-shortcuts", "--select-data", str(manifest), *common]) == 2
+    assert "--head fits the output head with the shortcuts: it cannot keep them" in capsys.readouterr().err
+    assert main([*fitted, "--preserve-weight", "-1", *common]) == 2
+    assert "--preserve-weight must be >= 0, got -1.0" in capsys.readouterr().err
+    assert main([*fitted, *common]) == 0
+    assert "output head fitted with the shortcuts" in capsys.readouterr().out
+    loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
+    assert loaded.head is not None and "image" in loaded.modalities.shortcuts
