@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from mmembed.cli.common import add_model_arguments, load_model, positive_int
+from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
     )
     shortcut.add_argument(
         "--preserve-weight",
-        type=float,
+        type=non_negative_float,
         default=1.0,
         help="with --head: weight of the self-distillation that keeps each caption's text neighbours",
     )
@@ -82,8 +82,6 @@ def run_fit_shortcut(args) -> int:
     embedder = load_model(args)
     if args.head and args.keep_shortcuts:
         raise ValueError("--head fits the output head with the shortcuts: it cannot keep them (drop --keep-shortcuts)")
-    if args.preserve_weight < 0:
-        raise ValueError(f"--preserve-weight must be >= 0, got {args.preserve_weight}")
     config = ShortcutFitConfig(steps=args.steps, head=args.head, preserve_weight=args.preserve_weight)
     if args.keep_shortcuts:
         fit = sweep_shortcut_weights(embedder, select, args.feature_cache, config)

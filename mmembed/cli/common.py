@@ -23,6 +23,7 @@ def _number(kind, minimum, what: str, maximum=None):
 
 positive_int = _number(int, 1, "a positive integer (1 or more)")
 positive_float = _number(float, 1e-9, "a positive number")
+non_negative_float = _number(float, 0.0, "a number >= 0")
 port_number = _number(int, 1, "a port number (1-65535)", 65535)
 
 

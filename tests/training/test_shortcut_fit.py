@@ -207,8 +207,10 @@ def test_the_command_fits_a_head_and_refuses_to_keep_shortcuts_with_it(make_mult
     fitted = ["fit-shortcut", "--model", str(tmp_path / "start"), "--data", str(manifest), "--steps", "10", "--head"]
     assert main([*fitted, "--keep-shortcuts", "--select-data", str(manifest), *common]) == 2
     assert "--head fits the output head with the shortcuts: it cannot keep them" in capsys.readouterr().err
-    assert main([*fitted, "--preserve-weight", "-1", *common]) == 2
-    assert "--preserve-weight must be >= 0, got -1.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main([*fitted, "--preserve-weight", "-1", *common])
+    assert refused.value.code == 2
+    assert "-1 is not a number >= 0" in capsys.readouterr().err
     assert main([*fitted, *common]) == 0
     assert "output head fitted with the shortcuts" in capsys.readouterr().out
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
