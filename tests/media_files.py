@@ -45,3 +45,20 @@ def wav_base64(seconds: float, rate: int = 2_000) -> str:
     buffer = io.BytesIO()
     soundfile.write(buffer, np.zeros(int(rate * seconds), dtype=np.float32), rate, format="WAV")
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "black", "pink"]
+
+
+def shape_rows(folder: Path, source: str = "shapes") -> list[dict]:
+    """48 captioned PNGs (8 colours x square / circle x 3 sizes) written to ``folder``, as manifest rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for colour in COLOURS:
+        for shape in (square, circle):
+            for size, offset in (("small", 0), ("big", 6), ("shifted", 10)):
+                image = shape(colour, offset=offset) if shape is square else shape(colour, size=64 + offset)
+                path = folder / f"{shape.__name__}-{colour}-{size}.png"
+                image.save(path)
+                rows.append({"image": str(path), "text": f"A {size} {colour} {shape.__name__}.", "source": source})
+    return rows

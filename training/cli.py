@@ -47,6 +47,19 @@ def register(subparsers) -> None:
         default=1.0,
         help="with --head: weight of the self-distillation that keeps each caption's text neighbours",
     )
+    shortcut.add_argument(
+        "--translation-data",
+        action="append",
+        default=[],
+        help="with --head: a multilingual manifest (rows with 'lang'; its train split) whose translations must find "
+        "their English originals through the head, so it moves every language as it moves English; repeatable",
+    )
+    shortcut.add_argument(
+        "--translation-weight",
+        type=non_negative_float,
+        default=1.0,
+        help="with --translation-data: weight of that term",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -82,12 +95,21 @@ def run_fit_shortcut(args) -> int:
     embedder = load_model(args)
     if args.head and args.keep_shortcuts:
         raise ValueError("--head fits the output head with the shortcuts: it cannot keep them (drop --keep-shortcuts)")
-    config = ShortcutFitConfig(steps=args.steps, head=args.head, preserve_weight=args.preserve_weight)
+    if args.translation_data and not args.head:
+        raise ValueError("--translation-data anchors the output head: add --head")
+    translations = [row for data in args.translation_data for row in read_manifest(data, "train")]
+    config = ShortcutFitConfig(
+        steps=args.steps,
+        head=args.head,
+        preserve_weight=args.preserve_weight,
+        translation_weight=args.translation_weight,
+    )
     if args.keep_shortcuts:
         fit = sweep_shortcut_weights(embedder, select, args.feature_cache, config)
     else:
         rows = [row for data in args.data for row in read_manifest(data, "train")]
-        fit = fit_shortcuts(embedder, rows, args.feature_cache, config, select_rows=select)
+        cache = args.feature_cache
+        fit = fit_shortcuts(embedder, rows, cache, config, select_rows=select, translation_rows=translations)
     for kind, sweep in fit.sweeps.items():
         sources = sorted(next(iter(sweep.values())))
         kept = f"shortcut kept at step {fit.best_steps[kind]}; " if kind in fit.best_steps else ""

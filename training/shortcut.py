@@ -31,6 +31,7 @@ from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, audio_views, b
 
 from .features import media_features
 from .objectives.locked_text import LockedText
+from .translation_pairs import translation_banks, translation_loss
 
 
 @dataclass
@@ -47,6 +48,8 @@ class ShortcutFitConfig:
     preserve_weight: float = 1.0  # the head's self-distillation: keeps each caption's text neighbours
     preserve_batch: int = 512  # captions per step in that term
     preserve_temperature: float = 0.05
+    translation_weight: float = 1.0  # the head's translation anchors (translation_pairs.py), when given pairs
+    translation_batch: int = 256  # pairs per step in that term
 
 
 @dataclass
@@ -141,10 +144,13 @@ def check_score(shortcuts, groups: list[Group], pooled, rows: list[dict], head: 
     return float(np.mean(scores))
 
 
-def train_shortcuts(embedder, groups, pooled, rows, config: ShortcutFitConfig) -> tuple[int, list, torch.Tensor | None]:
+def train_shortcuts(
+    embedder, groups, pooled, rows, config: ShortcutFitConfig, translations=None
+) -> tuple[int, list, torch.Tensor | None]:
     """Fit the shortcuts of the groups' kinds (and, with ``config.head``, the output head: the identity plus a
-    learned change) on the groups' fit rows; keep the state that scored best on the check rows. Returns the step
-    kept, the check curve and the head (None without)."""
+    learned change, anchored by ``translations``, a (translated, English) pair of banks, when given) on the groups'
+    fit rows; keep the state that scored best on the check rows. Returns the step kept, the check curve and the head
+    (None without)."""
     kinds = sorted({g.kind for g in groups})
     shortcuts = {}
     for kind in kinds:
@@ -181,6 +187,10 @@ def train_shortcuts(embedder, groups, pooled, rows, config: ShortcutFitConfig) -
         if config.head and config.preserve_weight > 0:
             sample = texts[torch.randperm(len(texts), generator=generator)[: config.preserve_batch]]
             loss = loss + config.preserve_weight * preserve_loss(sample, current, config.preserve_temperature)
+        if config.head and translations is not None and config.translation_weight > 0:
+            picked = torch.randperm(len(translations[0]), generator=generator)[: config.translation_batch]
+            anchors = translation_loss(*(bank[picked] for bank in translations), current, config.preserve_temperature)
+            loss = loss + config.translation_weight * anchors
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -306,9 +316,11 @@ def fit_shortcuts(
     config: ShortcutFitConfig | None = None,
     batch_size: int = 32,
     select_rows: list[dict] | None = None,
+    translation_rows: list[dict] | None = None,
 ) -> ShortcutFit:
     """Fit a shortcut for every media kind in ``rows`` (training rows with captions) and set its weight in
-    ``embedder.config.shortcut_weights``: swept on ``select_rows`` where they hold the kind, else on the check rows."""
+    ``embedder.config.shortcut_weights``: swept on ``select_rows`` where they hold the kind, else on the check rows.
+    ``translation_rows`` (a multilingual manifest's rows; with ``config.head``) anchor the head's translations."""
     config = config or ShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows = [dict(row) for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
@@ -318,8 +330,11 @@ def fit_shortcuts(
     shared = sorted(source_names(rows) & source_names(select_rows))
     if shared:
         raise ValueError(f"selection source {', '.join(shared)} is also in the fit data: select on untrained sources")
+    if translation_rows and not config.head:
+        raise ValueError("translation rows anchor the output head: fit one (config.head) or leave them out")
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
+    translations = translation_banks(embedder, translation_rows, cache_dir) if translation_rows else None
     features = media_features(embedder, rows, cache_dir)
     rows_kept = sorted(features)
     rows = [rows[i] for i in rows_kept]
@@ -329,7 +344,8 @@ def fit_shortcuts(
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
     # without a head each kind fits alone; the head is shared by every kind, so it fits with all of them at once
     for together in [kinds] if config.head else [[kind] for kind in kinds]:
-        step, curve, head = train_shortcuts(embedder, [g for g in groups if g.kind in together], pooled, rows, config)
+        mine = [g for g in groups if g.kind in together]
+        step, curve, head = train_shortcuts(embedder, mine, pooled, rows, config, translations)
         fit.best_steps.update(dict.fromkeys(together, step))
         fit.check_curves.update(dict.fromkeys(together, curve))
     if config.head:

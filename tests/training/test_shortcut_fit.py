@@ -5,7 +5,7 @@ text side never moves."""
 import numpy as np
 import pytest
 import torch
-from media_files import circle, square
+from media_files import shape_rows
 
 import mmembed
 from mmembed.cli import main
@@ -21,21 +21,6 @@ from training.shortcut import (
     selection_rows,
     sweep_shortcut_weights,
 )
-
-COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "black", "pink"]
-
-
-def shape_rows(folder, source="shapes"):
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for colour in COLOURS:
-        for shape in (square, circle):
-            for size, offset in (("small", 0), ("big", 6), ("shifted", 10)):
-                image = shape(colour, offset=offset) if shape is square else shape(colour, size=64 + offset)
-                path = folder / f"{shape.__name__}-{colour}-{size}.png"
-                image.save(path)
-                rows.append({"image": str(path), "text": f"A {size} {colour} {shape.__name__}.", "source": source})
-    return rows
 
 
 def test_the_check_split_is_by_caption():
