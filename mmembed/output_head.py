@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 HEAD_FILE = "output_head.safetensors"
@@ -23,6 +24,11 @@ HEAD_FILE = "output_head.safetensors"
 def apply_head(vectors: torch.Tensor, head: torch.Tensor | None) -> torch.Tensor:
     """(..., D) vectors -> (..., D) through the head, or unchanged without one."""
     return vectors if head is None else vectors @ head.to(vectors.device, vectors.dtype).T
+
+
+def through_head(vectors: torch.Tensor, head: torch.Tensor | None) -> torch.Tensor:
+    """Unit vectors -> unit vectors through the head (as ``encode`` would give them), unchanged without one."""
+    return vectors if head is None else F.normalize(apply_head(vectors, head), dim=-1)
 
 
 def check_head(head: torch.Tensor, dimension: int, where: str) -> torch.Tensor:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, audio_views, blend, score_weights, source_map
+from mmembed.output_head import through_head
 
 from .features import media_features
 from .objectives.locked_text import LockedText
@@ -117,10 +118,6 @@ def group_loss(shortcut, scale, group: Group, pooled: dict[int, torch.Tensor], r
     text_to_item = (scale * bank[target] @ items.T).masked_fill(shared, -1e4)
     order = torch.arange(len(target))
     return (F.cross_entropy(item_to_bank, target) + F.cross_entropy(text_to_item, order)) / 2
-
-
-def through_head(vectors: torch.Tensor, head: torch.Tensor | None) -> torch.Tensor:
-    return vectors if head is None else F.normalize(vectors @ head.T, dim=-1)
 
 
 def preserve_loss(texts: torch.Tensor, head: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from mmembed.output_head import through_head
+
 from .objectives.locked_text import LockedText
 
 
@@ -54,8 +56,7 @@ def translation_banks(embedder, rows: list[dict], cache_dir: Path) -> tuple[torc
 def translation_loss(translated: torch.Tensor, english: torch.Tensor, head: torch.Tensor, temperature: float):
     """After the head, each translation finds its English original among the batch's (pairs sharing an original
     masked), and each original its translation."""
-    moved = F.normalize(translated @ head.T, dim=-1)
-    target = F.normalize(english @ head.T, dim=-1)
+    moved, target = through_head(translated, head), through_head(english, head)
     same = (english @ english.T > 1 - 1e-6).fill_diagonal_(False)
     logits = (moved @ target.T / temperature).masked_fill(same, -1e4)
     order = torch.arange(len(moved))
