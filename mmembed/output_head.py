@@ -5,7 +5,7 @@ It is fitted after training, on frozen vectors (``mmembed fit-shortcut --head``)
 apart well but spreads its variance over directions no media tower can predict; the head re-weights them so that
 captions land where the towers' shortcuts can reach, LiT's text head inside one space (every text, every LLM-path
 media vector and every transcript passes through it, so the space stays one). It starts at the identity and a
-self-distillation term keeps text-to-text neighbourhoods (training/shortcut.py).
+self-distillation term keeps text-to-text neighbourhoods (training/preserve_texts.py).
 
 Without bias it commutes with scaling, so ``normalize(H v) == normalize(H normalize(v))``: it may be fitted on unit
 vectors and applied to the un-normalised ones ``encode(normalize=False)`` returns."""

@@ -48,6 +48,19 @@ def register(subparsers) -> None:
         help="with --head: weight of the self-distillation that keeps each caption's text neighbours",
     )
     shortcut.add_argument(
+        "--preserve-data",
+        action="append",
+        default=[],
+        help="with --head: a manifest (JSONL; its train split) whose texts (and its labels' zero-shot prompts) the "
+        "head must leave among the same neighbours, e.g. a text-pair source or translated captions; repeatable",
+    )
+    shortcut.add_argument(
+        "--preserve-teacher",
+        metavar="TEACHER",
+        help="with --head: the texts keep the neighbourhoods this packaged sentence model (minilm or mpnet) gives "
+        "them, not the model's own (distillation through the head)",
+    )
+    shortcut.add_argument(
         "--translation-data",
         action="append",
         default=[],
@@ -97,11 +110,17 @@ def run_fit_shortcut(args) -> int:
         raise ValueError("--head fits the output head with the shortcuts: it cannot keep them (drop --keep-shortcuts)")
     if args.translation_data and not args.head:
         raise ValueError("--translation-data anchors the output head: add --head")
+    if args.preserve_data and not args.head:
+        raise ValueError("--preserve-data holds texts in place under the output head: add --head")
+    if args.preserve_teacher and not args.head:
+        raise ValueError("--preserve-teacher sets the output head's text neighbourhoods: add --head")
     translations = [row for data in args.translation_data for row in read_manifest(data, "train")]
+    preserve = [row for data in args.preserve_data for row in read_manifest(data, "train")]
     config = ShortcutFitConfig(
         steps=args.steps,
         head=args.head,
         preserve_weight=args.preserve_weight,
+        preserve_teacher=args.preserve_teacher,
         translation_weight=args.translation_weight,
     )
     if args.keep_shortcuts:
@@ -109,7 +128,9 @@ def run_fit_shortcut(args) -> int:
     else:
         rows = [row for data in args.data for row in read_manifest(data, "train")]
         cache = args.feature_cache
-        fit = fit_shortcuts(embedder, rows, cache, config, select_rows=select, translation_rows=translations)
+        fit = fit_shortcuts(
+            embedder, rows, cache, config, select_rows=select, translation_rows=translations, preserve_rows=preserve
+        )
     for kind, sweep in fit.sweeps.items():
         sources = sorted(next(iter(sweep.values())))
         kept = f"shortcut kept at step {fit.best_steps[kind]}; " if kind in fit.best_steps else ""

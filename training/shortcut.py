@@ -32,6 +32,8 @@ from mmembed.output_head import through_head
 
 from .features import media_features
 from .objectives.locked_text import LockedText
+from .preserve_texts import PreservePart, preserve_loss, preserve_parts, preserve_sample
+from .teachers import TextTeacher
 from .translation_pairs import translation_banks, translation_loss
 
 
@@ -47,8 +49,10 @@ class ShortcutFitConfig:
     seed: int = 0
     head: bool = False  # also fit the output head (mmembed/output_head.py): the text side meets the shortcuts
     preserve_weight: float = 1.0  # the head's self-distillation: keeps each caption's text neighbours
-    preserve_batch: int = 512  # captions per step in that term
+    preserve_batch: int = 512  # texts per step in that term, an equal share from each part (preserve_texts.py)
+    preserve_limit: int = 2000  # texts per source of the preserve data
     preserve_temperature: float = 0.05
+    preserve_teacher: str | None = None  # a text teacher (minilm, mpnet) whose neighbourhoods the head keeps instead
     translation_weight: float = 1.0  # the head's translation anchors (translation_pairs.py), when given pairs
     translation_batch: int = 256  # pairs per step in that term
 
@@ -120,15 +124,6 @@ def group_loss(shortcut, scale, group: Group, pooled: dict[int, torch.Tensor], r
     return (F.cross_entropy(item_to_bank, target) + F.cross_entropy(text_to_item, order)) / 2
 
 
-def preserve_loss(texts: torch.Tensor, head: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Self-distillation of the text side: each caption's softmax over the others, before and after the head (KL)."""
-    eye = torch.eye(len(texts), dtype=torch.bool)
-    before = (texts @ texts.T / temperature).masked_fill(eye, -1e4)
-    moved = through_head(texts, head)
-    after = (moved @ moved.T / temperature).masked_fill(eye, -1e4)
-    return F.kl_div(F.log_softmax(after, dim=-1), F.log_softmax(before, dim=-1), log_target=True, reduction="batchmean")
-
-
 @torch.no_grad()
 def check_score(shortcuts, groups: list[Group], pooled, rows: list[dict], head: torch.Tensor | None = None) -> float:
     """Mean over the groups of both directions' mAP on their check rows, shortcut alone (captions through ``head``)."""
@@ -141,13 +136,21 @@ def check_score(shortcuts, groups: list[Group], pooled, rows: list[dict], head: 
     return float(np.mean(scores))
 
 
+def caption_part(groups: list[Group]) -> PreservePart:
+    """Every caption bank of the groups once (a source with images and sounds shares one), with its texts."""
+    unique = {id(g.bank): g for g in groups}.values()
+    texts = [text for g in unique for text in sorted(g.positions, key=g.positions.get)]
+    return PreservePart(texts, torch.cat([g.bank for g in unique]))
+
+
 def train_shortcuts(
-    embedder, groups, pooled, rows, config: ShortcutFitConfig, translations=None
+    embedder, groups, pooled, rows, config: ShortcutFitConfig, translations=None, preserve=None
 ) -> tuple[int, list, torch.Tensor | None]:
     """Fit the shortcuts of the groups' kinds (and, with ``config.head``, the output head: the identity plus a
-    learned change, anchored by ``translations``, a (translated, English) pair of banks, when given) on the groups'
-    fit rows; keep the state that scored best on the check rows. Returns the step kept, the check curve and the head
-    (None without)."""
+    learned change, its texts held by ``preserve``, the parts of preserve_texts.py (default: the groups' captions),
+    and anchored by ``translations``, a (translated, English) pair of banks, when given) on the groups' fit rows;
+    keep the state that scored best on the check rows. Returns the step kept, the check curve and the head (None
+    without)."""
     kinds = sorted({g.kind for g in groups})
     shortcuts = {}
     for kind in kinds:
@@ -162,7 +165,7 @@ def train_shortcuts(
         [{"params": decayed, "weight_decay": config.weight_decay}, {"params": [log_scale]}], lr=config.learning_rate
     )
     banks = {g.source: g.bank for g in groups}
-    texts = torch.cat(list(banks.values()))
+    preserve = preserve or {"captions": caption_part(groups)}
     generator = torch.Generator().manual_seed(config.seed)
 
     def head() -> torch.Tensor | None:
@@ -182,8 +185,9 @@ def train_shortcuts(
         losses = [group_loss(shortcuts[g.kind], scale, g, pooled, rows, moved[g.source]) for g in groups]
         loss = torch.stack(losses).mean()
         if config.head and config.preserve_weight > 0:
-            sample = texts[torch.randperm(len(texts), generator=generator)[: config.preserve_batch]]
-            loss = loss + config.preserve_weight * preserve_loss(sample, current, config.preserve_temperature)
+            sample, targets = preserve_sample(preserve, config.preserve_batch, generator)
+            kept = preserve_loss(sample, current, config.preserve_temperature, targets)
+            loss = loss + config.preserve_weight * kept
         if config.head and translations is not None and config.translation_weight > 0:
             picked = torch.randperm(len(translations[0]), generator=generator)[: config.translation_batch]
             anchors = translation_loss(*(bank[picked] for bank in translations), current, config.preserve_temperature)
@@ -314,10 +318,12 @@ def fit_shortcuts(
     batch_size: int = 32,
     select_rows: list[dict] | None = None,
     translation_rows: list[dict] | None = None,
+    preserve_rows: list[dict] | None = None,
 ) -> ShortcutFit:
     """Fit a shortcut for every media kind in ``rows`` (training rows with captions) and set its weight in
     ``embedder.config.shortcut_weights``: swept on ``select_rows`` where they hold the kind, else on the check rows.
-    ``translation_rows`` (a multilingual manifest's rows; with ``config.head``) anchor the head's translations."""
+    ``translation_rows`` (a multilingual manifest's rows; with ``config.head``) anchor the head's translations;
+    ``preserve_rows`` (any manifest's rows; with ``config.head``) add their texts to what the head keeps in place."""
     config = config or ShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows = [dict(row) for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
@@ -329,6 +335,11 @@ def fit_shortcuts(
         raise ValueError(f"selection source {', '.join(shared)} is also in the fit data: select on untrained sources")
     if translation_rows and not config.head:
         raise ValueError("translation rows anchor the output head: fit one (config.head) or leave them out")
+    if preserve_rows and not config.head:
+        raise ValueError("preserve rows hold texts in place under the output head: fit one (config.head) or drop them")
+    if config.preserve_teacher and not config.head:
+        raise ValueError("a preserve teacher sets the output head's text neighbourhoods: fit one (config.head)")
+    teacher = TextTeacher(config.preserve_teacher) if config.preserve_teacher else None  # unknown names fail here
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
     translations = translation_banks(embedder, translation_rows, cache_dir) if translation_rows else None
@@ -338,11 +349,16 @@ def fit_shortcuts(
     pooled = {j: features[i].float().mean(dim=0) for j, i in enumerate(rows_kept)}
     groups = build_groups(embedder, rows, cache_dir, config)
     kinds = sorted({g.kind for g in groups})
+    preserve = None
+    if config.head:
+        preserve = preserve_parts(
+            embedder, caption_part(groups), rows, preserve_rows or [], cache_dir, config.preserve_limit, teacher
+        )
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
     # without a head each kind fits alone; the head is shared by every kind, so it fits with all of them at once
     for together in [kinds] if config.head else [[kind] for kind in kinds]:
         mine = [g for g in groups if g.kind in together]
-        step, curve, head = train_shortcuts(embedder, mine, pooled, rows, config, translations)
+        step, curve, head = train_shortcuts(embedder, mine, pooled, rows, config, translations, preserve)
         fit.best_steps.update(dict.fromkeys(together, step))
         fit.check_curves.update(dict.fromkeys(together, curve))
     if config.head:

@@ -1,0 +1,174 @@
+"""What the output head keeps in place (training/preserve_texts.py, ``mmembed fit-shortcut --head --preserve-data``):
+captions, the labels' zero-shot prompts and any manifest's texts keep their neighbours through the head."""
+
+import numpy as np
+import pytest
+import torch
+from media_files import shape_rows
+
+from mmembed.cli import main
+from mmembed.data import write_manifest
+from mmembed.evaluation.tasks import PROMPTS
+from training.preserve_texts import (
+    PreservePart,
+    label_prompts,
+    preserve_loss,
+    preserve_parts,
+    preserve_sample,
+    source_texts,
+)
+from training.shortcut import ShortcutFitConfig, fit_shortcuts
+from training.teachers import TextTeacher
+
+WORDS = ["apple", "river", "engine", "violin", "castle", "thunder", "pepper", "glacier", "lantern", "meadow"]
+
+
+def text_pair_rows():
+    """WordNet-like lemma / gloss pairs of one text source."""
+    return [{"text": word, "positive": f"a kind of {word} often seen", "source": "words"} for word in WORDS]
+
+
+def labelled(rows):
+    return [{**row, "label": row["text"].split()[-1].rstrip(".")} for row in rows]
+
+
+def test_prompts_cover_every_label_once_in_every_template():
+    rows = [{"label": "frog"}, {"label": "frog"}, {"label": 0}, {"label": None}, {"label": ""}, {"text": "x"}]
+    prompts = label_prompts(rows)
+    assert prompts == sorted({p.format(label) for label in ("frog", "0") for p in PROMPTS})
+    assert len(prompts) == 2 * len(PROMPTS)
+
+
+def test_source_texts_takes_every_string_field_up_to_a_limit_spread_by_hash():
+    sts = {"text": "one", "pair": "two", "score": 3.0, "source": "sts"}
+    rows = [*text_pair_rows(), sts, {"text": " ", "source": "x"}]
+    texts = source_texts(rows, limit=100)
+    assert texts["sts"] == ["one", "two"] and "x" not in texts
+    assert len(texts["words"]) == 2 * len(WORDS)
+    few = source_texts(rows, limit=5)["words"]
+    assert len(few) == 5 and set(few) <= set(texts["words"]) and few == sorted(few)
+    assert few == source_texts(list(reversed(rows)), limit=5)["words"]  # fixed by the texts, not the row order
+
+
+def part(value: float, size: int, teacher: bool = False) -> PreservePart:
+    vectors = torch.cat([torch.full((size, 1), value), torch.arange(size, dtype=torch.float32)[:, None]], dim=1)
+    return PreservePart([f"{value} {i}" for i in range(size)], vectors, -vectors if teacher else None)
+
+
+def test_each_step_samples_the_parts_equally():
+    parts = {"captions": part(0.0, 1000), "prompts": part(1.0, 12), "data": part(2.0, 300)}
+    sample, targets = preserve_sample(parts, 96, torch.Generator().manual_seed(0))
+    values = sample[:, 0].tolist()
+    assert values.count(0.0) == 32 and values.count(1.0) == 12 and values.count(2.0) == 32
+    assert targets is None
+    taught = {name: part(p.vectors[0, 0].item(), len(p.texts), teacher=True) for name, p in parts.items()}
+    sample, targets = preserve_sample(taught, 96, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(targets, -sample)  # each text's target row travels with it
+
+
+def test_preserve_loss_is_zero_at_the_identity_and_grows_with_a_change():
+    generator = torch.Generator().manual_seed(0)
+    texts = torch.nn.functional.normalize(torch.randn(32, 16, generator=generator), dim=-1)
+    assert preserve_loss(texts, torch.eye(16), 0.05).item() == pytest.approx(0.0, abs=1e-5)
+    squashed = torch.eye(16)
+    squashed[8:, 8:] *= 0.1  # half the directions nearly gone: neighbourhoods change
+    assert preserve_loss(texts, squashed, 0.05).item() > 0.1
+
+
+def test_with_a_teacher_the_before_is_the_teachers_neighbourhood():
+    generator = torch.Generator().manual_seed(0)
+    texts = torch.nn.functional.normalize(torch.randn(32, 16, generator=generator), dim=-1)
+    rotation = torch.linalg.qr(torch.randn(16, 16, generator=generator))[0]
+    same = texts @ rotation  # another space, the same neighbourhoods
+    assert preserve_loss(texts, torch.eye(16), 0.05, targets=same).item() == pytest.approx(0.0, abs=1e-4)
+    teacher = torch.nn.functional.normalize(torch.randn(32, 8, generator=generator), dim=-1)
+    assert preserve_loss(texts, torch.eye(16), 0.05, targets=teacher).item() > 0.1
+
+
+def test_the_parts_are_the_query_vectors_of_their_texts(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    fit_rows = labelled(shape_rows(tmp_path / "shapes"))
+    captions = PreservePart(["a", "b", "c"], torch.zeros(3, embedder.dimension))
+    parts = preserve_parts(embedder, captions, fit_rows, text_pair_rows(), tmp_path / "cache", limit=8)
+    assert list(parts) == ["captions", "prompts", "preserve data"]
+    assert parts["captions"] is captions
+    assert parts["prompts"].texts == label_prompts(fit_rows)
+    expected = embedder.encode(label_prompts(fit_rows), instruction="query")
+    np.testing.assert_allclose(parts["prompts"].vectors.numpy(), expected, atol=1e-5, rtol=0)
+    assert parts["preserve data"].texts == source_texts(text_pair_rows(), 8)["words"]
+    words = embedder.encode(parts["preserve data"].texts, instruction="query")
+    np.testing.assert_allclose(parts["preserve data"].vectors.numpy(), words, atol=1e-5, rtol=0)
+    assert all(p.targets is None for p in parts.values())
+    assert list(preserve_parts(embedder, captions, shape_rows(tmp_path / "shapes"), [], tmp_path / "cache")) == [
+        "captions"
+    ]
+
+
+def test_a_head_fitted_with_preserve_data_moves_those_texts_less(make_multimodal_embedder, tmp_path):
+    rows = shape_rows(tmp_path / "shapes")
+    others = text_pair_rows()
+    texts = sorted({t for row in others for t in (row["text"], row["positive"])})
+    drift = {}
+    for name, preserve in (("without", None), ("with", others)):
+        torch.manual_seed(0)
+        embedder = make_multimodal_embedder()
+        before = torch.from_numpy(embedder.encode(texts, instruction="query"))
+        config = ShortcutFitConfig(
+            steps=30, check_every=5, check_fraction=0.3, weights=(0.0, 0.5), head=True, learning_rate=1e-2
+        )
+        config.preserve_weight = 4.0
+        fit_shortcuts(embedder, rows, tmp_path / f"cache-{name}", config, preserve_rows=preserve)
+        drift[name] = preserve_loss(before, embedder.head.cpu(), config.preserve_temperature).item()
+    assert drift["with"] < drift["without"]
+    with pytest.raises(ValueError, match="preserve rows hold texts in place"):
+        fit_shortcuts(embedder, rows, tmp_path / "cache", ShortcutFitConfig(steps=2), preserve_rows=others)
+
+
+def test_the_command_refuses_preserve_data_without_a_head(make_multimodal_embedder, tmp_path, capsys):
+    torch.manual_seed(0)
+    make_multimodal_embedder().save_pretrained(tmp_path / "start")
+    manifest = write_manifest(tmp_path / "shapes.jsonl", shape_rows(tmp_path / "shapes"))
+    words = write_manifest(tmp_path / "words.jsonl", text_pair_rows())
+    command = ["fit-shortcut", "--model", str(tmp_path / "start"), "--data", str(manifest), "--steps", "4"]
+    common = ["--feature-cache", str(tmp_path / "cache"), "--device", "cpu", "--out", str(tmp_path / "out")]
+    assert main([*command, "--preserve-data", str(words), *common]) == 2
+    assert "--preserve-data holds texts in place under the output head: add --head" in capsys.readouterr().err
+    assert main([*command, "--preserve-teacher", "mpnet", *common]) == 2
+    assert "--preserve-teacher sets the output head's text neighbourhoods: add --head" in capsys.readouterr().err
+    assert main([*command, "--head", "--preserve-data", str(words), *common]) == 0
+    assert "output head fitted" in capsys.readouterr().out
+
+
+def test_a_teacher_gives_every_part_its_vectors_of_the_same_texts(make_multimodal_embedder, tmp_path):
+    """The packaged all-MiniLM-L6-v2 as the teacher: each part's targets are its vectors of the part's texts."""
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    fit_rows = labelled(shape_rows(tmp_path / "shapes"))
+    captions = PreservePart(["a red circle", "a blue square"], torch.zeros(2, embedder.dimension))
+    teacher = TextTeacher("minilm")
+    parts = preserve_parts(embedder, captions, fit_rows, text_pair_rows(), tmp_path / "cache", 8, teacher)
+    for name, piece in parts.items():
+        assert piece.targets.shape == (len(piece.texts), 384), name
+        torch.testing.assert_close(piece.targets, TextTeacher("minilm").embed(piece.texts), atol=1e-5, rtol=0)
+
+
+def test_a_head_fitted_with_a_teacher_takes_its_neighbourhoods(make_multimodal_embedder, tmp_path):
+    rows = shape_rows(tmp_path / "shapes")
+    others = text_pair_rows()
+    texts = sorted({t for row in others for t in (row["text"], row["positive"])})
+    teacher = TextTeacher("minilm").embed(texts)
+    gap = {}
+    for name in ("own", "minilm"):
+        torch.manual_seed(0)
+        embedder = make_multimodal_embedder()
+        before = torch.from_numpy(embedder.encode(texts, instruction="query"))
+        config = ShortcutFitConfig(
+            steps=30, check_every=5, check_fraction=0.3, weights=(0.0, 0.5), head=True, learning_rate=1e-2
+        )
+        config.preserve_weight, config.preserve_teacher = 4.0, (None if name == "own" else name)
+        fit_shortcuts(embedder, rows, tmp_path / f"cache-{name}", config, preserve_rows=others)
+        gap[name] = preserve_loss(before, embedder.head.cpu(), config.preserve_temperature, teacher).item()
+    assert gap["minilm"] < gap["own"]
+    with pytest.raises(ValueError, match="unknown teacher 'bert'"):
+        fit_shortcuts(embedder, rows, tmp_path / "cache", ShortcutFitConfig(head=True, preserve_teacher="bert"))
