@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int
+from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int, unit_fraction
 
 
 def register(subparsers) -> None:
@@ -59,6 +59,12 @@ def register(subparsers) -> None:
         metavar="TEACHER",
         help="with --head: the texts keep the neighbourhoods this packaged sentence model (minilm or mpnet) gives "
         "them, not the model's own (distillation through the head)",
+    )
+    shortcut.add_argument(
+        "--preserve-teacher-share",
+        type=unit_fraction,
+        default=1.0,
+        help="with --preserve-teacher: the teacher's share of the kept neighbourhoods (0-1), the model's own the rest",
     )
     shortcut.add_argument(
         "--translation-data",
@@ -121,6 +127,7 @@ def run_fit_shortcut(args) -> int:
         head=args.head,
         preserve_weight=args.preserve_weight,
         preserve_teacher=args.preserve_teacher,
+        preserve_teacher_share=args.preserve_teacher_share,
         translation_weight=args.translation_weight,
     )
     if args.keep_shortcuts:

@@ -15,7 +15,9 @@ Each step samples the parts equally, so a few hundred prompts weigh as much as t
 By default the "before" of each text is the model's own neighbourhood (the head must not move it). With a text
 teacher (``--preserve-teacher mpnet``, training/teachers.py) the "before" is the teacher's: the head keeps the
 neighbourhoods a sentence model would give, distillation (KL between in-batch similarity matrices) through the head,
-so the text side can gain what the teacher knows of word and sentence similarity while the shortcuts fit."""
+so the text side can gain what the teacher knows of word and sentence similarity while the shortcuts fit;
+``--preserve-teacher-share`` blends the two (the "before" logits are share x the teacher's + (1 - share) x the model's
+own)."""
 
 from __future__ import annotations
 
@@ -102,13 +104,22 @@ def preserve_sample(
 
 
 def preserve_loss(
-    texts: torch.Tensor, head: torch.Tensor, temperature: float, targets: torch.Tensor | None = None
+    texts: torch.Tensor,
+    head: torch.Tensor,
+    temperature: float,
+    targets: torch.Tensor | None = None,
+    teacher_share: float = 1.0,
 ) -> torch.Tensor:
     """Distillation of the text side: each text's softmax over the others after the head against before it (the
-    texts' own similarities, or ``targets``', a teacher's vectors of the same texts), KL."""
+    texts' own similarities, or, with ``targets``, a teacher's vectors of the same texts, its similarities blended
+    into the own ones at ``teacher_share``), KL."""
+    if not 0.0 <= teacher_share <= 1.0:
+        raise ValueError(f"the teacher's share of the preserve targets is {teacher_share}; it must lie in [0, 1]")
     eye = torch.eye(len(texts), dtype=torch.bool)
-    reference = texts if targets is None else targets
-    before = (reference @ reference.T / temperature).masked_fill(eye, -1e4)
+    similarity = texts @ texts.T
+    if targets is not None:
+        similarity = teacher_share * (targets @ targets.T) + (1 - teacher_share) * similarity
+    before = (similarity / temperature).masked_fill(eye, -1e4)
     moved = through_head(texts, head)
     after = (moved @ moved.T / temperature).masked_fill(eye, -1e4)
     return F.kl_div(F.log_softmax(after, dim=-1), F.log_softmax(before, dim=-1), log_target=True, reduction="batchmean")

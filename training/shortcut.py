@@ -53,6 +53,7 @@ class ShortcutFitConfig:
     preserve_limit: int = 2000  # texts per source of the preserve data
     preserve_temperature: float = 0.05
     preserve_teacher: str | None = None  # a text teacher (minilm, mpnet) whose neighbourhoods the head keeps instead
+    preserve_teacher_share: float = 1.0  # the teacher's share of those neighbourhoods, the model's own the rest
     translation_weight: float = 1.0  # the head's translation anchors (translation_pairs.py), when given pairs
     translation_batch: int = 256  # pairs per step in that term
 
@@ -186,7 +187,7 @@ def train_shortcuts(
         loss = torch.stack(losses).mean()
         if config.head and config.preserve_weight > 0:
             sample, targets = preserve_sample(preserve, config.preserve_batch, generator)
-            kept = preserve_loss(sample, current, config.preserve_temperature, targets)
+            kept = preserve_loss(sample, current, config.preserve_temperature, targets, config.preserve_teacher_share)
             loss = loss + config.preserve_weight * kept
         if config.head and translations is not None and config.translation_weight > 0:
             picked = torch.randperm(len(translations[0]), generator=generator)[: config.translation_batch]

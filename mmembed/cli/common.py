@@ -25,6 +25,7 @@ positive_int = _number(int, 1, "a positive integer (1 or more)")
 positive_float = _number(float, 1e-9, "a positive number")
 non_negative_float = _number(float, 0.0, "a number >= 0")
 port_number = _number(int, 1, "a port number (1-65535)", 65535)
+unit_fraction = _number(float, 0.0, "a number from 0 to 1", 1.0)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

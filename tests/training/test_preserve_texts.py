@@ -83,6 +83,13 @@ def test_with_a_teacher_the_before_is_the_teachers_neighbourhood():
     assert preserve_loss(texts, torch.eye(16), 0.05, targets=same).item() == pytest.approx(0.0, abs=1e-4)
     teacher = torch.nn.functional.normalize(torch.randn(32, 8, generator=generator), dim=-1)
     assert preserve_loss(texts, torch.eye(16), 0.05, targets=teacher).item() > 0.1
+    halfway = preserve_loss(texts, torch.eye(16), 0.05, targets=teacher, teacher_share=0.5).item()
+    assert 0.0 < halfway < preserve_loss(texts, torch.eye(16), 0.05, targets=teacher).item()
+    assert preserve_loss(texts, torch.eye(16), 0.05, targets=teacher, teacher_share=0.0).item() == pytest.approx(
+        0.0, abs=1e-5
+    )  # no share: the model's own neighbourhoods, as without a teacher
+    with pytest.raises(ValueError, match="must lie in"):
+        preserve_loss(texts, torch.eye(16), 0.05, targets=teacher, teacher_share=1.5)
 
 
 def test_the_parts_are_the_query_vectors_of_their_texts(make_multimodal_embedder, tmp_path):
@@ -136,6 +143,9 @@ def test_the_command_refuses_preserve_data_without_a_head(make_multimodal_embedd
     assert "--preserve-data holds texts in place under the output head: add --head" in capsys.readouterr().err
     assert main([*command, "--preserve-teacher", "mpnet", *common]) == 2
     assert "--preserve-teacher sets the output head's text neighbourhoods: add --head" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*command, "--head", "--preserve-teacher", "minilm", "--preserve-teacher-share", "2", *common])
+    assert "2 is not a number from 0 to 1" in capsys.readouterr().err
     assert main([*command, "--head", "--preserve-data", str(words), *common]) == 0
     assert "output head fitted" in capsys.readouterr().out
 
