@@ -109,9 +109,6 @@ def run_fit_shortcut(args) -> int:
         raise ValueError("--keep-shortcuts chooses the weights again on --select-data: give at least one")
     if not args.keep_shortcuts and not args.data:
         raise ValueError("give --data MANIFEST (the rows to fit the shortcuts on), or --keep-shortcuts")
-    select = [row for data in args.select_data for row in read_manifest(data, "train")]
-    select = selection_rows(select, args.select_limit)
-    embedder = load_model(args)
     if args.head and args.keep_shortcuts:
         raise ValueError("--head fits the output head with the shortcuts: it cannot keep them (drop --keep-shortcuts)")
     if args.translation_data and not args.head:
@@ -120,6 +117,9 @@ def run_fit_shortcut(args) -> int:
         raise ValueError("--preserve-data holds texts in place under the output head: add --head")
     if args.preserve_teacher and not args.head:
         raise ValueError("--preserve-teacher sets the output head's text neighbourhoods: add --head")
+    select = [row for data in args.select_data for row in read_manifest(data, "train")]
+    select = selection_rows(select, args.select_limit)
+    embedder = load_model(args)
     translations = [row for data in args.translation_data for row in read_manifest(data, "train")]
     preserve = [row for data in args.preserve_data for row in read_manifest(data, "train")]
     config = ShortcutFitConfig(

@@ -166,7 +166,8 @@ def train_shortcuts(
         [{"params": decayed, "weight_decay": config.weight_decay}, {"params": [log_scale]}], lr=config.learning_rate
     )
     banks = {g.source: g.bank for g in groups}
-    preserve = preserve or {"captions": caption_part(groups)}
+    if config.head:  # only the head's distillation term reads them
+        preserve = preserve or {"captions": caption_part(groups)}
     generator = torch.Generator().manual_seed(config.seed)
 
     def head() -> torch.Tensor | None:
