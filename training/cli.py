@@ -67,6 +67,13 @@ def register(subparsers) -> None:
         help="with --preserve-teacher: the teacher's share of the kept neighbourhoods (0-1), the model's own the rest",
     )
     shortcut.add_argument(
+        "--preserve-teacher-languages",
+        nargs="+",
+        metavar="LANG",
+        help="with --preserve-teacher: the teacher sets only the texts in these languages (a row's 'lang'; texts "
+        "without one count as en), every other text keeps the model's own neighbours; e.g. en (default: all texts)",
+    )
+    shortcut.add_argument(
         "--translation-data",
         action="append",
         default=[],
@@ -117,6 +124,8 @@ def run_fit_shortcut(args) -> int:
         raise ValueError("--preserve-data holds texts in place under the output head: add --head")
     if args.preserve_teacher and not args.head:
         raise ValueError("--preserve-teacher sets the output head's text neighbourhoods: add --head")
+    if args.preserve_teacher_languages and not args.preserve_teacher:
+        raise ValueError("--preserve-teacher-languages limits a teacher's texts: add --preserve-teacher")
     select = [row for data in args.select_data for row in read_manifest(data, "train")]
     select = selection_rows(select, args.select_limit)
     embedder = load_model(args)
@@ -128,6 +137,7 @@ def run_fit_shortcut(args) -> int:
         preserve_weight=args.preserve_weight,
         preserve_teacher=args.preserve_teacher,
         preserve_teacher_share=args.preserve_teacher_share,
+        preserve_teacher_languages=tuple(args.preserve_teacher_languages) if args.preserve_teacher_languages else None,
         translation_weight=args.translation_weight,
     )
     if args.keep_shortcuts:

@@ -17,7 +17,12 @@ teacher (``--preserve-teacher mpnet``, training/teachers.py) the "before" is the
 neighbourhoods a sentence model would give, distillation (KL between in-batch similarity matrices) through the head,
 so the text side can gain what the teacher knows of word and sentence similarity while the shortcuts fit;
 ``--preserve-teacher-share`` blends the two (the "before" logits are share x the teacher's + (1 - share) x the model's
-own)."""
+own).
+
+A teacher knows its own languages only (both packaged ones are English): ``--preserve-teacher-languages en`` keeps
+the teacher to the texts in those languages (a row's ``lang``; fit captions, prompts and rows without one count as
+English). Every other text keeps the model's own neighbourhood over the whole batch, and a taught text's teacher
+neighbourhood spans the taught texts only, so an English model never ranks a Japanese caption."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from mmembed.output_head import through_head
 from .objectives.locked_text import LockedText
 
 TEXT_FIELDS = ("text", "positive", "pair")
+UNMARKED_LANGUAGE = "en"  # the language of a text whose row names none (fit captions, prompts, WordNet)
 
 
 @dataclass
@@ -41,6 +47,7 @@ class PreservePart:
     texts: list[str]
     vectors: torch.Tensor  # (N, D) the model's unit query vectors of the texts
     targets: torch.Tensor | None = None  # (N, E) a teacher's unit vectors of the texts: their "before", when set
+    taught: torch.Tensor | None = None  # (N,) bool: which texts the teacher sets (None: all, when targets are set)
 
 
 def label_prompts(rows: list[dict]) -> list[str]:
@@ -63,6 +70,17 @@ def source_texts(rows: list[dict], limit: int, seed: int = 0) -> dict[str, list[
     return {source: sorted(sorted(texts, key=order)[:limit]) for source, texts in sorted(by_source.items()) if texts}
 
 
+def text_languages(rows: list[dict]) -> dict[str, str]:
+    """Text -> the language of the first row holding it (its ``lang``, else ``UNMARKED_LANGUAGE``)."""
+    languages: dict[str, str] = {}
+    for row in rows:
+        language = str(row.get("lang") or UNMARKED_LANGUAGE)
+        for key in TEXT_FIELDS:
+            if isinstance(row.get(key), str):
+                languages.setdefault(row[key], language)
+    return languages
+
+
 def preserve_parts(
     embedder,
     captions: PreservePart,
@@ -71,9 +89,11 @@ def preserve_parts(
     cache_dir: Path,
     limit: int = 2000,
     teacher=None,
+    teacher_languages: tuple[str, ...] | None = None,
 ) -> dict[str, PreservePart]:
     """Part name -> its texts and vectors (see the module's docstring); ``captions`` is the fit sources' banks. With a
-    ``teacher`` (training/teachers.py's TextTeacher) every part carries the teacher's vectors as its targets."""
+    ``teacher`` (training/teachers.py's TextTeacher) every part carries the teacher's vectors as its targets, and,
+    with ``teacher_languages``, which of its texts the teacher sets (those in one of the languages)."""
     banks = LockedText()
     parts = {"captions": captions}
     prompts = label_prompts(fit_rows + preserve_rows)
@@ -85,22 +105,31 @@ def preserve_parts(
     if data:
         parts["preserve data"] = PreservePart([t for texts in by_source.values() for t in texts], torch.cat(data))
     if teacher is not None:
+        languages = text_languages(fit_rows + preserve_rows)
         for part in parts.values():
             part.targets = teacher.embed(part.texts)
+            if teacher_languages is not None:
+                known = set(teacher_languages)
+                in_known = [languages.get(text, UNMARKED_LANGUAGE) in known for text in part.texts]
+                part.taught = torch.tensor(in_known, dtype=torch.bool)
     return parts
 
 
 def preserve_sample(
     parts: dict[str, PreservePart], batch: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``batch`` texts, an equal share from each part (all of a part smaller than its share): their vectors and
-    their teacher targets (None without a teacher)."""
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """``batch`` texts, an equal share from each part (all of a part smaller than its share): their vectors, their
+    teacher targets and which of them the teacher sets (both None without a teacher; the last None: all)."""
     share = max(1, batch // len(parts))
     picks = [(part, torch.randperm(len(part.vectors), generator=generator)[:share]) for part in parts.values()]
     vectors = torch.cat([part.vectors[pick] for part, pick in picks])
     if any(part.targets is None for part in parts.values()):
-        return vectors, None
-    return vectors, torch.cat([part.targets[pick] for part, pick in picks])
+        return vectors, None, None
+    targets = torch.cat([part.targets[pick] for part, pick in picks])
+    if all(part.taught is None for part in parts.values()):
+        return vectors, targets, None
+    every = [torch.ones(len(part.texts), dtype=torch.bool) if part.taught is None else part.taught for part, _ in picks]
+    return vectors, targets, torch.cat([taught[pick] for taught, (_, pick) in zip(every, picks)])
 
 
 def preserve_loss(
@@ -109,17 +138,22 @@ def preserve_loss(
     temperature: float,
     targets: torch.Tensor | None = None,
     teacher_share: float = 1.0,
+    taught: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Distillation of the text side: each text's softmax over the others after the head against before it (the
     texts' own similarities, or, with ``targets``, a teacher's vectors of the same texts, its similarities blended
-    into the own ones at ``teacher_share``), KL."""
+    into the own ones at ``teacher_share``), KL. ``taught`` (bool per text; None: all) limits the teacher to some
+    texts: each of those ranks only the other taught ones by the teacher, every other text ranks all by its own."""
     if not 0.0 <= teacher_share <= 1.0:
         raise ValueError(f"the teacher's share of the preserve targets is {teacher_share}; it must lie in [0, 1]")
-    eye = torch.eye(len(texts), dtype=torch.bool)
+    hidden = torch.eye(len(texts), dtype=torch.bool)
     similarity = texts @ texts.T
     if targets is not None:
-        similarity = teacher_share * (targets @ targets.T) + (1 - teacher_share) * similarity
-    before = (similarity / temperature).masked_fill(eye, -1e4)
+        taught = torch.ones(len(texts), dtype=torch.bool) if taught is None else taught
+        blended = teacher_share * (targets @ targets.T) + (1 - teacher_share) * similarity
+        similarity = torch.where(taught[:, None], blended, similarity)
+        hidden = hidden | (taught[:, None] & ~taught[None, :])
+    before = (similarity / temperature).masked_fill(hidden, -1e4)
     moved = through_head(texts, head)
-    after = (moved @ moved.T / temperature).masked_fill(eye, -1e4)
+    after = (moved @ moved.T / temperature).masked_fill(hidden, -1e4)
     return F.kl_div(F.log_softmax(after, dim=-1), F.log_softmax(before, dim=-1), log_target=True, reduction="batchmean")

@@ -54,6 +54,7 @@ class ShortcutFitConfig:
     preserve_temperature: float = 0.05
     preserve_teacher: str | None = None  # a text teacher (minilm, mpnet) whose neighbourhoods the head keeps instead
     preserve_teacher_share: float = 1.0  # the teacher's share of those neighbourhoods, the model's own the rest
+    preserve_teacher_languages: tuple[str, ...] | None = None  # the teacher sets only texts in these (None: all)
     translation_weight: float = 1.0  # the head's translation anchors (translation_pairs.py), when given pairs
     translation_batch: int = 256  # pairs per step in that term
 
@@ -187,8 +188,9 @@ def train_shortcuts(
         losses = [group_loss(shortcuts[g.kind], scale, g, pooled, rows, moved[g.source]) for g in groups]
         loss = torch.stack(losses).mean()
         if config.head and config.preserve_weight > 0:
-            sample, targets = preserve_sample(preserve, config.preserve_batch, generator)
-            kept = preserve_loss(sample, current, config.preserve_temperature, targets, config.preserve_teacher_share)
+            sample, targets, taught = preserve_sample(preserve, config.preserve_batch, generator)
+            share = config.preserve_teacher_share
+            kept = preserve_loss(sample, current, config.preserve_temperature, targets, share, taught)
             loss = loss + config.preserve_weight * kept
         if config.head and translations is not None and config.translation_weight > 0:
             picked = torch.randperm(len(translations[0]), generator=generator)[: config.translation_batch]
@@ -341,6 +343,8 @@ def fit_shortcuts(
         raise ValueError("preserve rows hold texts in place under the output head: fit one (config.head) or drop them")
     if config.preserve_teacher and not config.head:
         raise ValueError("a preserve teacher sets the output head's text neighbourhoods: fit one (config.head)")
+    if config.preserve_teacher_languages is not None and not config.preserve_teacher:
+        raise ValueError("preserve teacher languages limit a preserve teacher: name one (config.preserve_teacher)")
     teacher = TextTeacher(config.preserve_teacher) if config.preserve_teacher else None  # unknown names fail here
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
@@ -354,7 +358,14 @@ def fit_shortcuts(
     preserve = None
     if config.head:
         preserve = preserve_parts(
-            embedder, caption_part(groups), rows, preserve_rows or [], cache_dir, config.preserve_limit, teacher
+            embedder,
+            caption_part(groups),
+            rows,
+            preserve_rows or [],
+            cache_dir,
+            config.preserve_limit,
+            teacher,
+            config.preserve_teacher_languages,
         )
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
     # without a head each kind fits alone; the head is shared by every kind, so it fits with all of them at once

@@ -50,6 +50,16 @@ def test_errors_are_one_clear_line(capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_fetch_lists_sources_and_names_the_missing_ones(capsys):
+    assert main(["fetch", "--list"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert {"tuxpaint", "speech", "wordnet"} <= set(listed) and listed == sorted(listed)
+    assert main(["fetch"]) == 2
+    assert "name at least one data source" in capsys.readouterr().err
+    assert main(["fetch", "no-such-source"]) == 2
+    assert "unknown data source(s) no-such-source" in capsys.readouterr().err
+
+
 def test_text_benchmark_runs_and_reports_ratios(make_embedder):
     from mmembed.bench.text_throughput import measure
 

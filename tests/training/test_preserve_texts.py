@@ -16,6 +16,7 @@ from training.preserve_texts import (
     preserve_parts,
     preserve_sample,
     source_texts,
+    text_languages,
 )
 from training.shortcut import ShortcutFitConfig, fit_shortcuts
 from training.teachers import TextTeacher
@@ -57,13 +58,19 @@ def part(value: float, size: int, teacher: bool = False) -> PreservePart:
 
 def test_each_step_samples_the_parts_equally():
     parts = {"captions": part(0.0, 1000), "prompts": part(1.0, 12), "data": part(2.0, 300)}
-    sample, targets = preserve_sample(parts, 96, torch.Generator().manual_seed(0))
+    sample, targets, taught = preserve_sample(parts, 96, torch.Generator().manual_seed(0))
     values = sample[:, 0].tolist()
     assert values.count(0.0) == 32 and values.count(1.0) == 12 and values.count(2.0) == 32
-    assert targets is None
-    taught = {name: part(p.vectors[0, 0].item(), len(p.texts), teacher=True) for name, p in parts.items()}
-    sample, targets = preserve_sample(taught, 96, torch.Generator().manual_seed(0))
+    assert targets is None and taught is None
+    with_teacher = {name: part(p.vectors[0, 0].item(), len(p.texts), teacher=True) for name, p in parts.items()}
+    sample, targets, taught = preserve_sample(with_teacher, 96, torch.Generator().manual_seed(0))
     torch.testing.assert_close(targets, -sample)  # each text's target row travels with it
+    assert taught is None  # no language limit: the teacher sets every text
+    data = with_teacher["data"]
+    data.taught = data.vectors[:, 1] % 2 == 0  # the teacher sets the even texts of one part only
+    sample, targets, taught = preserve_sample(with_teacher, 96, torch.Generator().manual_seed(0))
+    expected = (sample[:, 0] != 2.0) | (sample[:, 1] % 2 == 0)
+    assert taught.tolist() == expected.tolist() and 0 < (~taught).sum() < 32
 
 
 def test_preserve_loss_is_zero_at_the_identity_and_grows_with_a_change():
@@ -90,6 +97,34 @@ def test_with_a_teacher_the_before_is_the_teachers_neighbourhood():
     )  # no share: the model's own neighbourhoods, as without a teacher
     with pytest.raises(ValueError, match="must lie in"):
         preserve_loss(texts, torch.eye(16), 0.05, targets=teacher, teacher_share=1.5)
+
+
+def test_a_teacher_limited_to_some_texts_ranks_only_those_and_leaves_the_rest_their_own():
+    generator = torch.Generator().manual_seed(0)
+    texts = torch.nn.functional.normalize(torch.randn(32, 16, generator=generator), dim=-1)
+    rotation = torch.linalg.qr(torch.randn(16, 16, generator=generator))[0]
+    teacher = texts @ rotation  # the teacher agrees with the model on the first 20 texts ...
+    teacher[20:] = torch.nn.functional.normalize(torch.randn(12, 16, generator=generator), dim=-1)  # ... not on these
+    taught = torch.arange(32) < 20
+    everywhere = preserve_loss(texts, torch.eye(16), 0.05, targets=teacher).item()
+    assert everywhere > 0.1
+    limited = preserve_loss(texts, torch.eye(16), 0.05, targets=teacher, taught=taught).item()
+    assert limited == pytest.approx(0.0, abs=1e-4)  # taught texts rank taught ones alike; the rest rank by their own
+    nobody = preserve_loss(texts, torch.eye(16), 0.05, targets=-texts, taught=torch.zeros(32, dtype=torch.bool))
+    assert nobody.item() == pytest.approx(0.0, abs=1e-5)  # no text taught: the model's own neighbourhoods
+    squashed = torch.eye(16)
+    squashed[8:, 8:] *= 0.1
+    assert preserve_loss(texts, squashed, 0.05, targets=teacher, taught=taught).item() > 0.1  # a change still shows
+
+
+def test_a_text_is_in_its_rows_language_and_english_without_one():
+    rows = [
+        {"text": "A frog.", "source": "tuxpaint-en", "lang": "en"},
+        {"text": "Une grenouille.", "source": "tuxpaint-fr", "lang": "fr"},
+        {"text": "apple", "positive": "a fruit", "source": "wordnet"},
+        {"text": "Une grenouille.", "lang": "de"},  # the first row holding a text names its language
+    ]
+    assert text_languages(rows) == {"A frog.": "en", "Une grenouille.": "fr", "apple": "en", "a fruit": "en"}
 
 
 def test_the_parts_are_the_query_vectors_of_their_texts(make_multimodal_embedder, tmp_path):
@@ -146,6 +181,8 @@ def test_the_command_refuses_preserve_data_without_a_head(make_multimodal_embedd
     with pytest.raises(SystemExit):
         main([*command, "--head", "--preserve-teacher", "minilm", "--preserve-teacher-share", "2", *common])
     assert "2 is not a number from 0 to 1" in capsys.readouterr().err
+    assert main([*command, "--head", "--preserve-teacher-languages", "en", *common]) == 2
+    assert "--preserve-teacher-languages limits a teacher's texts: add --preserve-teacher" in capsys.readouterr().err
     assert main([*command, "--head", "--preserve-data", str(words), *common]) == 0
     assert "output head fitted" in capsys.readouterr().out
 
@@ -161,6 +198,14 @@ def test_a_teacher_gives_every_part_its_vectors_of_the_same_texts(make_multimoda
     for name, piece in parts.items():
         assert piece.targets.shape == (len(piece.texts), 384), name
         torch.testing.assert_close(piece.targets, TextTeacher("minilm").embed(piece.texts), atol=1e-5, rtol=0)
+        assert piece.taught is None, name  # no language limit: the teacher sets every text
+    french = [{"text": f"un mot {word}", "source": "mots", "lang": "fr"} for word in WORDS[:4]]
+    limited = preserve_parts(
+        embedder, captions, fit_rows, text_pair_rows() + french, tmp_path / "c", 8, teacher, ("en",)
+    )
+    assert limited["captions"].taught.all() and limited["prompts"].taught.all()  # no lang: English
+    data = limited["preserve data"]
+    assert [t for t, ok in zip(data.texts, data.taught) if not ok] == sorted(row["text"] for row in french)
 
 
 def test_a_head_fitted_with_a_teacher_takes_its_neighbourhoods(make_multimodal_embedder, tmp_path):
@@ -182,3 +227,7 @@ def test_a_head_fitted_with_a_teacher_takes_its_neighbourhoods(make_multimodal_e
     assert gap["minilm"] < gap["own"]
     with pytest.raises(ValueError, match="unknown teacher 'bert'"):
         fit_shortcuts(embedder, rows, tmp_path / "cache", ShortcutFitConfig(head=True, preserve_teacher="bert"))
+    with pytest.raises(ValueError, match="preserve teacher languages limit a preserve teacher"):
+        fit_shortcuts(
+            embedder, rows, tmp_path / "cache", ShortcutFitConfig(head=True, preserve_teacher_languages=("en",))
+        )
