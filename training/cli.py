@@ -74,6 +74,14 @@ def register(subparsers) -> None:
         "without one count as en), every other text keeps the model's own neighbours; e.g. en (default: all texts)",
     )
     shortcut.add_argument(
+        "--preserve-teacher-parts",
+        nargs="+",
+        metavar="PART",
+        help="with --preserve-teacher: the teacher sets only the texts of these parts (captions: the fit captions; "
+        "prompts: the labels' zero-shot prompts; data: the --preserve-data texts), the rest keep the model's own "
+        "neighbours (default: every part)",
+    )
+    shortcut.add_argument(
         "--translation-data",
         action="append",
         default=[],
@@ -110,6 +118,7 @@ def run_fit_shortcut(args) -> int:
 
     from mmembed.data import read_manifest
 
+    from .preserve_texts import PART_NAMES
     from .shortcut import ShortcutFitConfig, fit_shortcuts, selection_rows, sweep_shortcut_weights
 
     if args.keep_shortcuts and not args.select_data:
@@ -124,8 +133,14 @@ def run_fit_shortcut(args) -> int:
         raise ValueError("--preserve-data holds texts in place under the output head: add --head")
     if args.preserve_teacher and not args.head:
         raise ValueError("--preserve-teacher sets the output head's text neighbourhoods: add --head")
-    if args.preserve_teacher_languages and not args.preserve_teacher:
-        raise ValueError("--preserve-teacher-languages limits a teacher's texts: add --preserve-teacher")
+    for flag in ("languages", "parts"):
+        if getattr(args, f"preserve_teacher_{flag}") and not args.preserve_teacher:
+            raise ValueError(f"--preserve-teacher-{flag} limits a teacher's texts: add --preserve-teacher")
+    unknown = sorted(set(args.preserve_teacher_parts or ()) - set(PART_NAMES))
+    if unknown:
+        raise ValueError(
+            f"--preserve-teacher-parts: unknown part(s) {', '.join(unknown)}; known: {', '.join(PART_NAMES)}"
+        )
     select = [row for data in args.select_data for row in read_manifest(data, "train")]
     select = selection_rows(select, args.select_limit)
     embedder = load_model(args)
@@ -138,6 +153,7 @@ def run_fit_shortcut(args) -> int:
         preserve_teacher=args.preserve_teacher,
         preserve_teacher_share=args.preserve_teacher_share,
         preserve_teacher_languages=tuple(args.preserve_teacher_languages) if args.preserve_teacher_languages else None,
+        preserve_teacher_parts=tuple(args.preserve_teacher_parts) if args.preserve_teacher_parts else None,
         translation_weight=args.translation_weight,
     )
     if args.keep_shortcuts:

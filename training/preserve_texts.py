@@ -6,7 +6,7 @@ over the others as it was. Its texts come in *parts*, each as the model's unit q
 - ``captions``: the fit sources' captions (their caption banks);
 - ``prompts``: the zero-shot prompts (mmembed/evaluation/tasks.py) of every label in the fit rows and the preserve
   data, the texts a classifier built on the model is made of;
-- ``preserve data``: every string the rows of ``--preserve-data`` manifests hold (``text``, ``positive``, ``pair``),
+- ``data``: every string the rows of ``--preserve-data`` manifests hold (``text``, ``positive``, ``pair``),
   at most ``limit`` per source, so text-to-text tasks (retrieval, similarity) and other languages keep their
   neighbours too.
 
@@ -21,8 +21,10 @@ own).
 
 A teacher knows its own languages only (both packaged ones are English): ``--preserve-teacher-languages en`` keeps
 the teacher to the texts in those languages (a row's ``lang``; fit captions, prompts and rows without one count as
-English). Every other text keeps the model's own neighbourhood over the whole batch, and a taught text's teacher
-neighbourhood spans the taught texts only, so an English model never ranks a Japanese caption."""
+English); ``--preserve-teacher-parts prompts data`` keeps it to some parts (here: not the fit captions, whose own
+neighbourhoods the trained sources' retrieval rests on). Every other text keeps the model's own neighbourhood over
+the whole batch, and a taught text's teacher neighbourhood spans the taught texts only, so an English model never
+ranks a Japanese caption."""
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from mmembed.output_head import through_head
 from .objectives.locked_text import LockedText
 
 TEXT_FIELDS = ("text", "positive", "pair")
+PART_NAMES = ("captions", "prompts", "data")
 UNMARKED_LANGUAGE = "en"  # the language of a text whose row names none (fit captions, prompts, WordNet)
 
 
@@ -90,10 +93,17 @@ def preserve_parts(
     limit: int = 2000,
     teacher=None,
     teacher_languages: tuple[str, ...] | None = None,
+    teacher_parts: tuple[str, ...] | None = None,
 ) -> dict[str, PreservePart]:
     """Part name -> its texts and vectors (see the module's docstring); ``captions`` is the fit sources' banks. With a
     ``teacher`` (training/teachers.py's TextTeacher) every part carries the teacher's vectors as its targets, and,
-    with ``teacher_languages``, which of its texts the teacher sets (those in one of the languages)."""
+    with ``teacher_languages`` or ``teacher_parts`` (names in ``PART_NAMES``), which of its texts the teacher sets
+    (those in one of the languages, of one of the parts)."""
+    unknown = sorted(set(teacher_parts or ()) - set(PART_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown preserve part(s) {', '.join(unknown)} for the teacher; known: {', '.join(PART_NAMES)}"
+        )
     banks = LockedText()
     parts = {"captions": captions}
     prompts = label_prompts(fit_rows + preserve_rows)
@@ -103,15 +113,17 @@ def preserve_parts(
         by_source = source_texts(preserve_rows, limit)
         data = [banks.caption_bank(embedder, source, texts, cache_dir) for source, texts in by_source.items()]
     if data:
-        parts["preserve data"] = PreservePart([t for texts in by_source.values() for t in texts], torch.cat(data))
+        parts["data"] = PreservePart([t for texts in by_source.values() for t in texts], torch.cat(data))
     if teacher is not None:
         languages = text_languages(fit_rows + preserve_rows)
-        for part in parts.values():
+        for name, part in parts.items():
             part.targets = teacher.embed(part.texts)
-            if teacher_languages is not None:
-                known = set(teacher_languages)
-                in_known = [languages.get(text, UNMARKED_LANGUAGE) in known for text in part.texts]
-                part.taught = torch.tensor(in_known, dtype=torch.bool)
+            if teacher_languages is None and teacher_parts is None:
+                continue  # the teacher sets every text
+            known = set(teacher_languages) if teacher_languages is not None else None
+            in_part = teacher_parts is None or name in teacher_parts
+            taught = [in_part and (known is None or languages.get(t, UNMARKED_LANGUAGE) in known) for t in part.texts]
+            part.taught = torch.tensor(taught, dtype=torch.bool)
     return parts
 
 

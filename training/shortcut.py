@@ -55,6 +55,7 @@ class ShortcutFitConfig:
     preserve_teacher: str | None = None  # a text teacher (minilm, mpnet) whose neighbourhoods the head keeps instead
     preserve_teacher_share: float = 1.0  # the teacher's share of those neighbourhoods, the model's own the rest
     preserve_teacher_languages: tuple[str, ...] | None = None  # the teacher sets only texts in these (None: all)
+    preserve_teacher_parts: tuple[str, ...] | None = None  # ... and of these parts (preserve_texts.PART_NAMES)
     translation_weight: float = 1.0  # the head's translation anchors (translation_pairs.py), when given pairs
     translation_batch: int = 256  # pairs per step in that term
 
@@ -343,8 +344,9 @@ def fit_shortcuts(
         raise ValueError("preserve rows hold texts in place under the output head: fit one (config.head) or drop them")
     if config.preserve_teacher and not config.head:
         raise ValueError("a preserve teacher sets the output head's text neighbourhoods: fit one (config.head)")
-    if config.preserve_teacher_languages is not None and not config.preserve_teacher:
-        raise ValueError("preserve teacher languages limit a preserve teacher: name one (config.preserve_teacher)")
+    limits = config.preserve_teacher_languages is not None or config.preserve_teacher_parts is not None
+    if limits and not config.preserve_teacher:
+        raise ValueError("preserve teacher languages or parts limit a preserve teacher: name one (preserve_teacher)")
     teacher = TextTeacher(config.preserve_teacher) if config.preserve_teacher else None  # unknown names fail here
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
@@ -366,6 +368,7 @@ def fit_shortcuts(
             config.preserve_limit,
             teacher,
             config.preserve_teacher_languages,
+            config.preserve_teacher_parts,
         )
     fit = ShortcutFit(weights={}, sweeps={}, best_steps={})
     # without a head each kind fits alone; the head is shared by every kind, so it fits with all of them at once

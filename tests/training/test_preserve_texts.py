@@ -133,14 +133,14 @@ def test_the_parts_are_the_query_vectors_of_their_texts(make_multimodal_embedder
     fit_rows = labelled(shape_rows(tmp_path / "shapes"))
     captions = PreservePart(["a", "b", "c"], torch.zeros(3, embedder.dimension))
     parts = preserve_parts(embedder, captions, fit_rows, text_pair_rows(), tmp_path / "cache", limit=8)
-    assert list(parts) == ["captions", "prompts", "preserve data"]
+    assert list(parts) == ["captions", "prompts", "data"]
     assert parts["captions"] is captions
     assert parts["prompts"].texts == label_prompts(fit_rows)
     expected = embedder.encode(label_prompts(fit_rows), instruction="query")
     np.testing.assert_allclose(parts["prompts"].vectors.numpy(), expected, atol=1e-5, rtol=0)
-    assert parts["preserve data"].texts == source_texts(text_pair_rows(), 8)["words"]
-    words = embedder.encode(parts["preserve data"].texts, instruction="query")
-    np.testing.assert_allclose(parts["preserve data"].vectors.numpy(), words, atol=1e-5, rtol=0)
+    assert parts["data"].texts == source_texts(text_pair_rows(), 8)["words"]
+    words = embedder.encode(parts["data"].texts, instruction="query")
+    np.testing.assert_allclose(parts["data"].vectors.numpy(), words, atol=1e-5, rtol=0)
     assert all(p.targets is None for p in parts.values())
     assert list(preserve_parts(embedder, captions, shape_rows(tmp_path / "shapes"), [], tmp_path / "cache")) == [
         "captions"
@@ -183,6 +183,12 @@ def test_the_command_refuses_preserve_data_without_a_head(make_multimodal_embedd
     assert "2 is not a number from 0 to 1" in capsys.readouterr().err
     assert main([*command, "--head", "--preserve-teacher-languages", "en", *common]) == 2
     assert "--preserve-teacher-languages limits a teacher's texts: add --preserve-teacher" in capsys.readouterr().err
+    assert main([*command, "--head", "--preserve-teacher-parts", "data", *common]) == 2
+    assert "--preserve-teacher-parts limits a teacher's texts: add --preserve-teacher" in capsys.readouterr().err
+    assert (
+        main([*command, "--head", "--preserve-teacher", "minilm", "--preserve-teacher-parts", "wordnet", *common]) == 2
+    )
+    assert "unknown part(s) wordnet; known: captions, prompts, data" in capsys.readouterr().err
     assert main([*command, "--head", "--preserve-data", str(words), *common]) == 0
     assert "output head fitted" in capsys.readouterr().out
 
@@ -204,8 +210,19 @@ def test_a_teacher_gives_every_part_its_vectors_of_the_same_texts(make_multimoda
         embedder, captions, fit_rows, text_pair_rows() + french, tmp_path / "c", 8, teacher, ("en",)
     )
     assert limited["captions"].taught.all() and limited["prompts"].taught.all()  # no lang: English
-    data = limited["preserve data"]
+    data = limited["data"]
     assert [t for t, ok in zip(data.texts, data.taught) if not ok] == sorted(row["text"] for row in french)
+    some = preserve_parts(
+        embedder, captions, fit_rows, text_pair_rows() + french, tmp_path / "c", 8, teacher, None, ("data",)
+    )
+    assert not some["captions"].taught.any() and not some["prompts"].taught.any()  # parts left out keep their own
+    assert [t for t, ok in zip(some["data"].texts, some["data"].taught) if not ok] == []  # every language of data
+    both = preserve_parts(
+        embedder, captions, fit_rows, french, tmp_path / "c", 8, teacher, ("en",), ("data", "prompts")
+    )
+    assert both["prompts"].taught.all() and not both["data"].taught.any() and not both["captions"].taught.any()
+    with pytest.raises(ValueError, match="unknown preserve part"):
+        preserve_parts(embedder, captions, fit_rows, [], tmp_path / "c", 8, teacher, None, ("wordnet",))
 
 
 def test_a_head_fitted_with_a_teacher_takes_its_neighbourhoods(make_multimodal_embedder, tmp_path):
@@ -227,7 +244,10 @@ def test_a_head_fitted_with_a_teacher_takes_its_neighbourhoods(make_multimodal_e
     assert gap["minilm"] < gap["own"]
     with pytest.raises(ValueError, match="unknown teacher 'bert'"):
         fit_shortcuts(embedder, rows, tmp_path / "cache", ShortcutFitConfig(head=True, preserve_teacher="bert"))
-    with pytest.raises(ValueError, match="preserve teacher languages limit a preserve teacher"):
-        fit_shortcuts(
-            embedder, rows, tmp_path / "cache", ShortcutFitConfig(head=True, preserve_teacher_languages=("en",))
-        )
+    limit = "preserve teacher languages or parts limit a preserve teacher"
+    for config in (
+        ShortcutFitConfig(head=True, preserve_teacher_languages=("en",)),
+        ShortcutFitConfig(head=True, preserve_teacher_parts=("data",)),
+    ):
+        with pytest.raises(ValueError, match=limit):
+            fit_shortcuts(embedder, rows, tmp_path / "cache", config)
