@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import positive_int
+from .common import positive_int, unit_fraction
 
 
 def register(subparsers) -> None:
@@ -47,6 +47,23 @@ def register(subparsers) -> None:
     )
     evaluate.add_argument(
         "--modality", choices=["image", "audio"], default=None, help="only this modality (default: per modality)"
+    )
+    evaluate.add_argument(
+        "--ensemble",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also evaluate the score-level ensemble of two of the models (their row names): vectors side by side, "
+        "cosine = (1 - S) x the first's + S x the second's; each model encodes once; repeatable",
+    )
+    evaluate.add_argument(
+        "--ensemble-share",
+        nargs="+",
+        type=unit_fraction,
+        default=[0.5],
+        metavar="S",
+        help="the second model's share S of each ensemble's cosine, one row per share (default 0.5)",
     )
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
@@ -100,6 +117,8 @@ def run_eval(args) -> int:
         args.device,
         after_model=draw_space if args.plot else None,
         peer_cache=args.peer_cache or None,
+        ensembles=[tuple(pair) for pair in args.ensemble],
+        ensemble_shares=args.ensemble_share,
     )
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..data import read_manifest
+from .ensemble import with_ensembles
 from .peers import PEERS
 from .tasks import TASKS, TEXT_TASKS
 
@@ -72,6 +73,8 @@ def evaluate(
     device: str | None = None,
     after_model: Callable | None = None,
     peer_cache: str | Path | None = None,
+    ensembles: Sequence[tuple[str, str]] = (),
+    ensemble_shares: Sequence[float] = (0.5,),
 ) -> dict[str, dict]:
     """Every model and peer on every task, modality and group of the manifests' ``split``.
 
@@ -79,6 +82,8 @@ def evaluate(
     model was trained on, for equal conditions). limit: at most this many text pairs per text task. after_model:
     called as ``after_model(name, model, rows)`` once a model's figures are in (``mmembed eval --plot`` draws there).
     peer_cache: a folder where trainable peers keep their fit (LiT's heads, keyed by everything they depend on).
+    ensembles: pairs of model names (as their rows are named): each pair's score-level ensemble (ensemble.py) at
+    every one of ``ensemble_shares`` is evaluated too, after the models, from their remembered encodings.
     A task that does not apply to the data (no audio rows, no labels) is reported and left out, not an error."""
     unknown = sorted(set(tasks or ()) - set(TASKS))
     if unknown:
@@ -86,6 +91,8 @@ def evaluate(
     rows = [row for manifest in manifests for row in read_manifest(manifest, split)]
     modalities = [modality] if modality else sorted({k for row in rows for k in ("image", "audio") if k in row})
     loaders = model_loaders(models, device)
+    if ensembles:
+        loaders = with_ensembles(loaders, ensembles, ensemble_shares)
     if baselines:
         fit_rows = [row for manifest in (fit_manifests or manifests) for row in read_manifest(manifest, "train")]
         loaders += peer_loaders(baselines, fit_rows, peer_cache)
