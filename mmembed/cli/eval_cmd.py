@@ -65,6 +65,15 @@ def register(subparsers) -> None:
         metavar="S",
         help="the second model's share S of each ensemble's cosine, one row per share (default 0.5)",
     )
+    evaluate.add_argument(
+        "--ensemble-media-share",
+        nargs="+",
+        type=unit_fraction,
+        default=[None],
+        metavar="M",
+        help="media items' own share M (a text and an item score sqrt((1-S)(1-M)) cos_A + sqrt(SM) cos_B; M = 0: "
+        "items rank by the first model alone), one row per S and M (default: M = S)",
+    )
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", default="results/eval", help="writes OUT.json and OUT.md")
     evaluate.add_argument(
@@ -119,6 +128,7 @@ def run_eval(args) -> int:
         peer_cache=args.peer_cache or None,
         ensembles=[tuple(pair) for pair in args.ensemble],
         ensemble_shares=args.ensemble_share,
+        ensemble_media_shares=args.ensemble_media_share,
     )
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)

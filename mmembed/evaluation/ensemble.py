@@ -3,12 +3,15 @@
 The ensemble's vector of an input is ``[sqrt(1 - s) * a, sqrt(s) * b]``, the unit vectors of the two models side by
 side, so its cosine between two inputs is ``(1 - s) * cos_a + s * cos_b`` (MoEE's similarity, ``cos(HS) + a *
 cos(RW)``, with the two parts weighted to one). Each model encodes every input once: :class:`RememberedEncodings`
-keeps what it returned, so the two models alone and every share of their ensemble cost two models' encodes."""
+keeps what it returned, so the two models alone and every share of their ensemble cost two models' encodes.
+
+A media share ``m`` weighs media items (anything not a string) apart from texts: a text and an item then score
+``sqrt((1 - s)(1 - m)) * cos_a + sqrt(s * m) * cos_b``; at ``m = 0`` every item ranks, and is ranked, by the first
+model alone, while texts among themselves still score with ``s``."""
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,33 +39,46 @@ class RememberedEncodings:
 
 
 class ScoreEnsemble:
-    """Two models' unit vectors side by side, weighted so cosines add as ``(1 - share) * cos_a + share * cos_b``.
-    An input either model could not embed (a NaN row) is NaN in the ensemble too."""
+    """Two models' unit vectors side by side, weighted so cosines add as ``(1 - share) * cos_a + share * cos_b``
+    (media items at ``media_share``, when given). An input either model could not embed is NaN in the ensemble."""
 
-    def __init__(self, first, second, share: float):
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"an ensemble share must lie in [0, 1], got {share}")
+    def __init__(self, first, second, share: float, media_share: float | None = None):
+        for value in (share, media_share):
+            check_share(value)
         self.first, self.second, self.share = first, second, share
+        self.media_share = share if media_share is None else media_share
 
     def encode(self, inputs, batch_size: int = 32, instruction: str | None = None, **options) -> np.ndarray:
         options.pop("normalize", None)  # the parts are normalised; the whole is unit by construction
+        single = not isinstance(inputs, (list, tuple))
+        items = [inputs] if single else list(inputs)
         parts = [
-            np.asarray(model.encode(inputs, batch_size=batch_size, instruction=instruction, **options), np.float32)
+            np.asarray(model.encode(items, batch_size=batch_size, instruction=instruction, **options), np.float32)
             for model in (self.first, self.second)
         ]
         units = [part / np.linalg.norm(part, axis=-1, keepdims=True) for part in parts]
-        return np.concatenate([math.sqrt(1 - self.share) * units[0], math.sqrt(self.share) * units[1]], axis=-1)
+        shares = np.array([[self.share if isinstance(item, str) else self.media_share] for item in items], np.float32)
+        joined = np.concatenate([np.sqrt(1 - shares) * units[0], np.sqrt(shares) * units[1]], axis=-1)
+        return joined[0] if single else joined
 
 
-def ensemble_name(first: str, second: str, share: float) -> str:
-    return f"{first}+{second}@{share:g}"
+def check_share(share: float | None) -> None:
+    if share is not None and not 0.0 <= share <= 1.0:
+        raise ValueError(f"an ensemble share must lie in [0, 1], got {share}")
+
+
+def ensemble_name(first: str, second: str, share: float, media_share: float | None = None) -> str:
+    return f"{first}+{second}@{share:g}" + ("" if media_share is None else f"/media{media_share:g}")
 
 
 def with_ensembles(
-    loaders: list[tuple[str, Callable]], pairs: Sequence[tuple[str, str]], shares: Sequence[float]
+    loaders: list[tuple[str, Callable]],
+    pairs: Sequence[tuple[str, str]],
+    shares: Sequence[float],
+    media_shares: Sequence[float | None] = (None,),
 ) -> list[tuple[str, Callable]]:
-    """``loaders`` (name, load) plus one per pair and share, after them; a model in a pair is loaded once and
-    remembers its encodings, so its own row and every ensemble it is part of share them."""
+    """``loaders`` (name, load) plus one per pair, share and media share, after them; a model in a pair is loaded
+    once and remembers its encodings, so its own row and every ensemble it is part of share them."""
     known = [name for name, _ in loaders]
     for pair in pairs:
         if len(pair) != 2 or pair[0] == pair[1]:
@@ -70,9 +86,8 @@ def with_ensembles(
         missing = [name for name in pair if name not in known]
         if missing:
             raise ValueError(f"ensemble model {', '.join(missing)} is not among the evaluated models {known}")
-    for share in shares:
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"an ensemble share must lie in [0, 1], got {share}")
+    for share in [*shares, *media_shares]:
+        check_share(share)
     used = {name for pair in pairs for name in pair}
     remembered = {
         name: functools.cache(lambda load=load: RememberedEncodings(load())) for name, load in loaders if name in used
@@ -80,10 +95,13 @@ def with_ensembles(
     out = [(name, remembered.get(name, load)) for name, load in loaders]
     for first, second in pairs:
         for share in shares:
-            out.append(
-                (
-                    ensemble_name(first, second, share),
-                    lambda a=remembered[first], b=remembered[second], s=share: ScoreEnsemble(a(), b(), s),
+            for media in media_shares:
+                out.append(
+                    (
+                        ensemble_name(first, second, share, media),
+                        lambda a=remembered[first], b=remembered[second], s=share, m=media: ScoreEnsemble(
+                            a(), b(), s, m
+                        ),
+                    )
                 )
-            )
     return out

@@ -75,6 +75,7 @@ def evaluate(
     peer_cache: str | Path | None = None,
     ensembles: Sequence[tuple[str, str]] = (),
     ensemble_shares: Sequence[float] = (0.5,),
+    ensemble_media_shares: Sequence[float | None] = (None,),
 ) -> dict[str, dict]:
     """Every model and peer on every task, modality and group of the manifests' ``split``.
 
@@ -83,7 +84,8 @@ def evaluate(
     called as ``after_model(name, model, rows)`` once a model's figures are in (``mmembed eval --plot`` draws there).
     peer_cache: a folder where trainable peers keep their fit (LiT's heads, keyed by everything they depend on).
     ensembles: pairs of model names (as their rows are named): each pair's score-level ensemble (ensemble.py) at
-    every one of ``ensemble_shares`` is evaluated too, after the models, from their remembered encodings.
+    every one of ``ensemble_shares`` (and of ``ensemble_media_shares``, media items' own; None: the same) is evaluated
+    too, after the models, from their remembered encodings.
     A task that does not apply to the data (no audio rows, no labels) is reported and left out, not an error."""
     unknown = sorted(set(tasks or ()) - set(TASKS))
     if unknown:
@@ -92,7 +94,7 @@ def evaluate(
     modalities = [modality] if modality else sorted({k for row in rows for k in ("image", "audio") if k in row})
     loaders = model_loaders(models, device)
     if ensembles:
-        loaders = with_ensembles(loaders, ensembles, ensemble_shares)
+        loaders = with_ensembles(loaders, ensembles, ensemble_shares, ensemble_media_shares)
     if baselines:
         fit_rows = [row for manifest in (fit_manifests or manifests) for row in read_manifest(manifest, "train")]
         loaders += peer_loaders(baselines, fit_rows, peer_cache)

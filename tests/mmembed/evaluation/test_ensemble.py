@@ -35,6 +35,32 @@ def test_ensemble_cosine_is_the_share_weighted_sum_of_the_two_models(two_models)
         np.testing.assert_allclose(joint @ joint.T, (1 - share) * cosines(a) + share * cosines(b), atol=1e-5)
 
 
+def test_a_media_share_weighs_items_apart_from_texts_and_zero_ranks_them_by_the_first_model(two_models, tmp_path):
+    from media_files import circle, square
+
+    first, second = two_models
+    images = []
+    for i, (shape, colour) in enumerate([(square, "red"), (circle, "blue"), (square, "green")]):
+        shape(colour).save(tmp_path / f"{i}.png")
+        images.append(tmp_path / f"{i}.png")
+    texts = TEXTS[:2]
+
+    def unit(vectors):
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    a_t, b_t = unit(first.encode(texts, instruction="query")), unit(second.encode(texts, instruction="query"))
+    a_i, b_i = unit(first.encode(images, instruction="document")), unit(second.encode(images, instruction="document"))
+    for share, media in ((0.3, 0.0), (0.3, 0.6)):
+        joint = ScoreEnsemble(first, second, share, media)
+        t, i = joint.encode(texts, instruction="query"), joint.encode(images, instruction="document")
+        expected = np.sqrt((1 - share) * (1 - media)) * a_t @ a_i.T + np.sqrt(share * media) * b_t @ b_i.T
+        np.testing.assert_allclose(t @ i.T, expected, atol=1e-5)
+        np.testing.assert_allclose(t @ t.T, (1 - share) * a_t @ a_t.T + share * b_t @ b_t.T, atol=1e-5)
+    at_zero = ScoreEnsemble(first, second, 0.3, 0.0)
+    scores = at_zero.encode(texts, instruction="query") @ at_zero.encode(images, instruction="document").T
+    np.testing.assert_allclose(scores, np.sqrt(0.7) * a_t @ a_i.T, atol=1e-5)  # the first model's, scaled
+
+
 def test_ensemble_keeps_a_bad_input_as_nan_and_refuses_a_share_outside_zero_to_one(two_models, tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
@@ -62,12 +88,16 @@ def test_with_ensembles_names_rows_after_the_models_and_refuses_unknown_or_equal
     loaders = [("a", lambda: None), ("b", lambda: None)]
     names = [name for name, _ in with_ensembles(loaders, [("a", "b")], [0.25, 0.5])]
     assert names == ["a", "b", "a+b@0.25", "a+b@0.5"] and ensemble_name("a", "b", 0.5) == "a+b@0.5"
+    names = [name for name, _ in with_ensembles(loaders, [("a", "b")], [0.3], [0.0, None])]
+    assert names == ["a", "b", "a+b@0.3/media0", "a+b@0.3"]
     with pytest.raises(ValueError, match="ensemble model c is not among the evaluated models \\['a', 'b'\\]"):
         with_ensembles(loaders, [("a", "c")], [0.5])
     with pytest.raises(ValueError, match="two different models"):
         with_ensembles(loaders, [("a", "a")], [0.5])
     with pytest.raises(ValueError, match="got -0.1"):
         with_ensembles(loaders, [("a", "b")], [-0.1])
+    with pytest.raises(ValueError, match="got 2"):
+        with_ensembles(loaders, [("a", "b")], [0.5], [2])
 
 
 def test_eval_reports_each_share_and_a_share_of_zero_is_the_first_model(two_models, tmp_path):
@@ -92,3 +122,7 @@ def test_eval_reports_each_share_and_a_share_of_zero_is_the_first_model(two_mode
     written = json.loads((tmp_path / "r.json").read_text())
     assert list(written) == ["a", "b", "a+b@0.5"]
     assert written["a+b@0.5"]["retrieval:image"] == json.loads(json.dumps(results["a+b@0.5"]["retrieval:image"]))
+    assert main([*argv, "--ensemble-media-share", "0"]) == 0
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert list(written) == ["a", "b", "a+b@0.5/media0"]  # items rank, and are ranked, by a alone
+    assert written["a+b@0.5/media0"]["retrieval:image"] == written["a"]["retrieval:image"]
