@@ -17,6 +17,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
+def as_items(inputs) -> tuple[list, bool]:
+    """``encode``'s inputs as a list, and whether they were one input (not a list or tuple) to unwrap after."""
+    single = not isinstance(inputs, (list, tuple))
+    return ([inputs] if single else list(inputs)), single
+
+
 class RememberedEncodings:
     """A model whose ``encode`` answers a repeated call (same inputs, same instruction) from memory."""
 
@@ -25,8 +31,7 @@ class RememberedEncodings:
         self.memory: dict[tuple, np.ndarray] = {}
 
     def encode(self, inputs, batch_size: int = 32, instruction: str | None = None, **options) -> np.ndarray:
-        single = isinstance(inputs, str)
-        items = [inputs] if single else list(inputs)
+        items, single = as_items(inputs)
         key = (instruction, options.get("normalize"), tuple(str(item) for item in items))
         if key not in self.memory:
             vectors = self.model.encode(items, batch_size=batch_size, instruction=instruction, **options)
@@ -50,8 +55,7 @@ class ScoreEnsemble:
 
     def encode(self, inputs, batch_size: int = 32, instruction: str | None = None, **options) -> np.ndarray:
         options.pop("normalize", None)  # the parts are normalised; the whole is unit by construction
-        single = not isinstance(inputs, (list, tuple))
-        items = [inputs] if single else list(inputs)
+        items, single = as_items(inputs)
         parts = [
             np.asarray(model.encode(items, batch_size=batch_size, instruction=instruction, **options), np.float32)
             for model in (self.first, self.second)

@@ -19,9 +19,12 @@ def two_models(make_multimodal_embedder):
     return make_multimodal_embedder(pooling="mean"), make_multimodal_embedder(pooling="last")
 
 
+def unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def cosines(vectors: np.ndarray) -> np.ndarray:
-    units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return units @ units.T
+    return unit(vectors) @ unit(vectors).T
 
 
 def test_ensemble_cosine_is_the_share_weighted_sum_of_the_two_models(two_models):
@@ -44,10 +47,6 @@ def test_a_media_share_weighs_items_apart_from_texts_and_zero_ranks_them_by_the_
         shape(colour).save(tmp_path / f"{i}.png")
         images.append(tmp_path / f"{i}.png")
     texts = TEXTS[:2]
-
-    def unit(vectors):
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
     a_t, b_t = unit(first.encode(texts, instruction="query")), unit(second.encode(texts, instruction="query"))
     a_i, b_i = unit(first.encode(images, instruction="document")), unit(second.encode(images, instruction="document"))
     for share, media in ((0.3, 0.0), (0.3, 0.6)):
