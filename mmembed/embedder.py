@@ -33,6 +33,7 @@ from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
 from .special_tokens import add_special_token
 from .training_items import FeatureItem
+from .view import View, join_views
 
 OnError = str | Callable[[InvalidInputError], None]
 
@@ -56,12 +57,13 @@ class Embedder:
         self.embed_token_id = add_special_token(self.causal_lm, tokenizer, config.embed_token)
         self.config.dimension = self.causal_lm.config.hidden_size
         self.modalities = Modalities(
-            config.image_tower, config.audio_tower, self.dimension, config.projector_hidden_dim
+            config.image_tower, config.audio_tower, self.hidden_size, config.projector_hidden_dim
         )
         # Decoder LLMs' pooled states share one dominant direction (SmolLM2: ~95 % of the norm, every cosine ~0.9);
         # subtracting the corpus mean before normalising leaves the part that tells inputs apart (see centering.py).
         self.center: torch.Tensor | None = None
         self.head: torch.Tensor | None = None  # the output head (output_head.py): (D, D), when fitted
+        self.view: View | None = None  # a second head and shortcuts on the same states (view.py), when added
         self.calibration = None  # a mmembed.calibration.Calibration: cosine -> probability of relevance, when fitted
         for kind in self.modalities.kinds:
             add_special_token(self.causal_lm, tokenizer, getattr(config, f"{kind}_token"))
@@ -109,6 +111,8 @@ class Embedder:
             self.center = self.center.to(self.device)
         if self.head is not None:
             self.head = self.head.to(self.device)
+        if self.view is not None:
+            self.view.to(self.device)
         return self
 
     @contextlib.contextmanager
@@ -162,8 +166,14 @@ class Embedder:
         return self.causal_lm.get_decoder()
 
     @property
-    def dimension(self) -> int:
+    def hidden_size(self) -> int:
+        """The LLM's hidden size: the size of its pooled states, of the output head and of a view's part."""
         return self.config.dimension
+
+    @property
+    def dimension(self) -> int:
+        """The size of the vectors ``encode`` returns: the hidden size, twice it with a view (view.py)."""
+        return self.hidden_size * (2 if self.view is not None else 1)
 
     # ----------------------------------------------------------------- embedding mode
     def token_states(self, batch: TokenBatch, input_dropout: float = 0.0, attention: str | None = None) -> torch.Tensor:
@@ -188,11 +198,15 @@ class Embedder:
                     return decoder(**inputs, attention_mask=mask, use_cache=False).last_hidden_state
             return decoder(**inputs, attention_mask=batch.attention_mask, use_cache=False).last_hidden_state
 
-    def pool_states(self, hidden: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
-        """Pooled (and centered, and through the output head when fitted) float32 vectors from token states."""
+    def centered_states(self, hidden: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
+        """Pooled (and centered) float32 vectors from token states, before any output head."""
         batch = batch.to(hidden.device)
         vectors = pool(hidden, batch.pool_mask, batch.last_index, self.config.pooling).float()
-        return apply_head(vectors - self.center if self.center is not None else vectors, self.head)
+        return vectors - self.center if self.center is not None else vectors
+
+    def pool_states(self, hidden: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
+        """Pooled (and centered, and through the output head when fitted) float32 vectors from token states."""
+        return apply_head(self.centered_states(hidden, batch), self.head)
 
     def embed_batch(self, batch: TokenBatch, **token_state_options) -> torch.Tensor:
         """Pooled, un-normalized float32 vectors (B, D) for one collated batch, with gradients (training calls this)."""
@@ -232,6 +246,8 @@ class Embedder:
         """Embed ``inputs`` (one text or a list) -> array (N, D) in input order.
 
         instruction: a name from ``config.instructions`` (``"query"``, ``"document"``, ...) or a literal instruction.
+        normalize: unit vectors (default: ``config.normalize``); a model with a view (view.py) always returns unit
+            vectors, its two parts weighted by their shares.
         on_error: ``"raise"`` (default: an :class:`InvalidBatchError` naming every bad item, before any compute),
             ``"nan"`` (bad rows come back as NaN, with a warning naming them; the rest is embedded), or a callback
             receiving each :class:`InvalidInputError` (its rows are NaN too).
@@ -243,46 +259,79 @@ class Embedder:
         parsed, failures = parse_inputs(items, **self.modalities.input_limits())
         self._report(failures, on_error)
 
-        output = torch.full((len(items), self.dimension), float("nan"))
+        states = torch.full((len(items), self.hidden_size), float("nan"))  # centered LLM states, before any head
         features = self._media_features(parsed, batch_size, on_error) if parsed else {}
         positions = [i for i in parsed if i in features or parsed[i].media_kind is None]
+        media, spoken = {}, {}
         if positions:  # else every item failed: all rows stay NaN
             sequences = self.sequences.build(
                 [(parsed[i].text, parsed[i].media_kind, features.get(i)) for i in positions], instruction, positions
             )
-            output[positions] = self._embed_sequences(sequences, batch_size, show_progress_bar)
-            self._blend_shortcuts(output, {i: (parsed[i].media_kind, features[i]) for i in positions if i in features})
-            self._blend_transcripts(
-                output,
-                {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"},
-                instruction,
-                batch_size,
-                show_progress_bar,
+            states[positions] = self._embed_sequences(sequences, batch_size, show_progress_bar)
+            media = {i: (parsed[i].media_kind, features[i]) for i in positions if i in features}
+            clips = {i: parsed[i].audio for i in positions if parsed[i].media_kind == "audio"}
+            spoken = self._transcript_states(clips, instruction, batch_size, show_progress_bar)
+        output = self._read_out(
+            states, media, spoken, self.head, self.modalities.shortcuts, self.config.shortcut_weights
+        )
+        if self.view is not None:
+            second = self._read_out(
+                states, media, spoken, self.view.head, self.view.shortcuts, self.view.config.shortcut_weights
             )
-        if normalize if normalize is not None else self.config.normalize:
+            kinds = [parsed[i].media_kind if i in parsed else None for i in range(len(items))]
+            output = join_views(output, second, torch.tensor([self.view.config.share(kind) for kind in kinds]))
+        elif normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
         if single:
             output = output[0]
         return output if convert_to_tensor else output.numpy()
 
     def _embed_sequences(self, sequences: list, batch_size: int, show_progress_bar: bool | None) -> torch.Tensor:
-        """Pooled vectors (N, D) for built sequences, in their order; batches sorted by length."""
+        """Centered LLM states (N, hidden size) for built sequences, in their order, before any output head; batches
+        sorted by length."""
         batches = length_sorted_batches([len(s.ids) for s in sequences], batch_size)
         show_progress_bar = wants_progress(show_progress_bar, len(batches))
         chunks = []  # kept on the device: one transfer at the end, no per-batch sync
         with torch.inference_mode():
             for batch_indices in tqdm(batches, desc="encode", unit="batch", disable=not show_progress_bar):
                 batch = collate([sequences[i] for i in batch_indices], self.pad_id)
-                chunks.append(self.embed_batch(batch.pin_memory() if self.device.type == "cuda" else batch))
-            out = torch.empty(len(sequences), self.dimension)
+                batch = batch.pin_memory() if self.device.type == "cuda" else batch
+                chunks.append(self.centered_states(self.token_states(batch), batch))
+            out = torch.empty(len(sequences), self.hidden_size)
             out[[i for batch_indices in batches for i in batch_indices]] = torch.cat(chunks).cpu()
         return out
 
-    def _blend_shortcuts(self, output: torch.Tensor, media: dict[int, tuple[str, torch.Tensor]]) -> None:
+    def _read_out(
+        self,
+        states: torch.Tensor,
+        media: dict[int, tuple[str, torch.Tensor]],
+        spoken: dict[int, torch.Tensor],
+        head: torch.Tensor | None,
+        shortcuts: torch.nn.ModuleDict,
+        shortcut_weights: dict[str, float],
+    ) -> torch.Tensor:
+        """Vectors from centered states as one head reads them: through ``head``, media items blended with the tower
+        shortcuts, clips with their transcripts' states (through the same head)."""
+        output = apply_head(states, head)
+        self._blend_shortcuts(output, media, shortcuts, shortcut_weights)
+        if spoken:
+            weight = self.modalities.tower_configs["audio"].transcript_weight
+            rows = list(spoken)
+            words = F.normalize(apply_head(torch.stack([spoken[i] for i in rows]), head), dim=-1)
+            output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * words
+        return output
+
+    def _blend_shortcuts(
+        self,
+        output: torch.Tensor,
+        media: dict[int, tuple[str, torch.Tensor]],
+        shortcuts: torch.nn.ModuleDict,
+        shortcut_weights: dict[str, float],
+    ) -> None:
         """The tower shortcut (encoders/shortcut.py): a media item's vector becomes the blend
-        ``(1 - w) * llm + w * shortcut`` of the two unit vectors (``w = config.shortcut_weights[kind]``)."""
-        for kind, shortcut in self.modalities.shortcuts.items():
-            weight = self.config.shortcut_weights.get(kind, 0.0)
+        ``(1 - w) * llm + w * shortcut`` of the two unit vectors (``w = shortcut_weights[kind]``)."""
+        for kind, shortcut in shortcuts.items():
+            weight = shortcut_weights.get(kind, 0.0)
             rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
             if not rows or weight <= 0:
                 continue
@@ -291,32 +340,25 @@ class Embedder:
                 direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
             output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct
 
-    def _blend_transcripts(
-        self,
-        output: torch.Tensor,
-        waveforms: dict[int, torch.Tensor],
-        instruction,
-        batch_size: int,
-        show_progress_bar: bool | None = None,
-    ):
-        """The transcript channel (``audio_tower.transcribe``): Whisper's decoder transcribes each clip, the same
-        model embeds the transcript as text, and the clip's vector becomes the blend
-        ``(1 - w) * audio + w * transcript`` of the two unit vectors (``w = transcript_weight``). Clips with no words
-        (an empty transcript) keep their audio vector."""
+    def _transcript_states(
+        self, waveforms: dict[int, torch.Tensor], instruction, batch_size: int, show_progress_bar: bool | None = None
+    ) -> dict[int, torch.Tensor]:
+        """The transcript channel (``audio_tower.transcribe``): Whisper's decoder transcribes each clip and the same
+        LLM embeds the transcript as text; returns the centered states of the clips with words (a clip with an empty
+        transcript keeps its audio vector). Each head reads them (``_read_out``): a clip's vector becomes the blend
+        ``(1 - w) * audio + w * transcript`` of the two unit vectors (``w = transcript_weight``)."""
         config = self.modalities.tower_configs.get("audio")
         if not waveforms or config is None or not config.transcribe:
-            return
+            return {}
         progress = wants_progress(show_progress_bar, math.ceil(len(waveforms) / 8))  # Whisper decodes 8 at a time
         transcripts = dict(zip(waveforms, self.modalities.transcripts(list(waveforms.values()), progress)))
         spoken = [i for i, text in transcripts.items() if text.strip()]
         if not spoken:
-            return
+            return {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)  # a long transcript is cut like any text
             sequences = self.sequences.build([(transcripts[i], None, None) for i in spoken], instruction)
-        words = F.normalize(self._embed_sequences(sequences, batch_size, False), dim=-1)
-        weight = config.transcript_weight
-        output[spoken] = (1 - weight) * F.normalize(output[spoken], dim=-1) + weight * words
+        return dict(zip(spoken, self._embed_sequences(sequences, batch_size, False)))
 
     def _media_features(self, parsed: dict, batch_size: int, on_error: OnError) -> dict[int, torch.Tensor]:
         """Frozen tower features per media item, one modality at a time, in batches. A batch the tower rejects is
@@ -484,6 +526,6 @@ class Embedder:
     def __repr__(self) -> str:
         c = self.config
         return (
-            f"Embedder(backbone={c.backbone!r}, dim={c.dimension}, pooling={c.pooling}, attention={c.attention}, "
+            f"Embedder(backbone={c.backbone!r}, dim={self.dimension}, pooling={c.pooling}, attention={c.attention}, "
             f"device={self.device})"
         )

@@ -1,7 +1,7 @@
 """Which vector space an embedder writes into: a short id that changes whenever its vectors would.
 
 It hashes the config (minus nothing that changes vectors) and every weight that training changes or that is not
-fixed by the backbone source: special-token rows, projectors, adapter parameters, the output head."""
+fixed by the backbone source: special-token rows, projectors, adapter parameters, the output head, a view."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def fingerprint(embedder, with_projectors: bool) -> str:
     shortcut_weights = settings.pop("shortcut_weights")  # media only: never part of the text side's id
     if with_projectors and shortcut_weights:
         settings["shortcut_weights"] = shortcut_weights
+    view = getattr(embedder, "view", None)
+    if view is not None:  # a view changes every vector; its media side, only media vectors
+        settings["view_text_share"] = view.config.text_share
+        if with_projectors:
+            settings["view_media"] = [view.config.media_shares, view.config.shortcut_weights]
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
     tensors = [rows]
@@ -36,6 +41,9 @@ def fingerprint(embedder, with_projectors: bool) -> str:
     tensors += [p.detach() for name, p in embedder.model.named_parameters() if "lora_" in name]
     if getattr(embedder, "head", None) is not None:
         tensors.append(embedder.head.detach())
+    if view is not None:
+        tensors += [view.head.detach()] if view.head is not None else []
+        tensors += [p.detach() for p in view.shortcuts.parameters()] if with_projectors else []
     if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
         tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]
     for tensor in tensors:

@@ -138,13 +138,17 @@ class Modalities(nn.Module):
 
     def add_shortcut(self, kind: str, seed: int = 0) -> Shortcut:
         """A new (or the existing) tower shortcut for ``kind``: its mean-pooled features straight to the vector."""
+        if kind not in self.shortcuts:
+            self.shortcuts[kind] = self.new_shortcut(kind, seed)
+        return self.shortcuts[kind]
+
+    def new_shortcut(self, kind: str, seed: int = 0) -> Shortcut:
+        """A freshly initialised tower shortcut for ``kind`` (not added to this model's own)."""
         if kind not in self.tower_configs:
             raise ValueError(f"this model has no {kind} tower to take a shortcut from")
-        if kind not in self.shortcuts:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                self.shortcuts[kind] = Shortcut(self._feature_dim(kind), self.llm_dim).to(self.device)
-        return self.shortcuts[kind]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return Shortcut(self._feature_dim(kind), self.llm_dim).to(self.device)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

@@ -8,6 +8,7 @@
     center.safetensors                  the mean vector subtracted before normalising (when the model has one)
     output_head.safetensors             the linear map after centering, before normalising (when fitted)
     calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
+    view/                               a second output head and shortcuts on the same states (view.py; when added)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
                                         (a random-init or fully fine-tuned model that no source can rebuild)
@@ -27,6 +28,7 @@ from .calibration import Calibration
 from .config import EmbedderConfig
 from .output_head import load_head, save_head
 from .special_tokens import load_token_rows, save_token_rows
+from .view import View
 
 PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
@@ -49,6 +51,8 @@ def save_embedder(embedder, folder: Path) -> Path:
         save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
     if embedder.head is not None:
         save_head(embedder.head, folder)
+    if embedder.view is not None:
+        embedder.view.save(folder)
     if embedder.calibration is not None:
         embedder.calibration.save(folder)
     if config.has_adapter:
@@ -90,8 +94,10 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
         embedder.modalities.to(embedder.device)
     if (folder / CENTER_FILE).is_file():
         embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)
-    head = load_head(folder, embedder.dimension)
+    head = load_head(folder, embedder.hidden_size)
     embedder.head = head.to(embedder.device) if head is not None else None
+    view = View.load(folder, embedder.hidden_size, embedder.modalities.new_shortcut)
+    embedder.view = view.to(embedder.device) if view is not None else None
     missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)
     if missing:
         raise FileNotFoundError(

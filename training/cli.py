@@ -175,7 +175,7 @@ def run_fit_shortcut(args) -> int:
             mean = sum(scores.values()) / len(scores)
             print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
     if args.head:
-        change = (embedder.head.cpu() - torch.eye(embedder.dimension)).norm() / embedder.dimension**0.5
+        change = (embedder.head.cpu() - torch.eye(embedder.hidden_size)).norm() / embedder.hidden_size**0.5
         print(f"\noutput head fitted with the shortcuts: ||H - I||_F / sqrt(D) = {change:.3f}")
     folder = embedder.save_pretrained(args.out)
     print(f"fit-shortcut: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")

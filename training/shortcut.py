@@ -348,6 +348,10 @@ def fit_shortcuts(
     if limits and not config.preserve_teacher:
         raise ValueError("preserve teacher languages or parts limit a preserve teacher: name one (preserve_teacher)")
     teacher = TextTeacher(config.preserve_teacher) if config.preserve_teacher else None  # unknown names fail here
+    if embedder.view is not None:
+        raise ValueError(
+            "this model has a view (a second head, mmembed add-view): fit shortcuts on the model it was added to"
+        )
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
     translations = translation_banks(embedder, translation_rows, cache_dir) if translation_rows else None

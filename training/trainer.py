@@ -136,6 +136,10 @@ def train(
         if distributed.is_main:
             print("train: the model's output head is dropped (fitted on the states this stage trains)")
         embedder.head = None
+    if embedder.view is not None:  # the same: a view is a second head on these states (mmembed add-view)
+        if distributed.is_main:
+            print("train: the model's view is dropped (fitted on the states this stage trains)")
+        embedder.view = None
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     objectives = torch.nn.ModuleDict(build_objectives(config.objectives))

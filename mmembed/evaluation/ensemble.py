@@ -7,7 +7,8 @@ keeps what it returned, so the two models alone and every share of their ensembl
 
 A media share ``m`` weighs media items (anything not a string) apart from texts: a text and an item then score
 ``sqrt((1 - s)(1 - m)) * cos_a + sqrt(s * m) * cos_b``; at ``m = 0`` every item ranks, and is ranked, by the first
-model alone, while texts among themselves still score with ``s``."""
+model alone, while texts among themselves still score with ``s``. A model with a view (mmembed/view.py,
+``mmembed add-view``) writes these vectors itself, its LLM running once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
+
+from ..view import join_views
 
 
 def as_items(inputs) -> tuple[list, bool]:
@@ -60,9 +64,8 @@ class ScoreEnsemble:
             np.asarray(model.encode(items, batch_size=batch_size, instruction=instruction, **options), np.float32)
             for model in (self.first, self.second)
         ]
-        units = [part / np.linalg.norm(part, axis=-1, keepdims=True) for part in parts]
-        shares = np.array([[self.share if isinstance(item, str) else self.media_share] for item in items], np.float32)
-        joined = np.concatenate([np.sqrt(1 - shares) * units[0], np.sqrt(shares) * units[1]], axis=-1)
+        shares = torch.tensor([self.share if isinstance(item, str) else self.media_share for item in items])
+        joined = join_views(torch.from_numpy(parts[0]), torch.from_numpy(parts[1]), shares).numpy()
         return joined[0] if single else joined
 
 

@@ -1,7 +1,7 @@
 """Fit the transcript channel's weight on training rows (never the held-out split).
 
 With ``audio_tower.transcribe`` a clip's vector is ``normalize((1 - w) * audio + w * transcript)`` (see
-``Embedder._blend_transcripts``). Which ``w`` serves best depends on the model and on the sounds: speech wants the
+``Embedder._read_out``). Which ``w`` serves best depends on the model and on the sounds: speech wants the
 words, an instrument has none (its transcript is empty and it keeps its audio vector), an animal's call may be
 transcribed as noise. :func:`fit_transcript_weight` transcribes each clip once, embeds the audio alone and the
 transcript alone once, and scores every weight of a grid by the mean of both directions' mAP per source, averaged

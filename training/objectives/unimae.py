@@ -31,7 +31,7 @@ class UniMAE(Objective):
 
     def prepare(self, embedder) -> None:
         if self.decoder is None:
-            self._build(embedder.dimension, embedder.device)
+            self._build(embedder.hidden_size, embedder.device)
 
     def _build(self, width: int, device) -> None:
         heads = self.heads if width % self.heads == 0 else 1
