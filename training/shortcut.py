@@ -299,6 +299,7 @@ def sweep_shortcut_weights(
 ) -> ShortcutFit:
     """Re-sweep the weight of every fitted shortcut whose kind ``select_rows`` holds, the shortcuts unchanged; set
     the chosen weights in ``embedder.config.shortcut_weights``."""
+    refuse_a_view(embedder)
     config = config or ShortcutFitConfig()
     kinds = sorted({kind for row in select_rows for kind in ("image", "audio") if kind in row})
     if not kinds:
@@ -315,6 +316,14 @@ def sweep_shortcut_weights(
     return fit
 
 
+def refuse_a_view(embedder) -> None:
+    if embedder.view is not None:
+        raise ValueError(
+            "this model has a view (a second head, mmembed add-view): fit or sweep shortcuts on the model it was "
+            "added to, then add the view again"
+        )
+
+
 def fit_shortcuts(
     embedder,
     rows: list[dict],
@@ -329,6 +338,7 @@ def fit_shortcuts(
     ``embedder.config.shortcut_weights``: swept on ``select_rows`` where they hold the kind, else on the check rows.
     ``translation_rows`` (a multilingual manifest's rows; with ``config.head``) anchor the head's translations;
     ``preserve_rows`` (any manifest's rows; with ``config.head``) add their texts to what the head keeps in place."""
+    refuse_a_view(embedder)
     config = config or ShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows = [dict(row) for row in rows if ("image" in row or "audio" in row) and isinstance(row.get("text"), str)]
@@ -348,10 +358,6 @@ def fit_shortcuts(
     if limits and not config.preserve_teacher:
         raise ValueError("preserve teacher languages or parts limit a preserve teacher: name one (preserve_teacher)")
     teacher = TextTeacher(config.preserve_teacher) if config.preserve_teacher else None  # unknown names fail here
-    if embedder.view is not None:
-        raise ValueError(
-            "this model has a view (a second head, mmembed add-view): fit shortcuts on the model it was added to"
-        )
     if config.head:
         embedder.head = None  # a new head is fitted on the plain space, not on top of an old one
     translations = translation_banks(embedder, translation_rows, cache_dir) if translation_rows else None

@@ -190,3 +190,17 @@ def test_the_command_fits_a_head_and_refuses_to_keep_shortcuts_with_it(make_mult
     assert "output head fitted with the shortcuts" in capsys.readouterr().out
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
     assert loaded.head is not None and "image" in loaded.modalities.shortcuts
+
+
+def test_a_model_with_a_view_is_refused(make_multimodal_embedder, tmp_path):
+    from mmembed.view import add_view
+
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    embedder.modalities.add_shortcut("image")
+    add_view(embedder, embedder, 0.5)  # its own head (none) and shortcut as the view: the same LLM path
+    rows = shape_rows(tmp_path / "fit")
+    with pytest.raises(ValueError, match="this model has a view"):
+        fit_shortcuts(embedder, rows, tmp_path / "cache", ShortcutFitConfig(steps=2))
+    with pytest.raises(ValueError, match="this model has a view"):
+        sweep_shortcut_weights(embedder, rows, tmp_path / "cache")
