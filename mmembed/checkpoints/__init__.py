@@ -1,7 +1,12 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v6.1`` (= ``mmembed-default``): v6 with its image shortcut's weight chosen again
+- ``mmembed-multisource-v7`` (= ``mmembed-default``): v6.1 with a view (mmembed/view.py, ``mmembed add-view``): a
+  second output head and tower shortcuts fitted on the same LLM states with a MiniLM teacher (``mmembed fit-shortcut
+  --head``, the tminilm arm), its share 0.5 of texts' cosines, 0.8 of images', 0.1 of sounds', chosen on selection
+  rows (never-trained train splits); 1,152-d vectors, the LLM running once; the calibration refitted; figures in
+  docs/results/v7-output-head.md and docs/results/peers.md.
+- ``mmembed-multisource-v6.1``: v6 with its image shortcut's weight chosen again
   (``mmembed fit-shortcut --keep-shortcuts``) on items of sources no stage trained on (the train split of glyphs and
   Fashion-MNIST): 0.6 instead of 0.3; adapter, projectors and shortcuts are v6's bit for bit, the calibration
   refitted; figures in docs/results/v6.1-shortcut-weight.md and docs/results/peers.md.
@@ -39,9 +44,10 @@ SHIPPED = {
     "mmembed-multisource-v5": "multisource-v5",
     "mmembed-multisource-v6": "multisource-v6",
     "mmembed-multisource-v6.1": "multisource-v6.1",
+    "mmembed-multisource-v7": "multisource-v7",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v6.1"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v7"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

@@ -14,7 +14,8 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     assert hasattr(model.model, "peft_config") and model.center is not None
     assert model.config.backbone == "smollm2-135m-instruct" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
-    assert vectors.shape == (3, 576) and np.isfinite(vectors).all()
+    assert model.hidden_size == 576 and model.dimension == 1152  # v7: v6.1 and its view side by side
+    assert vectors.shape == (3, 1152) and np.isfinite(vectors).all()
     # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
     alone = model.encode(["a red square"])
     np.testing.assert_allclose(alone, vectors[:1], atol=1e-5, rtol=0)
@@ -31,18 +32,35 @@ def test_centering_spreads_unrelated_texts_apart():
     assert sims[0, 1] > max(sims[0, 2], sims[0, 3]) and sims[0, 2] < 0.8
 
 
+def primary_half(model, vectors: np.ndarray) -> np.ndarray:
+    """The primary view's unit vectors inside a model-with-a-view's vectors (their first hidden-size entries)."""
+    half = vectors[:, : model.hidden_size]
+    return half / np.linalg.norm(half, axis=1, keepdims=True)
+
+
 def test_shipped_default_blends_its_tower_shortcuts():
     model = mmembed.load("mmembed-default", device="cpu")
     assert set(model.modalities.shortcuts) == {"image", "audio"}
     assert all(0 < w < 1 for w in model.config.shortcut_weights.values())
     image = square("red", 224)
-    blended = model.encode([image])
+    blended = primary_half(model, model.encode([image]))
     with model.overrides(shortcut_weights={"image": 0.0}):
-        llm_only = model.encode([image])
+        llm_only = primary_half(model, model.encode([image]))
     with model.overrides(shortcut_weights={"image": 1.0}):
-        shortcut_only = model.encode([image])
+        shortcut_only = primary_half(model, model.encode([image]))
     w = model.config.shortcut_weights["image"]
     expected = (1 - w) * llm_only + w * shortcut_only
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(blended, expected, atol=1e-5, rtol=0)
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
+
+
+def test_the_default_is_v6_1_beside_its_view():
+    model = mmembed.load("mmembed-default", device="cpu")
+    v61 = mmembed.load("mmembed-multisource-v6.1", device="cpu")
+    inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
+    vectors = model.encode(inputs, instruction="query")
+    np.testing.assert_allclose(primary_half(model, vectors), v61.encode(inputs, instruction="query"), atol=1e-5, rtol=0)
+    shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
+    view_norms = np.linalg.norm(vectors[:, model.hidden_size :], axis=1)
+    np.testing.assert_allclose(view_norms, np.sqrt(shares), atol=1e-6)  # each part weighted by its share

@@ -124,7 +124,7 @@ warnings.simplefilter("error")
 import mmembed
 model = mmembed.load("mmembed-default", device="cpu")
 assert "bitsandbytes" not in sys.modules, "bitsandbytes was imported"
-print("ok", model.dimension)
+print("ok", model.hidden_size)
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
