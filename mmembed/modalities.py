@@ -4,8 +4,10 @@ projectors (built with the embedder, saved with it)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from encoders import (
@@ -21,6 +23,7 @@ from encoders import (
 
 from .packaged_whisper import resolve_whisper_source, whisper_transcriber
 
+SHORTCUTS_FILE = "shortcuts.safetensors"
 KNOWN_FEATURE_DIMS = {("image", "efficientnet_lite0"): 1280, ("audio", "packaged:tiny.en"): 384}  # no load needed
 
 
@@ -154,3 +157,20 @@ class Modalities(nn.Module):
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""
         projector = self.projectors[kind]
         return projector(features.to(next(projector.parameters()).dtype))
+
+
+def save_shortcuts(shortcuts: nn.ModuleDict, path: Path) -> None:
+    """Tower shortcuts into one safetensors file (none written when there are none)."""
+    if len(shortcuts):
+        save_file({k: v.detach().cpu().contiguous() for k, v in shortcuts.state_dict().items()}, str(path))
+
+
+def load_shortcuts(path: Path, new_shortcut) -> nn.ModuleDict:
+    """The tower shortcuts saved at ``path`` (empty without the file); ``new_shortcut(kind)`` builds each one."""
+    shortcuts = nn.ModuleDict()
+    if path.is_file():
+        state = load_file(str(path))
+        for kind in sorted({key.split(".")[0] for key in state}):
+            shortcuts[kind] = new_shortcut(kind)
+        shortcuts.load_state_dict(state)
+    return shortcuts

@@ -26,13 +26,13 @@ from safetensors.torch import load_file, save_file
 from .adapters import load_adapter
 from .calibration import Calibration
 from .config import EmbedderConfig
+from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
 from .output_head import load_head, save_head
 from .special_tokens import load_token_rows, save_token_rows
 from .view import View
 
 PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
-SHORTCUTS_FILE = "shortcuts.safetensors"
 
 
 def save_embedder(embedder, folder: Path) -> Path:
@@ -44,9 +44,7 @@ def save_embedder(embedder, folder: Path) -> Path:
     save_token_rows(embedder.causal_lm, embedder.special_token_ids, folder)
     if embedder.modalities.kinds:
         save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))
-    if len(embedder.modalities.shortcuts):
-        state = {k: v.detach().cpu().contiguous() for k, v in embedder.modalities.shortcuts.state_dict().items()}
-        save_file(state, str(folder / SHORTCUTS_FILE))
+    save_shortcuts(embedder.modalities.shortcuts, folder / SHORTCUTS_FILE)
     if embedder.center is not None:
         save_file({"center": embedder.center.detach().float().cpu().contiguous()}, str(folder / CENTER_FILE))
     if embedder.head is not None:
@@ -86,11 +84,7 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     embedder = cls(model, tokenizer, config, device)
     if embedder.modalities.kinds:
         embedder.modalities.projectors.load_state_dict(load_file(str(folder / PROJECTORS_FILE)))
-        if (folder / SHORTCUTS_FILE).is_file():
-            state = load_file(str(folder / SHORTCUTS_FILE))
-            for kind in sorted({key.split(".")[0] for key in state}):
-                embedder.modalities.add_shortcut(kind)
-            embedder.modalities.shortcuts.load_state_dict(state)
+        embedder.modalities.shortcuts = load_shortcuts(folder / SHORTCUTS_FILE, embedder.modalities.new_shortcut)
         embedder.modalities.to(embedder.device)
     if (folder / CENTER_FILE).is_file():
         embedder.center = load_file(str(folder / CENTER_FILE))["center"].to(embedder.device)

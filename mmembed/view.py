@@ -23,12 +23,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
+
+from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
 
 VIEW_FOLDER = "view"
 VIEW_CONFIG = "view.json"
-SHORTCUTS_FILE = "shortcuts.safetensors"
 
 
 def check_share(share: float, what: str = "a view share") -> float:
@@ -85,9 +85,7 @@ class View(nn.Module):
         (target / VIEW_CONFIG).write_text(json.dumps(dataclasses.asdict(self.config), indent=2, sort_keys=True) + "\n")
         if self.head is not None:
             save_head(self.head, target)
-        if len(self.shortcuts):
-            state = {k: v.detach().cpu().contiguous() for k, v in self.shortcuts.state_dict().items()}
-            save_file(state, str(target / SHORTCUTS_FILE))
+        save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE)
 
     @classmethod
     def load(cls, folder: Path, dimension: int, new_shortcut) -> View | None:
@@ -98,13 +96,7 @@ class View(nn.Module):
         if not (target / VIEW_CONFIG).is_file():
             return None
         config = ViewConfig(**json.loads((target / VIEW_CONFIG).read_text()))
-        shortcuts = nn.ModuleDict()
-        if (target / SHORTCUTS_FILE).is_file():
-            state = load_file(str(target / SHORTCUTS_FILE))
-            for kind in sorted({key.split(".")[0] for key in state}):
-                shortcuts[kind] = new_shortcut(kind)
-            shortcuts.load_state_dict(state)
-        return cls(config, load_head(target, dimension), shortcuts)
+        return cls(config, load_head(target, dimension), load_shortcuts(target / SHORTCUTS_FILE, new_shortcut))
 
 
 def join_views(primary: torch.Tensor, view: torch.Tensor, shares: torch.Tensor) -> torch.Tensor:
@@ -136,7 +128,7 @@ def llm_path_differences(first, second) -> list[str]:
     rows = [
         e.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(e.special_token_ids)] for e in (first, second)
     ]
-    if rows[0].shape != rows[1].shape or not torch.equal(rows[0].cpu(), rows[1].cpu()):
+    if not torch.equal(rows[0].cpu(), rows[1].cpu()):  # False for other shapes too
         differences.append("special-token rows")
     adapters = [{n: p.detach() for n, p in e.model.named_parameters() if "lora_" in n} for e in (first, second)]
     if not same(*adapters):

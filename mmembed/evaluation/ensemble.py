@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from ..view import check_share as check_view_share
 from ..view import join_views
 
 
@@ -70,8 +71,8 @@ class ScoreEnsemble:
 
 
 def check_share(share: float | None) -> None:
-    if share is not None and not 0.0 <= share <= 1.0:
-        raise ValueError(f"an ensemble share must lie in [0, 1], got {share}")
+    if share is not None:
+        check_view_share(share, "an ensemble share")
 
 
 def ensemble_name(first: str, second: str, share: float, media_share: float | None = None) -> str:
