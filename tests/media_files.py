@@ -62,3 +62,12 @@ def shape_rows(folder: Path, source: str = "shapes") -> list[dict]:
                 image.save(path)
                 rows.append({"image": str(path), "text": f"A {size} {colour} {shape.__name__}.", "source": source})
     return rows
+
+
+def square_rows(folder: Path, source: str = "shapes") -> list[dict]:
+    """Four captioned squares (train split) written to ``folder``, as manifest rows relative to it."""
+    rows = []
+    for i, colour in enumerate(COLOURS[:4]):
+        square(colour).save(folder / f"s{i}.png")
+        rows.append({"image": f"s{i}.png", "text": f"A {colour} square.", "split": "train", "source": source})
+    return rows

@@ -93,9 +93,16 @@ class TrainStep(nn.Module):
     def forward(self, batch):
         losses, metrics = [], {}
         for objective in self.objectives.values():
+            if not objective.runs_on(batch.source):
+                continue
             loss, values = objective(self.embedder, batch)
             losses.append(loss)
             metrics |= values
+        if not losses:
+            raise ValueError(
+                f"no objective runs on a batch from source {batch.source!r}: "
+                f"widen an objective's sources ({', '.join(self.objectives)}) or drop the source"
+            )
         return torch.stack(losses).sum(), metrics
 
 

@@ -27,7 +27,7 @@ from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import TrainStep, init_distributed, wrap
 from .features import media_features
-from .objectives import build_objectives
+from .objectives import build_objectives, check_objective_sources
 from .plots import plot_metrics
 from .sampling import BatchPlan, check_source_weights
 
@@ -118,6 +118,9 @@ def train(
         rows = manifest_rows(config)
         if config.batching == "by_source":  # before minutes of tower features, not after
             check_source_weights([row["source"] for row in rows], config.source_weights)
+        weights = config.source_weights or {}
+        stepped = [row["source"] for row in rows if not weights or weights.get(row["source"], 0) > 0]
+        check_objective_sources(config.objectives, stepped, config.batching)
         for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, cache_dir)

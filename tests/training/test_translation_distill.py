@@ -4,7 +4,7 @@ starting model's English vectors, anchors hold everything else where it was."""
 import pytest
 import torch
 from fixed_batch import fixed_batch_losses
-from media_files import circle, square
+from media_files import circle, square, square_rows
 
 from mmembed.training_items import FeatureItem
 from training.batches import Example, make_batch
@@ -125,10 +125,7 @@ def test_a_translation_stage_trains_the_adapter_on_pairs_and_anchors(tmp_path, t
 
     media = tmp_path / "data"
     media.mkdir()
-    rows = []
-    for i, colour in enumerate(["red", "blue", "green", "yellow"]):
-        square(colour).save(media / f"s{i}.png")
-        rows.append({"image": f"s{i}.png", "text": f"A {colour} square.", "split": "train", "source": "shapes"})
+    rows = square_rows(media)
     rows += [{"text": f, "positive": e, "split": "train", "source": "translations-fr"} for f, e in PAIRS]
     manifest = write_manifest(media / "mixed.jsonl", rows)
     first = TrainConfig(

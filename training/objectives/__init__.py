@@ -3,6 +3,10 @@
     objectives: {infonce: {temperature: 0.05, learnable_temperature: true}}
     objectives: {infonce: {}, next_token: {weight: 0.5}}           # GRIT
     objectives: {mntp: {}}  then  {simcse: {}}  then  {infonce: {}}  # LLM2Vec, stage by stage
+    objectives: {infonce: {sources: [wordnet]}, translation_distill: {sources: [tuxpaint, "emoji*"]}}
+
+``sources`` (shell patterns, any objective): the objective runs only on batches from a matching source (batches by
+source); a batch no objective claims is an error, not a silent zero step.
 
 Registered: infonce, mntp (LLM2Vec), simcse (LLM2Vec), next_token (GRIT), unimae (UniMAE), locked_text (projector
 alignment against the frozen model's own text vectors), translation_distill (translated queries onto their English
@@ -13,6 +17,7 @@ Adding an objective touches one file here: subclass :class:`Objective`, decorate
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from pathlib import Path
 
@@ -37,6 +42,13 @@ class Objective(nn.Module):
     parameters (a temperature, a decoder) train too."""
 
     name = "objective"
+    sources: tuple[str, ...] | None = None  # shell patterns of the sources it runs on (None: every batch)
+
+    def runs_on(self, source: str | None) -> bool:
+        """Whether a batch from ``source`` is this objective's (a mixed batch, source None, only with no filter)."""
+        if self.sources is None:
+            return True
+        return source is not None and any(fnmatch.fnmatch(source, pattern) for pattern in self.sources)
 
     def prepare(self, embedder) -> None:
         """Build parts that depend on the model (called before the optimizer is made)."""
@@ -62,4 +74,28 @@ def build_objectives(settings: dict) -> dict[str, Objective]:
     unknown = sorted(set(settings) - set(OBJECTIVES))
     if unknown:
         raise ValueError(f"unknown objectives {unknown}; known: {sorted(OBJECTIVES)}")
-    return {name: OBJECTIVES[name](**(options or {})) for name, options in settings.items()}
+    built = {}
+    for name, options in settings.items():
+        options = dict(options or {})
+        sources = options.pop("sources", None)
+        if sources is not None and (isinstance(sources, str) or not sources):
+            raise ValueError(f"objective {name}: sources must be a non-empty list of source patterns, got {sources!r}")
+        built[name] = OBJECTIVES[name](**options)
+        built[name].sources = None if sources is None else tuple(str(pattern) for pattern in sources)
+    return built
+
+
+def check_objective_sources(settings: dict, sources: list[str], batching: str) -> None:
+    """Before any tower runs: ``sources`` filters need batches by source, and every source must be some objective's."""
+    filters = {name: (options or {}).get("sources") for name, options in settings.items()}
+    if all(patterns is None for patterns in filters.values()):
+        return
+    if batching != "by_source":
+        named = sorted(name for name, patterns in filters.items() if patterns is not None)
+        raise ValueError(f"objectives {named} name their sources: they need batching: by_source")
+    if any(patterns is None for patterns in filters.values()):
+        return
+    claimed = {s for s in set(sources) for patterns in filters.values() if any(fnmatch.fnmatch(s, p) for p in patterns)}
+    unclaimed = sorted(set(sources) - claimed)
+    if unclaimed:
+        raise ValueError(f"no objective runs on the sources {unclaimed}: add them to an objective's sources")
