@@ -64,3 +64,26 @@ def test_the_default_is_v6_1_beside_its_view():
     shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
     view_norms = np.linalg.norm(vectors[:, model.hidden_size :], axis=1)
     np.testing.assert_allclose(view_norms, np.sqrt(shares), atol=1e-6)  # each part weighted by its share
+
+
+def test_the_v8_text_stage_moved_wordnet_texts_and_held_media_where_v6_1_put_them():
+    """v8t's adapter trained on WordNet pairs with every other source anchored: a lemma question finds its gloss,
+    and an image and a caption stay near v6.1's vectors of them (the anchors held cosine 0.99 in training; here
+    0.996-0.999)."""
+    v8t = mmembed.load("mmembed-multisource-v8t", device="cpu")
+    v61 = mmembed.load("mmembed-multisource-v6.1", device="cpu")
+    assert v8t.view is None and v8t.dimension == 576 and v8t.calibration is not None
+    lemmas = ["dog", "cat", "oak", "violin", "volcano"]
+    passages = [
+        "dog: a member of the genus Canis that has been domesticated by man since prehistoric times.",
+        "cat: feline mammal usually having thick soft fur and no ability to roar.",
+        "oak: a deciduous tree of the genus Quercus; has acorns and lobed leaves.",
+        "violin: bowed stringed instrument that is the highest member of the violin family.",
+        "volcano: a mountain formed by volcanic material.",
+    ]
+    queries = v8t.encode([f"What is {lemma}?" for lemma in lemmas], instruction="query")
+    scores = queries @ v8t.encode(passages, instruction="document").T
+    assert (np.argmax(scores, axis=1) == np.arange(len(lemmas))).all(), scores
+    held = [square("red", 224), "A red apple."]
+    agreement = (v8t.encode(held, instruction="query") * v61.encode(held, instruction="query")).sum(axis=1)
+    assert (agreement > 0.9).all(), agreement
