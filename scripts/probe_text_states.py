@@ -53,7 +53,8 @@ def main(name: str, probe: str, count: int = 8000) -> None:
     test = read_manifest("data/wordnet.jsonl", "test")[:1000]
     sts = read_manifest("data/wordnet-sts.jsonl", "test")[:1000]
     passages = sorted({r["positive"] for r in test})
-    relevant = [{passages.index(r["positive"])} for r in test]
+    position = {passage: i for i, passage in enumerate(passages)}
+    relevant = [{position[r["positive"]]} for r in test]
     scores = [r["score"] for r in sts]
 
     def report(tag, q, d, a, b):

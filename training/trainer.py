@@ -114,13 +114,14 @@ def train(
         (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     embedder = prepare_model(config)
     cache_dir = Path(config.feature_cache or output / "feature_cache")
+    objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
     if examples is None:
         rows = manifest_rows(config)
         if config.batching == "by_source":  # before minutes of tower features, not after
             check_source_weights([row["source"] for row in rows], config.source_weights)
         weights = config.source_weights or {}
         stepped = [row["source"] for row in rows if not weights or weights.get(row["source"], 0) > 0]
-        check_objective_sources(config.objectives, stepped, config.batching)
+        check_objective_sources(objectives.values(), stepped, config.batching)
         for turn in ("main", "others"):  # rank 0 fills the feature cache, the others then read it
             if distributed.is_main == (turn == "main"):
                 examples = build_examples(embedder, rows, cache_dir)
@@ -145,7 +146,6 @@ def train(
         embedder.view = None
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
-    objectives = torch.nn.ModuleDict(build_objectives(config.objectives))
     for objective in objectives.values():
         objective.prepare(embedder)
         objective.prepare_examples(embedder, examples, cache_dir)

@@ -1,6 +1,7 @@
 """Objectives that name their sources (``sources:`` in a config): each batch trains only the objectives that claim its
 source, and a config that leaves a source to no objective is refused before any tower runs."""
 
+import dataclasses
 import json
 
 import pytest
@@ -48,14 +49,17 @@ def test_a_batch_trains_only_the_objectives_of_its_source(make_embedder):
 
 
 def test_configs_that_leave_a_source_unclaimed_or_mix_sources_are_refused():
+    def check(settings, sources, batching):
+        check_objective_sources(build_objectives(settings).values(), sources, batching)
+
     settings = {"infonce": {"sources": ["wordnet"]}, "translation_distill": {"sources": ["translations-*"]}}
-    check_objective_sources(settings, ["wordnet", "translations-fr"], "by_source")
-    check_objective_sources({"infonce": {"sources": ["wordnet"]}, "simcse": None}, ["wordnet", "x"], "by_source")
-    check_objective_sources({"infonce": {}}, ["anything"], "mixed")  # no filters: nothing to check
+    check(settings, ["wordnet", "translations-fr"], "by_source")
+    check({"infonce": {"sources": ["wordnet"]}, "simcse": None}, ["wordnet", "x"], "by_source")
+    check({"infonce": {}}, ["anything"], "mixed")  # no filters: nothing to check
     with pytest.raises(ValueError, match=r"no objective runs on the sources \['tuxpaint'\]"):
-        check_objective_sources(settings, ["wordnet", "tuxpaint", "translations-ja"], "by_source")
+        check(settings, ["wordnet", "tuxpaint", "translations-ja"], "by_source")
     with pytest.raises(ValueError, match="need batching: by_source"):
-        check_objective_sources(settings, ["wordnet"], "mixed")
+        check(settings, ["wordnet"], "mixed")
 
 
 def test_a_stage_with_objectives_by_source_logs_each_sources_own_metrics(tmp_path, tiny_backbone, tiny_open_clip):
@@ -101,6 +105,6 @@ def test_a_stage_with_objectives_by_source_logs_each_sources_own_metrics(tmp_pat
     for row in logged:
         assert ("infonce" in row) == (row["source"] == "wordnet")
         assert ("anchor_item_cosine" in row) == (row["source"] == "shapes")
-    unclaimed = TrainConfig(**{**stage.__dict__, "source_weights": {"shapes": 0.5, "wordnet": 0.4, "unused": 0.1}})
+    unclaimed = dataclasses.replace(stage, source_weights={"shapes": 0.5, "wordnet": 0.4, "unused": 0.1})
     with pytest.raises(ValueError, match=r"no objective runs on the sources \['unused'\]"):
         train(unclaimed, progress=False)

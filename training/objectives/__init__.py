@@ -85,17 +85,12 @@ def build_objectives(settings: dict) -> dict[str, Objective]:
     return built
 
 
-def check_objective_sources(settings: dict, sources: list[str], batching: str) -> None:
+def check_objective_sources(objectives, sources: list[str], batching: str) -> None:
     """Before any tower runs: ``sources`` filters need batches by source, and every source must be some objective's."""
-    filters = {name: (options or {}).get("sources") for name, options in settings.items()}
-    if all(patterns is None for patterns in filters.values()):
-        return
-    if batching != "by_source":
-        named = sorted(name for name, patterns in filters.items() if patterns is not None)
+    objectives = list(objectives)
+    named = sorted(o.name for o in objectives if o.sources is not None)
+    if named and batching != "by_source":
         raise ValueError(f"objectives {named} name their sources: they need batching: by_source")
-    if any(patterns is None for patterns in filters.values()):
-        return
-    claimed = {s for s in set(sources) for patterns in filters.values() if any(fnmatch.fnmatch(s, p) for p in patterns)}
-    unclaimed = sorted(set(sources) - claimed)
+    unclaimed = sorted({s for s in sources if not any(o.runs_on(s) for o in objectives)})
     if unclaimed:
         raise ValueError(f"no objective runs on the sources {unclaimed}: add them to an objective's sources")
