@@ -12,7 +12,8 @@ then score ``sqrt((1 - s_text)(1 - s_item)) * cos_primary + sqrt(s_text * s_item
 of 0 keeps that kind ranked by the primary view alone.
 
 Saved as ``view/`` inside the model folder: ``view.json`` (this config), ``output_head.safetensors`` and
-``shortcuts.safetensors``. ``mmembed add-view`` builds one from a second model folder on the same LLM."""
+``shortcuts.safetensors``. ``mmembed add-view`` builds one from a second model folder on the same LLM (or, with
+``--carry-across``, on the parent of a LoRA stage whose anchors held the states the view reads)."""
 
 from __future__ import annotations
 
@@ -41,12 +42,14 @@ def check_share(share: float, what: str = "a view share") -> float:
 class ViewConfig:
     """text_share: the view's share of a text's cosine; media_shares: per media kind, its share of an item's (kinds
     not named take ``text_share``); shortcut_weights: per media kind, the view's tower shortcut's share of its own
-    item vectors (as ``EmbedderConfig.shortcut_weights`` for the primary); source: where the view was taken from."""
+    item vectors (as ``EmbedderConfig.shortcut_weights`` for the primary); source: where the view was taken from;
+    carried_across: what of the LLM path the view was not fitted on (``add_view(carry_across=True)``), else empty."""
 
     text_share: float
     media_shares: dict[str, float] = field(default_factory=dict)
     shortcut_weights: dict[str, float] = field(default_factory=dict)
     source: str | None = None
+    carried_across: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_share(self.text_share, "text_share")
@@ -143,24 +146,38 @@ def llm_path_differences(first, second) -> list[str]:
     return differences
 
 
+CARRIED_ACROSS = ("LoRA adapter", "modality projectors")  # what a stage on top of the view's model trains
+
+
 def add_view(
-    embedder, other, text_share: float, media_shares: dict[str, float] | None = None, source: str | None = None
+    embedder,
+    other,
+    text_share: float,
+    media_shares: dict[str, float] | None = None,
+    source: str | None = None,
+    carry_across: bool = False,
 ):
     """Give ``embedder`` a view: ``other``'s output head, tower shortcuts and shortcut weights, weighted by
     ``text_share`` (texts) and ``media_shares`` (per media kind). ``other`` must run the very same LLM path (same
     config, adapter, special-token rows, projectors and center): the view reads the states ``embedder`` computes.
-    A calibration ``embedder`` had is dropped (the cosines change: run ``mmembed calibrate``). Returns ``embedder``."""
+    ``carry_across=True`` accepts another adapter and projectors (nothing else): a view fitted on a stage's parent,
+    carried onto a stage whose anchors held the states the view reads (measure it: the view was fitted on other
+    states). A calibration ``embedder`` had is dropped (the cosines change: run ``mmembed calibrate``). Returns
+    ``embedder``."""
     for model, what in ((embedder, "the model"), (other, "the view's model")):
         if model.view is not None:
             raise ValueError(f"{what} already has a view; a model holds one")
     differences = llm_path_differences(embedder, other)
+    carried = [d for d in differences if d in CARRIED_ACROSS] if carry_across else []
+    differences = [d for d in differences if d not in carried]
     if differences:
+        hint = "" if carry_across or not set(differences) <= set(CARRIED_ACROSS) else " (or carry it across a stage)"
         raise ValueError(
             "the view's model runs another LLM path than the model (it differs in "
-            f"{'; '.join(differences)}): a view reads the model's own states, so both must be fitted on one LLM"
+            f"{'; '.join(differences)}): a view reads the model's own states, so both must be fitted on one LLM" + hint
         )
     shortcuts = nn.ModuleDict({kind: shortcut for kind, shortcut in other.modalities.shortcuts.items()})
-    config = ViewConfig(text_share, dict(media_shares or {}), dict(other.config.shortcut_weights), source)
+    config = ViewConfig(text_share, dict(media_shares or {}), dict(other.config.shortcut_weights), source, carried)
     head = other.head.clone() if other.head is not None else None
     embedder.view = View(config, head, shortcuts).to(embedder.device)
     embedder.calibration = None

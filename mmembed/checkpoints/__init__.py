@@ -1,7 +1,12 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-v7`` (= ``mmembed-default``): v6.1 with a view (mmembed/view.py, ``mmembed add-view``): a
+- ``mmembed-multisource-v8`` (= ``mmembed-default``): v8t with v7's view (head, shortcuts, shares 0.5 / 0.8 / 0.1)
+  carried across its text stage unchanged (``mmembed add-view --carry-across``: the stage's anchors held the media and
+  caption states the view reads); the calibration refitted. Held out against v7: WordNet R@1 0.780 -> 0.870, 22
+  figures up, 12 down (STS 0.659 -> 0.642 the largest); figures in docs/results/v8-carried-view.md and
+  docs/results/peers.md.
+- ``mmembed-multisource-v7``: v6.1 with a view (mmembed/view.py, ``mmembed add-view``): a
   second output head and tower shortcuts fitted on the same LLM states with a MiniLM teacher (``mmembed fit-shortcut
   --head``, the tminilm arm), its share 0.5 of texts' cosines, 0.8 of images', 0.1 of sounds', chosen on selection
   rows (never-trained train splits); 1,152-d vectors, the LLM running once; the calibration refitted; figures in
@@ -10,8 +15,7 @@ referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`
   continued for 400 steps x 24 (``training/configs/v8/text-teacher.yaml``, 2 CPU cores, 42 min): WordNet train pairs
   by InfoNCE with the MiniLM teacher's in-batch similarities, every other source anchored where v6.1 put it; v6.1's
   shortcuts carried, the calibration refitted. Held out, WordNet R@1 0.768 -> 0.870 with every trained media source
-  level or up against v6.1; no view yet (one refitted on it loses Tabler and Fluent against v7's); figures in
-  docs/results/v8-text-teacher.md.
+  level or up against v6.1; no view (v8 carries v7's onto it); figures in docs/results/v8-text-teacher.md.
 - ``mmembed-multisource-v6.1``: v6 with its image shortcut's weight chosen again
   (``mmembed fit-shortcut --keep-shortcuts``) on items of sources no stage trained on (the train split of glyphs and
   Fashion-MNIST): 0.6 instead of 0.3; adapter, projectors and shortcuts are v6's bit for bit, the calibration
@@ -52,9 +56,10 @@ SHIPPED = {
     "mmembed-multisource-v6.1": "multisource-v6.1",
     "mmembed-multisource-v7": "multisource-v7",
     "mmembed-multisource-v8t": "multisource-v8t",
+    "mmembed-multisource-v8": "multisource-v8",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v7"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v8"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

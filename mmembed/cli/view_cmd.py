@@ -35,6 +35,13 @@ def register(subparsers) -> None:
         metavar="KIND=SHARE",
         help="a media kind's own share (default: the text share); audio=0 ranks sounds by the model alone",
     )
+    parser.add_argument(
+        "--carry-across",
+        action="store_true",
+        help="accept a view whose model has another LoRA adapter and projectors (same config, center, special "
+        "tokens): a view fitted on the parent of a stage whose anchors held its media and caption states; the view "
+        "then reads states it was not fitted on, so evaluate the result",
+    )
     parser.add_argument("--out", required=True, help="the folder to write the model with its view into")
     parser.set_defaults(handler=run_add_view)
 
@@ -46,9 +53,12 @@ def run_add_view(args) -> int:
 
     model = load_model(args)
     other = mmembed.load(args.view, device=args.device, dtype=args.dtype)
-    add_view(model, other, args.share, dict(args.media_share), source=str(args.view))
+    add_view(model, other, args.share, dict(args.media_share), source=str(args.view), carry_across=args.carry_across)
     out = model.save_pretrained(Path(args.out))
     shares = ", ".join(f"{kind} {model.view.config.share(kind):g}" for kind in [None, *model.modalities.kinds])
     print(f"add-view: wrote {out} ({model.dimension}-d vectors; view shares: {shares.replace('None', 'text')})")
+    if model.view.config.carried_across:
+        carried = " and ".join(model.view.config.carried_across)
+        print(f"add-view: the view was fitted on another {carried}; evaluate {out} before you use it")
     print(f"add-view: its calibration was dropped; fit one with `mmembed calibrate --model {out} ... --out {out}`")
     return 0

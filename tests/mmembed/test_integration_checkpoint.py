@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from media_files import square, tone
 
 import mmembed
@@ -14,7 +15,7 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     assert hasattr(model.model, "peft_config") and model.center is not None
     assert model.config.backbone == "smollm2-135m-instruct" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
-    assert model.hidden_size == 576 and model.dimension == 1152  # v7: v6.1 and its view side by side
+    assert model.hidden_size == 576 and model.dimension == 1152  # v8: v8t and v7's view side by side
     assert vectors.shape == (3, 1152) and np.isfinite(vectors).all()
     # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
     alone = model.encode(["a red square"])
@@ -55,15 +56,26 @@ def test_shipped_default_blends_its_tower_shortcuts():
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_is_v6_1_beside_its_view():
+def test_the_default_is_v8t_beside_v7s_view_carried_across():
+    """v8 = v8t's LLM path (its adapter and projectors; v6.1's center, special tokens and shortcuts) with v7's view
+    (head, shortcuts, shares) carried across the text stage: the primary half is v8t's vector, the view is v7's."""
     model = mmembed.load("mmembed-default", device="cpu")
-    v61 = mmembed.load("mmembed-multisource-v6.1", device="cpu")
+    v8t = mmembed.load("mmembed-multisource-v8t", device="cpu")
+    v7 = mmembed.load("mmembed-multisource-v7", device="cpu")
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
     vectors = model.encode(inputs, instruction="query")
-    np.testing.assert_allclose(primary_half(model, vectors), v61.encode(inputs, instruction="query"), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(primary_half(model, vectors), v8t.encode(inputs, instruction="query"), atol=1e-5, rtol=0)
+    assert torch.equal(model.view.head, v7.view.head)
+    assert model.view.config.carried_across == ["LoRA adapter", "modality projectors"]
     shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
+    assert shares == [v7.view.config.share(kind) for kind in (None, None, "image", "audio")]
     view_norms = np.linalg.norm(vectors[:, model.hidden_size :], axis=1)
     np.testing.assert_allclose(view_norms, np.sqrt(shares), atol=1e-6)  # each part weighted by its share
+    # The view reads v8t's states, which the stage's anchors held near v6.1's: an image's view part stays near v7's.
+    image = [square("red", 224)]
+    ours, theirs = (m.encode(image, instruction="query")[:, m.hidden_size :] for m in (model, v7))
+    agreement = float((ours @ theirs.T).item()) / float(np.linalg.norm(ours) * np.linalg.norm(theirs))
+    assert agreement > 0.95, agreement
 
 
 def test_the_v8_text_stage_moved_wordnet_texts_and_held_media_where_v6_1_put_them():

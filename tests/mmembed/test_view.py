@@ -143,3 +143,25 @@ def test_the_add_view_command_writes_a_model_with_its_view(two_heads, capsys):
     with pytest.raises(SystemExit):
         main([*args, "--share", "1.2", "--out", str(out)])
     assert "is not a number from 0 to 1" in capsys.readouterr().err
+
+
+def test_a_view_is_carried_across_a_stage_only_when_asked(two_heads, capsys):
+    """A stage on top of the view's model trains its adapter and projectors; --carry-across takes the view onto it
+    (recorded in view.json), and still refuses any other difference."""
+    first, second, tmp_path = two_heads
+    with torch.no_grad():
+        next(second.modalities.projectors.parameters()).add_(0.1)
+    with pytest.raises(ValueError, match=r"differs in modality projectors\): .* \(or carry it across a stage\)"):
+        add_view(first, second, 0.3)
+    second.save_pretrained(tmp_path / "second")
+    args = ["add-view", "--model", str(tmp_path / "first"), "--view", str(tmp_path / "second"), "--device", "cpu"]
+    assert main([*args, "--share", "0.3", "--carry-across", "--out", str(tmp_path / "carried")]) == 0
+    assert "the view was fitted on another modality projectors" in capsys.readouterr().out
+    loaded = mmembed.load(str(tmp_path / "carried"), device="cpu")
+    assert loaded.view.config.carried_across == ["modality projectors"]
+    model = add_view(first, second, 0.3, carry_across=True)
+    np.testing.assert_allclose(loaded.encode(TEXTS), model.encode(TEXTS), atol=TOLERANCE, rtol=0)
+    other = mmembed.load(str(tmp_path / "first"), device="cpu")
+    other.center = other.center + 0.1
+    with pytest.raises(ValueError, match="differs in center"):
+        add_view(mmembed.load(str(tmp_path / "first"), device="cpu"), other, 0.3, carry_across=True)
