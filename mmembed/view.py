@@ -171,7 +171,8 @@ def add_view(
     carried = [d for d in differences if d in CARRIED_ACROSS] if carry_across else []
     differences = [d for d in differences if d not in carried]
     if differences:
-        hint = "" if carry_across or not set(differences) <= set(CARRIED_ACROSS) else " (or carry it across a stage)"
+        carriable = not carry_across and set(differences) <= set(CARRIED_ACROSS)
+        hint = " (a view fitted on the parent of a LoRA stage: `mmembed add-view --carry-across`)" if carriable else ""
         raise ValueError(
             "the view's model runs another LLM path than the model (it differs in "
             f"{'; '.join(differences)}): a view reads the model's own states, so both must be fitted on one LLM" + hint
