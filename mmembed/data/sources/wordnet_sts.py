@@ -3,8 +3,10 @@
 Each pair is two synset glosses; its score is the Wu-Palmer similarity of the synsets in the hypernym graph (see
 :func:`wu_palmer`). For every sampled synset
 four partners span the scale: its hypernym, a sibling (same hypernym), a synset of the same lexicographer file and a
-random noun. Only synsets of the WordNet manifest's test split are sampled, so models trained on the train split
-never saw these glosses. Rows: ``{"text": gloss, "pair": gloss, "score": 0..1, "split": "test"}``."""
+random noun. The test rows sample synsets of the WordNet manifest's test split only, so models trained on the train
+split never saw these glosses. A second set of rows, ``split: train``, samples train synsets and pairs them with
+train synsets only (another seed): selection rows for choices such as an instruction or a share, never the test.
+Rows: ``{"text": gloss, "pair": gloss, "score": 0..1, "split": "test" | "train"}``."""
 
 from __future__ import annotations
 
@@ -44,7 +46,9 @@ def wu_palmer(synsets: dict, a: str, b: str, depth_cache: dict) -> float:
     return max(scores, default=0.0)
 
 
-def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
+def sts_rows(synsets: dict, count: int = 500, seed: int = 0, split: str = "test") -> list[dict]:
+    """``count`` synsets of ``split``, each with up to four partners; train rows take partners of the train split
+    only (test rows keep the partners they always had, from any split, so the held-out set never changes)."""
     rng = random.Random(seed)
     offsets = sorted(synsets)
     children: dict[str, list[str]] = {}
@@ -53,10 +57,10 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
         for parent in synset["hypernyms"]:
             children.setdefault(parent, []).append(offset)
         by_lexname.setdefault(synset["lexname"], []).append(offset)
-    held_out = [o for o in offsets if synsets[o]["hypernyms"] and wordnet_split(synsets[o]) == "test"]
+    sampled = [o for o in offsets if synsets[o]["hypernyms"] and wordnet_split(synsets[o]) == split]
     depth_cache: dict = {}
     rows = []
-    for offset in rng.sample(held_out, min(count, len(held_out))):
+    for offset in rng.sample(sampled, min(count, len(sampled))):
         parent = synsets[offset]["hypernyms"][0]
         siblings = [s for s in children.get(parent, []) if s != offset]
         partners = [
@@ -68,12 +72,14 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
         for partner in partners:
             if partner is None or partner == offset or synsets[partner]["gloss"] == synsets[offset]["gloss"]:
                 continue
+            if split != "test" and wordnet_split(synsets[partner]) != split:
+                continue
             rows.append(
                 {
                     "text": synsets[offset]["gloss"],
                     "pair": synsets[partner]["gloss"],
                     "score": round(wu_palmer(synsets, offset, partner, depth_cache), 4),
-                    "split": "test",
+                    "split": split,
                     "source": "wordnet-sts",
                 }
             )
@@ -83,4 +89,6 @@ def sts_rows(synsets: dict, count: int = 500, seed: int = 0) -> list[dict]:
 @register("wordnet-sts")
 def build_wordnet_sts_manifest(data_dir: Path) -> Path:
     data_dir = Path(data_dir).resolve()
-    return write_manifest(data_dir / "wordnet-sts.jsonl", sts_rows(parse_synsets(data_noun(data_dir))))
+    synsets = parse_synsets(data_noun(data_dir))
+    rows = sts_rows(synsets) + sts_rows(synsets, seed=1, split="train")
+    return write_manifest(data_dir / "wordnet-sts.jsonl", rows)

@@ -124,6 +124,26 @@ def test_wordnet_sts_scores_are_wu_palmer_by_hand(tmp_path):
     assert all(0 < r["score"] <= 1 and r["text"] != r["pair"] and r["split"] == "test" for r in rows)
 
 
+def test_wordnet_sts_selection_rows_pair_train_glosses_only(tmp_path):
+    """The train rows (selection rows for choices like an instruction) never hold a test synset's gloss; the test
+    rows still sample test synsets."""
+    from mmembed.data.sources.wordnet_sts import sts_rows
+    from mmembed.data.wordnet import parse_synsets, wordnet_split
+
+    lines = ["  1 licence text", "00000001 03 n 01 entity 0 000 | that which exists"]
+    for i in range(2, 60):  # a two-level tree: enough synsets for both splits
+        parent = "00000001" if i < 8 else f"{2 + i % 6:08d}"
+        lines.append(f"{i:08d} 05 n 01 thing{i} 0 001 @ {parent} n 0000 | gloss number {i}")
+    (tmp_path / "data.noun").write_text("\n".join(lines) + "\n", encoding="latin-1")
+    synsets = parse_synsets(tmp_path / "data.noun")
+    split_of_gloss = {s["gloss"]: wordnet_split(s) for s in synsets.values()}
+    train = sts_rows(synsets, count=20, seed=1, split="train")
+    assert train and all(r["split"] == "train" for r in train)
+    assert {split_of_gloss[r[side]] for r in train for side in ("text", "pair")} == {"train"}
+    test = sts_rows(synsets, count=20)
+    assert test and {split_of_gloss[r["text"]] for r in test} == {"test"}
+
+
 def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
     from mmembed.data.sources.speech import speech_rows
 
