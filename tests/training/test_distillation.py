@@ -90,3 +90,51 @@ def test_teacher_skips_sources_it_cannot_read(make_embedder):
     assert "distill" in metrics
     with pytest.raises(ValueError, match="unknown settings"):
         build_objectives({"infonce": {"teacher": {"modle": "minilm"}}})
+
+
+def test_passage_teacher_shapes_document_to_document_similarities(make_embedder):
+    torch.manual_seed(0)
+    embedder = make_embedder()
+    settings = {"temperature": 0.05, "learnable_temperature": False}
+    plain = build_objectives({"infonce": settings})["infonce"]
+    taught = build_objectives({"infonce": {**settings, "passage_teacher": {"model": "minilm", "weight": 0.5}}})
+    taught = taught["infonce"]
+    taught.prepare(embedder)
+    batch = TrainBatch([FeatureItem(c) for c in CAPTIONS], [f"What is {c}" for c in CAPTIONS])
+    with torch.no_grad():
+        base, _ = plain(embedder, batch)
+        total, metrics = taught(embedder, batch)
+    assert "distill" not in metrics and metrics["passage_distill"] > 0
+    assert total.item() == pytest.approx(base.item() + 0.5 * metrics["passage_distill"], rel=1e-5)
+
+    # a student whose documents sit as the teacher's do learns nothing; one whose synonyms are apart is pulled in
+    vectors = taught.passage_teacher.embed(CAPTIONS)
+    assert taught.passage_distillation(batch, vectors).item() == pytest.approx(0.0, abs=1e-6)
+    apart = torch.eye(4, requires_grad=True)  # every document orthogonal to every other
+    taught.passage_distillation(batch, apart).backward()
+    # descent moves "grinning" toward "smiling" (dimension 1) more than toward "bicycle" (dimension 2)
+    assert apart.grad[0, 1] < apart.grad[0, 2]
+
+
+def test_passage_teacher_leaves_out_each_document_and_its_twins():
+    objective = build_objectives({"infonce": {"passage_teacher": {"model": "minilm"}}})["infonce"]
+    objective.prepare(type("E", (), {"device": "cpu"})())
+    twins = TrainBatch([FeatureItem("A violin."), FeatureItem("A violin.")], ["a", "b"])
+    assert objective.passage_distillation(twins, torch.eye(2)).item() == 0.0  # nothing else to compare with
+    three = TrainBatch([FeatureItem(c) for c in ("A violin.", "A violin.", "A red bicycle.")], ["a", "b", "c"])
+    items = F.normalize(torch.randn(3, 4), dim=-1)
+    items[1] = items[0]  # the violins' rows keep the bicycle alone; the bicycle's row sees two equal violins
+    assert objective.passage_distillation(three, items).item() == pytest.approx(0.0, abs=1e-6)
+    items[1] = -items[0]  # unequal to the student, equal to the teacher: taught
+    assert objective.passage_distillation(three, items).item() > 1e-3
+
+
+def test_one_teacher_serves_both_when_they_name_the_same_model(make_embedder):
+    embedder = make_embedder()
+    both = build_objectives({"infonce": {"teacher": {"weight": 1.0}, "passage_teacher": {"model": "minilm"}}})[
+        "infonce"
+    ]
+    both.prepare(embedder)
+    assert both.passage_teacher is both.teacher
+    with pytest.raises(ValueError, match="infonce passage_teacher: unknown settings"):
+        build_objectives({"infonce": {"passage_teacher": {"wieght": 1.0}}})

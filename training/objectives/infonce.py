@@ -14,7 +14,13 @@ softmax of the student's cosine matrix over the same temperature, and the loss a
 divergence between the two (the same cells masked). In-batch negatives that the teacher finds close ("grinning face"
 beside "smiling face") stop being pushed as far away as unrelated ones, and the student's text space takes the
 teacher's shape on every source. ``skip_sources`` (shell patterns) names sources the teacher cannot read (captions in
-languages an English teacher does not know)."""
+languages an English teacher does not know).
+
+Document-side distillation (``passage_teacher: {model: mpnet, weight: 1.0, temperature: 0.05}``): the same KL, between
+the teacher's and the student's similarities of the batch's documents to each other (passages and hard negatives,
+or media items through their captions), each document's own cell left out. InfoNCE only shapes query -> document
+similarities; this shapes document <-> document ones, which a symmetric task (STS: two texts under one instruction)
+reads. It costs no extra forward pass: the documents are embedded for InfoNCE already."""
 
 from __future__ import annotations
 
@@ -46,26 +52,32 @@ class InfoNCE(Objective):
         weight: float = 1.0,
         mask_duplicate_texts: bool = True,
         teacher: dict | None = None,
+        passage_teacher: dict | None = None,
     ):
         super().__init__()
         self.logit_scale = logit_scale(temperature, learnable_temperature)
         self.symmetric, self.query_instruction, self.weight = symmetric, query_instruction, weight
         self.mask_duplicate_texts = mask_duplicate_texts
         self.teacher_settings = dict(teacher or {})
-        unknown = sorted(set(self.teacher_settings) - {"model", "weight", "temperature", "skip_sources"})
-        if unknown:
-            raise ValueError(f"infonce teacher: unknown settings {unknown}")
-        self.teacher = None
+        self.passage_settings = dict(passage_teacher or {})
+        for option, given in (("teacher", self.teacher_settings), ("passage_teacher", self.passage_settings)):
+            unknown = sorted(set(given) - {"model", "weight", "temperature", "skip_sources"})
+            if unknown:
+                raise ValueError(f"infonce {option}: unknown settings {unknown}")
+        self.teacher = self.passage_teacher = None
 
     def prepare(self, embedder) -> None:
-        if self.teacher_settings and self.teacher is None:
-            from ..teachers import TextTeacher
+        from ..teachers import TextTeacher
 
+        if self.teacher_settings and self.teacher is None:
             self.teacher = TextTeacher(self.teacher_settings.get("model", "minilm"), str(embedder.device))
+        if self.passage_settings and self.passage_teacher is None:
+            model = self.passage_settings.get("model", "minilm")
+            same = self.teacher is not None and self.teacher_settings.get("model", "minilm") == model
+            self.passage_teacher = self.teacher if same else TextTeacher(model, str(embedder.device))
 
     def teaches(self, batch) -> bool:
-        skip = self.teacher_settings.get("skip_sources", [])
-        return self.teacher is not None and not any(fnmatch.fnmatch(batch.source or "", p) for p in skip)
+        return reads(self.teacher, self.teacher_settings, batch)
 
     def distillation(self, batch, cosines: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """KL(teacher || student) over rows (text -> documents) and, when symmetric, columns (item -> texts), both
@@ -84,6 +96,23 @@ class InfoNCE(Objective):
             count = len(batch.texts)
             loss = (loss + soft_cross_entropy(logits[:, :count].T, targets[:, :count].T)) / 2
         return loss
+
+    def passage_distillation(self, batch, items: torch.Tensor) -> torch.Tensor:
+        """KL(teacher || student) over each document's similarities to the batch's other documents, at the passage
+        teacher's temperature; a document's own cell and its exact twins (one caption for two sounds) left out."""
+        words = batch.item_texts() + batch.negatives
+        vectors = self.passage_teacher.embed(words)
+        temperature = self.passage_settings.get("temperature", 0.05)
+        targets = (vectors @ vectors.T).to(items.device) / temperature
+        logits = (items @ items.T) / temperature
+        mask = duplicate_text_mask(words, len(words)).to(items.device) | torch.eye(
+            len(words), dtype=torch.bool, device=items.device
+        )
+        rows = ~mask.all(dim=1)  # a document with no other in the batch has nothing to learn here
+        if not rows.any():
+            return items.new_zeros(())
+        logits, targets = logits.masked_fill(mask, float("-inf"))[rows], targets.masked_fill(mask, float("-inf"))[rows]
+        return soft_cross_entropy(logits, targets)
 
     def forward(self, embedder, batch):
         texts = batch.texts
@@ -106,7 +135,17 @@ class InfoNCE(Objective):
             distill = self.distillation(batch, cosines, mask)
             metrics["distill"] = distill.item()
             loss = loss + self.teacher_settings.get("weight", 1.0) * distill
+        if reads(self.passage_teacher, self.passage_settings, batch):
+            passages = self.passage_distillation(batch, items)
+            metrics["passage_distill"] = passages.item()
+            loss = loss + self.passage_settings.get("weight", 1.0) * passages
         return self.weight * loss, metrics
+
+
+def reads(teacher, settings: dict, batch) -> bool:
+    """Whether a teacher is set and can read the batch's source (not one of its ``skip_sources``)."""
+    skip = settings.get("skip_sources", [])
+    return teacher is not None and not any(fnmatch.fnmatch(batch.source or "", pattern) for pattern in skip)
 
 
 def soft_cross_entropy(logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
