@@ -17,6 +17,12 @@ referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`
   by InfoNCE with the MiniLM teacher's in-batch similarities, every other source anchored where v6.1 put it; v6.1's
   shortcuts carried, the calibration refitted. Held out, WordNet R@1 0.768 -> 0.870 with every trained media source
   level or up against v6.1; no view (v8 carries v7's onto it); figures in docs/results/v8-text-teacher.md.
+- ``mmembed-multisource-v9t`` (not the default; a measured arm's text stage, shipped so the next round can soup or
+  build on it without the 62-minute stage): v8t's adapter and projectors continued for 400 steps x 24
+  (``training/configs/v9/passage-teacher.yaml``) with infonce's ``passage_teacher`` (mpnet's document <-> document
+  similarities) beside the MiniLM teacher, every other source anchored where v8t put it; the calibration refitted.
+  With v8's view, held out against v8: WordNet R@1 0.870 -> 0.878, STS 0.698 -> 0.703, speech R@1 0.500 -> 0.463;
+  figures in docs/results/v9-passage-teacher.md.
 - ``mmembed-multisource-v6.1``: v6 with its image shortcut's weight chosen again
   (``mmembed fit-shortcut --keep-shortcuts``) on items of sources no stage trained on (the train split of glyphs and
   Fashion-MNIST): 0.6 instead of 0.3; adapter, projectors and shortcuts are v6's bit for bit, the calibration
@@ -58,6 +64,7 @@ SHIPPED = {
     "mmembed-multisource-v7": "multisource-v7",
     "mmembed-multisource-v8t": "multisource-v8t",
     "mmembed-multisource-v8": "multisource-v8",
+    "mmembed-multisource-v9t": "multisource-v9t",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
 ALIASES = {DEFAULT_MODEL: "mmembed-multisource-v8"}
