@@ -85,6 +85,7 @@ GLOSSES = {
     "violin": "violin: bowed stringed instrument that is the highest member of the violin family.",
     "volcano": "volcano: a mountain formed by volcanic material.",
 }
+QUESTIONS = [f"What is {lemma}?" for lemma in GLOSSES]
 
 
 def check_text_stage(stage, parent) -> np.ndarray:
@@ -92,7 +93,7 @@ def check_text_stage(stage, parent) -> np.ndarray:
     and a caption stay near the parent's vectors of them (the anchors held cosine 0.99 in training). Returns the
     stage's question vectors."""
     assert stage.view is None and stage.dimension == 576 and stage.calibration is not None
-    queries = stage.encode([f"What is {lemma}?" for lemma in GLOSSES], instruction="query")
+    queries = stage.encode(QUESTIONS, instruction="query")
     scores = queries @ stage.encode(list(GLOSSES.values()), instruction="document").T
     assert (np.argmax(scores, axis=1) == np.arange(len(GLOSSES))).all(), scores
     held = [square("red", 224), "A red apple."]
@@ -113,4 +114,4 @@ def test_the_v9_text_stage_continued_v8t_and_held_media_where_v8t_put_them():
     little, and the media stayed."""
     v8t = mmembed.load("mmembed-multisource-v8t", device="cpu")
     queries = check_text_stage(mmembed.load("mmembed-multisource-v9t", device="cpu"), v8t)
-    assert not np.allclose(queries, v8t.encode([f"What is {lemma}?" for lemma in GLOSSES], instruction="query"))
+    assert not np.allclose(queries, v8t.encode(QUESTIONS, instruction="query"))
