@@ -7,9 +7,19 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import bench_cmd, calibrate_cmd, data_cmd, eval_cmd, store_cmds, text_cmds, transcript_cmd, view_cmd
+from . import bench_cmd, calibrate_cmd, data_cmd, eval_cmd, soup_cmd, store_cmds, text_cmds, transcript_cmd, view_cmd
 
-COMMAND_MODULES = [text_cmds, store_cmds, data_cmd, eval_cmd, calibrate_cmd, transcript_cmd, bench_cmd, view_cmd]
+COMMAND_MODULES = [
+    text_cmds,
+    store_cmds,
+    data_cmd,
+    eval_cmd,
+    calibrate_cmd,
+    transcript_cmd,
+    bench_cmd,
+    view_cmd,
+    soup_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
