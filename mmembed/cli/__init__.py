@@ -7,7 +7,18 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from . import bench_cmd, calibrate_cmd, data_cmd, eval_cmd, soup_cmd, store_cmds, text_cmds, transcript_cmd, view_cmd
+from . import (
+    bench_cmd,
+    calibrate_cmd,
+    data_cmd,
+    eval_cmd,
+    instructions_cmd,
+    soup_cmd,
+    store_cmds,
+    text_cmds,
+    transcript_cmd,
+    view_cmd,
+)
 
 COMMAND_MODULES = [
     text_cmds,
@@ -19,6 +30,7 @@ COMMAND_MODULES = [
     bench_cmd,
     view_cmd,
     soup_cmd,
+    instructions_cmd,
 ]
 
 
