@@ -1,13 +1,22 @@
 """Speech recognition with Whisper (the packaged tiny.en, converted from CTranslate2, or any Whisper folder / hub id),
 greedy decoding with a KV cache. The audio tower's transcript channel (``AudioTowerConfig.transcribe``) and the
-ASR-cascade peer use it. Audio longer than 30 s is transcribed window by window, the texts joined."""
+ASR-cascade peer use it. Audio longer than 30 s is transcribed window by window, the texts joined. Each window's
+transcript is remembered for the process (keyed by the weights, the decoding settings and the samples' bytes), so the
+models of one evaluation and the ASR cascade beside them decode a clip once, not once each."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import torch
+
+MEMO_WINDOWS = 100_000  # transcripts kept per process (a few MB of text): every model of an eval reuses them
+_memo: OrderedDict[tuple, str] = OrderedDict()
+_memo_lock = threading.Lock()
 
 
 class WhisperTranscriber:
@@ -40,6 +49,8 @@ class WhisperTranscriber:
         # threshold (OpenAI's default 0.6) a window holds no words, whatever the decoder would invent ("you").
         self.no_speech = next((i for i in (token("<|nospeech|>"), token("<|nocaptions|>")) if i is not None), None)
         self.no_speech_threshold = no_speech_threshold
+        # what a window's transcript depends on besides its samples: the weights, the decoding settings, the numerics
+        self.identity = (str(folder.resolve()), max_new_tokens, no_speech_threshold)
 
     @torch.no_grad()
     def transcribe(self, waveforms: list[torch.Tensor], batch_size: int = 8, progress: bool = False) -> list[str]:
@@ -53,20 +64,38 @@ class WhisperTranscriber:
             for start in range(0, max(wave.shape[0], 1), window):
                 windows.append(wave[start : start + window])
                 owners.append(index)
-        texts = []
-        starts = range(0, len(windows), batch_size)
+        keys = [self._key(w) for w in windows]
+        with _memo_lock:
+            texts = [_memo.get(key) for key in keys]
+        todo = [i for i, text in enumerate(texts) if text is None]  # windows no model of this process has heard
+        starts = range(0, len(todo), batch_size)
         for start in tqdm(starts, desc="transcribe", unit="batch", disable=not progress or len(starts) < 2):
-            group = windows[start : start + batch_size]
+            group = todo[start : start + batch_size]
             mels = self.features.log_mel(
-                torch.stack([torch.nn.functional.pad(w, (0, window - w.shape[0])) for w in group])
+                torch.stack([torch.nn.functional.pad(windows[i], (0, window - windows[i].shape[0])) for i in group])
             )
             encoded = self.model.get_encoder()(mels.to(self.device)).last_hidden_state
-            texts += self._greedy(encoded)
+            for i, text in zip(group, self._greedy(encoded)):
+                texts[i] = text
+                self._remember(keys[i], text)
         joined = [[] for _ in waveforms]
         for owner, text in zip(owners, texts):
             if text:
                 joined[owner].append(text)
         return [" ".join(parts) for parts in joined]
+
+    def _key(self, window: torch.Tensor) -> tuple:
+        samples = window.detach().to("cpu", torch.float32).contiguous().numpy()
+        numerics = (self.device.type, str(next(self.model.parameters()).dtype))
+        return (*self.identity, *numerics, samples.shape[0], hashlib.sha256(samples.tobytes()).hexdigest())
+
+    @staticmethod
+    def _remember(key: tuple, text: str) -> None:
+        with _memo_lock:
+            _memo[key] = text
+            _memo.move_to_end(key)
+            while len(_memo) > MEMO_WINDOWS:
+                _memo.popitem(last=False)
 
     def _greedy(self, encoded: torch.Tensor) -> list[str]:
         count = encoded.shape[0]
