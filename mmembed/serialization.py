@@ -1,7 +1,8 @@
 """Save and load an embedder as one self-describing folder.
 
     mmembed_config.json                 EmbedderConfig: backbone source, pooling, attention, instructions, dimension
-    tokenizer/                          the tokenizer, with the <|embed|> token
+    tokenizer/                          the tokenizer, with the <|embed|> token (optional when the backbone's own
+                                        tokenizer plus the special tokens is the same: the shipped checkpoints)
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
     projectors.safetensors              the modality projectors (when the model has towers; tower specs: the config)
     shortcuts.safetensors               the tower shortcuts (when fitted; their weights in the blend: the config)
@@ -28,7 +29,7 @@ from .calibration import Calibration
 from .config import EmbedderConfig
 from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
 from .output_head import load_head, save_head
-from .special_tokens import load_token_rows, save_token_rows
+from .special_tokens import add_saved_tokens, load_token_rows, save_token_rows
 from .view import View
 
 PROJECTORS_FILE = "projectors.safetensors"
@@ -68,15 +69,22 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     from .backbones import load_backbone
 
     config = EmbedderConfig.load(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
+    tokenizer = None
     if (folder / "backbone").is_dir():
         model = AutoModelForCausalLM.from_pretrained(
             folder / "backbone", dtype=dtype, attn_implementation=config.attn_implementation
         )
     elif config.backbone:
-        model, _ = load_backbone(config.backbone, config.attn_implementation, dtype)
+        model, tokenizer = load_backbone(config.backbone, config.attn_implementation, dtype)
     else:
         raise FileNotFoundError(f"{folder} has no backbone/ folder and its config names no backbone source")
+    if (folder / "tokenizer").is_dir():
+        tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
+    elif tokenizer is None:
+        raise FileNotFoundError(f"{folder} has no tokenizer/ folder and no backbone source to take one from")
+    else:  # the backbone's own tokenizer, given the special tokens at the ids their rows were saved under
+        kinds = [kind for kind in ("image", "audio") if getattr(config, f"{kind}_tower") is not None]
+        add_saved_tokens(tokenizer, [config.embed_token, *(getattr(config, f"{k}_token") for k in kinds)], folder)
     load_token_rows(model, folder)
     if config.has_adapter:
         model = load_adapter(model, folder / "adapter")

@@ -26,6 +26,7 @@ CONFIG_FILE = "mmembed_config.json"
 SOUP_FILE = "soup.json"
 DROPPED = ("calibration.json", SOUP_FILE)  # a fit of the ingredient's space, and an ingredient's own recipe
 FREE_TEXT = ("README.md",)  # peft's model card: written per save, taken from the first ingredient
+OPTIONAL = "tokenizer/"  # a shipped checkpoint takes its backbone's tokenizer; a saved folder writes it out
 
 
 @dataclass
@@ -40,8 +41,9 @@ class SoupReport:
     dropped: list[str] = field(default_factory=list)
 
 
-def _files(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - set(DROPPED)
+def _files(folder: Path, optional: bool = True) -> set[str]:
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - set(DROPPED)
+    return files if optional else {rel for rel in files if not rel.startswith(OPTIONAL)}
 
 
 def _digest(path: Path) -> str:
@@ -70,7 +72,7 @@ def _check_recipe(folders: list[Path], names: list[str]) -> None:
     problems = _config_differences(configs, names)
     if problems:
         raise ValueError("the models are not one recipe, so their weights cannot be averaged: " + "; ".join(problems))
-    files = [_files(folder) for folder in folders]
+    files = [_files(folder, optional=False) for folder in folders]
     for name, own in zip(names[1:], files[1:]):
         if own != files[0]:
             only_first, only_other = sorted(files[0] - own), sorted(own - files[0])
@@ -140,8 +142,8 @@ def soup(models: list[str | Path], out: str | Path, weights: list[float] | None 
     report.dropped = sorted(rel for rel in DROPPED if (folders[0] / rel).is_file())
     out.mkdir(parents=True, exist_ok=True)
     try:
-        for rel in sorted(_files(folders[0])):
-            paths = [folder / rel for folder in folders]
+        for rel in sorted(set().union(*(_files(folder) for folder in folders))):
+            paths = [folder / rel for folder in folders if (folder / rel).is_file()]  # an OPTIONAL file: its holders
             target = out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if len({_digest(path) for path in paths}) == 1:

@@ -51,11 +51,29 @@ def save_token_rows(model, token_ids: list[int], folder: Path) -> None:
     save_file(rows, str(folder / ROWS_FILE), metadata={"token_ids": json.dumps(token_ids)})
 
 
-def load_token_rows(model, folder: Path) -> None:
+def saved_token_ids(folder: Path) -> list[int]:
+    """The ids the special tokens' rows were saved under, in the model's order (mode token, then media tokens)."""
     from safetensors import safe_open
 
     with safe_open(str(folder / ROWS_FILE), "pt") as handle:
-        token_ids = json.loads(handle.metadata()["token_ids"])
+        return json.loads(handle.metadata()["token_ids"])
+
+
+def add_saved_tokens(tokenizer, tokens: list[str], folder: Path) -> None:
+    """Give a backbone's own tokenizer the special ``tokens`` a saved model added, checking that each lands on the id
+    its row was saved under (a folder without ``tokenizer/`` is rebuilt this way from its backbone)."""
+    for token, saved_id in zip(tokens, saved_token_ids(folder), strict=True):
+        if token not in tokenizer.get_vocab():
+            tokenizer.add_tokens([AddedToken(token, special=True, normalized=False)], special_tokens=True)
+        if tokenizer.convert_tokens_to_ids(token) != saved_id:
+            raise ValueError(
+                f"{folder}: {token} was saved as id {saved_id} but the backbone's tokenizer gives it "
+                f"{tokenizer.convert_tokens_to_ids(token)}; this folder needs its tokenizer/ folder"
+            )
+
+
+def load_token_rows(model, folder: Path) -> None:
+    token_ids = saved_token_ids(folder)
     rows = load_file(str(folder / ROWS_FILE))
     needed = max(token_ids) + 1
     if needed > model.get_input_embeddings().weight.shape[0]:

@@ -1,8 +1,13 @@
 """encode(), generation mode and save/load on a tiny random backbone."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
+from media_files import square, tone
+from safetensors.torch import load_file, save_file
 
 import mmembed
 from mmembed import Embedder
@@ -118,3 +123,27 @@ def test_embedding_only_adapter_leaves_generation_untouched(make_embedder):
     embedder.config.adapter_in_generation = True
     assert embedder.generate("A cat sits", max_new_tokens=10) != before  # a GRIT-trained adapter serves both
     np.testing.assert_array_equal(embedder.encode("A cat sits"), plain)
+
+
+def test_a_folder_without_its_tokenizer_takes_the_backbones_own(make_multimodal_embedder, tmp_path):
+    """The shipped checkpoints carry no tokenizer/: the backbone's tokenizer plus the special tokens, at the ids their
+    rows were saved under, is the same tokenizer, so the vectors are the same."""
+    embedder = make_multimodal_embedder()
+    with torch.no_grad():  # training moved the mode token's row
+        embedder.causal_lm.get_input_embeddings().weight[embedder.embed_token_id] += 0.5
+    embedder.save_pretrained(tmp_path / "model")
+    inputs = [*TEXTS, square("red"), (tone(1.0), 16_000)]
+    expected, vocab = embedder.encode(inputs), embedder.tokenizer.get_vocab()
+    shutil.rmtree(tmp_path / "model" / "tokenizer")
+    loaded = mmembed.load(str(tmp_path / "model"), device="cpu")
+    assert loaded.tokenizer.get_vocab() == vocab and loaded.special_token_ids == embedder.special_token_ids
+    np.testing.assert_array_equal(loaded.encode(inputs), expected)
+
+
+def test_a_folder_whose_tokens_the_backbone_would_number_otherwise_is_refused(make_embedder, tmp_path):
+    make_embedder().save_pretrained(tmp_path / "model")
+    shutil.rmtree(tmp_path / "model" / "tokenizer")
+    rows = tmp_path / "model" / "special_token_embeddings.safetensors"
+    save_file(load_file(str(rows)), str(rows), metadata={"token_ids": json.dumps([1])})  # another tokenizer's id
+    with pytest.raises(ValueError, match="saved as id 1 .* needs its tokenizer/ folder"):
+        mmembed.load(str(tmp_path / "model"), device="cpu")

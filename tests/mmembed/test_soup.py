@@ -2,6 +2,7 @@
 one recipe, written as a model folder that loads; ingredients of other recipes are refused by name."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -114,3 +115,12 @@ def test_the_command_writes_the_soup_and_names_what_it_averaged(two_arms, capsys
     assert mmembed.load(str(out), device="cpu").encode(TEXTS).shape == (3, 32)
     assert main(["soup", "-m", str(two_arms / "parent"), "-m", str(two_arms / "arm"), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_shipped_style_folder_without_its_tokenizer_mixes_with_a_saved_one(two_arms):
+
+    shutil.rmtree(two_arms / "parent" / "tokenizer")  # as shipped: the backbone's own tokenizer is rebuilt
+    report = soup([two_arms / "parent", two_arms / "arm"], two_arms / "soup", weights=[0, 1])
+    assert "tokenizer/tokenizer.json" in report.identical  # from the model that has one
+    arm, same = (mmembed.load(str(two_arms / n), device="cpu") for n in ("arm", "soup"))
+    np.testing.assert_allclose(same.encode(TEXTS), arm.encode(TEXTS), atol=TOLERANCE, rtol=0)
