@@ -81,6 +81,12 @@ class EmbedderConfig:
         if self.default_instruction not in self.instructions:
             raise ValueError(f"default_instruction {self.default_instruction!r} is not in instructions")
 
+    @property
+    def special_tokens(self) -> list[str]:
+        """The tokens the model adds, in the order of their saved rows: the mode token, then each media kind's."""
+        kinds = [kind for kind in ("image", "audio") if getattr(self, f"{kind}_tower") is not None]
+        return [self.embed_token, *(getattr(self, f"{kind}_token") for kind in kinds)]
+
     def instruction_text(self, instruction: str | None) -> str:
         """The prefix for a named instruction, a literal instruction, or the default one ('' for none)."""
         if instruction is None:

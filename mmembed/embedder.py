@@ -153,8 +153,7 @@ class Embedder:
 
     @property
     def special_token_ids(self) -> list[int]:
-        tokens = [self.config.embed_token] + [getattr(self.config, f"{kind}_token") for kind in self.modalities.kinds]
-        return [self.tokenizer.convert_tokens_to_ids(token) for token in tokens]
+        return [self.tokenizer.convert_tokens_to_ids(token) for token in self.config.special_tokens]
 
     @property
     def causal_lm(self):

@@ -36,6 +36,12 @@ PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
 
 
+def require_new_folder(folder: Path) -> None:
+    """Refuse to write a model into ``folder`` unless it is new or empty (never mix two models' files)."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ValueError(f"--out {folder} already exists and is not an empty folder; remove it or choose another")
+
+
 def save_embedder(embedder, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = embedder.config
@@ -83,8 +89,7 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     elif tokenizer is None:
         raise FileNotFoundError(f"{folder} has no tokenizer/ folder and no backbone source to take one from")
     else:  # the backbone's own tokenizer, given the special tokens at the ids their rows were saved under
-        kinds = [kind for kind in ("image", "audio") if getattr(config, f"{kind}_tower") is not None]
-        add_saved_tokens(tokenizer, [config.embed_token, *(getattr(config, f"{k}_token") for k in kinds)], folder)
+        add_saved_tokens(tokenizer, config.special_tokens, folder)
     load_token_rows(model, folder)
     if config.has_adapter:
         model = load_adapter(model, folder / "adapter")

@@ -107,10 +107,10 @@ def _average_file(paths: list[Path], weights: list[float], names: list[str], rel
             for weight, tensor in zip(weights[1:], tensors[1:]):
                 total = total + weight * tensor
             averaged[key] = total.contiguous()
-        first = tensors[0].double()
-        norm += float(first.square().sum()) if first.is_floating_point() else 0.0
-        for i, tensor in enumerate(tensors):
-            if tensor.is_floating_point():
+        if tensors[0].is_floating_point():  # integer tensors are equal here (checked above): no distance
+            first = tensors[0].double()
+            norm += float(first.square().sum())
+            for i, tensor in enumerate(tensors):
                 moved[i] += float((tensor.double() - first).square().sum())
     distance = math.sqrt(max(moved)) / math.sqrt(norm) if norm > 0 else 0.0
     return averaged, handles[0].metadata(), distance
@@ -122,6 +122,7 @@ def soup(models: list[str | Path], out: str | Path, weights: list[float] | None 
     ``weights`` (one per model, >= 0, default equal) are normalised to sum to 1. ``out`` must be new or empty.
     """
     from .checkpoints import shipped_checkpoint
+    from .serialization import require_new_folder
 
     names = [str(model) for model in models]
     if len(names) < 2:
@@ -134,8 +135,7 @@ def soup(models: list[str | Path], out: str | Path, weights: list[float] | None 
     weights = [w / sum(weights) for w in weights]
     folders = [Path(shipped_checkpoint(name) or name) for name in names]
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"--out {out} already exists and is not an empty folder; remove it or choose another")
+    require_new_folder(out)
     _check_recipe(folders, names)
 
     report = SoupReport(models=names, weights=weights)

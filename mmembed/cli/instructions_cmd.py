@@ -42,8 +42,10 @@ def register(subparsers) -> None:
 def run_instructions(args) -> int:
     from ..checkpoints import shipped_checkpoint
     from ..config import EmbedderConfig
+    from ..serialization import require_new_folder
 
-    source = Path(shipped_checkpoint(args.model) or args.model)
+    shipped = shipped_checkpoint(args.model)
+    source = Path(shipped or args.model)
     config = EmbedderConfig.load(source)
     if not args.set and not args.copy:
         for name, text in sorted(config.instructions.items()):
@@ -57,13 +59,12 @@ def run_instructions(args) -> int:
                 f"--copy {name}={origin}: the model has no instruction {origin!r} ({sorted(config.instructions)})"
             )
         changes[name] = config.instructions[origin]
-    if args.out is None and shipped_checkpoint(args.model) is not None:
+    if args.out is None and shipped is not None:
         raise ValueError(f"{args.model} is a shipped checkpoint and stays as shipped; give --out to write a copy")
     target = source
     if args.out is not None:
         target = Path(args.out)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise ValueError(f"--out {target} already exists and is not an empty folder; remove it or choose another")
+        require_new_folder(target)
         shutil.copytree(source, target, dirs_exist_ok=True)
     changed = {name: text for name, text in changes.items() if config.instructions.get(name) != text}
     config.instructions.update(changed)
