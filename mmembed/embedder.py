@@ -259,7 +259,7 @@ class Embedder:
         self._report(failures, on_error)
 
         states = torch.full((len(items), self.hidden_size), float("nan"))  # centered LLM states, before any head
-        features = self._media_features(parsed, batch_size, on_error) if parsed else {}
+        features = self._media_features(parsed, batch_size, on_error, show_progress_bar) if parsed else {}
         positions = [i for i in parsed if i in features or parsed[i].media_kind is None]
         media, spoken = {}, {}
         if positions:  # else every item failed: all rows stay NaN
@@ -359,9 +359,12 @@ class Embedder:
             sequences = self.sequences.build([(transcripts[i], None, None) for i in spoken], instruction)
         return dict(zip(spoken, self._embed_sequences(sequences, batch_size, False)))
 
-    def _media_features(self, parsed: dict, batch_size: int, on_error: OnError) -> dict[int, torch.Tensor]:
-        """Frozen tower features per media item, one modality at a time, in batches. A batch the tower rejects is
-        retried item by item, so one bad item is named and the rest kept."""
+    def _media_features(
+        self, parsed: dict, batch_size: int, on_error: OnError, show_progress_bar: bool | None = None
+    ) -> dict[int, torch.Tensor]:
+        """Frozen tower features per media item, one modality at a time, in batches (a bar per modality when asked
+        or when many batches go to a terminal). A batch the tower rejects is retried item by item, so one bad item
+        is named and the rest kept."""
         features: dict[int, torch.Tensor] = {}
         failures = []
         for kind in ("image", "audio"):
@@ -370,7 +373,9 @@ class Embedder:
                 failures += [InvalidInputError(i, f"<{kind}>", f"this model has no {kind} tower") for i in indices]
                 continue
             run = self.modalities.image_features if kind == "image" else self.modalities.audio_features
-            for start in range(0, len(indices), batch_size):
+            starts = range(0, len(indices), batch_size)
+            progress = wants_progress(show_progress_bar, len(starts))
+            for start in tqdm(starts, desc=f"{kind} tower", unit="batch", disable=not progress):
                 group = indices[start : start + batch_size]
                 try:
                     out = run([getattr(parsed[i], kind) for i in group])

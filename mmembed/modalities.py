@@ -20,6 +20,7 @@ from encoders import (
     build_audio_tower,
     build_image_tower,
 )
+from encoders.feature_memo import features_of
 
 from .packaged_whisper import resolve_whisper_source, whisper_transcriber
 
@@ -114,8 +115,11 @@ class Modalities(nn.Module):
 
     @torch.no_grad()
     def image_features(self, images: list) -> torch.Tensor:
-        """RGB PIL images -> (B, num_tokens, F) frozen tower features."""
+        """RGB PIL images -> (B, num_tokens, F) frozen tower features (remembered inside ``remembered_features()``)."""
         tower = self.tower("image")
+        return features_of(tower, images, lambda todo: self._run_image_tower(tower, todo))
+
+    def _run_image_tower(self, tower: nn.Module, images: list) -> torch.Tensor:
         if self.device.type == "cuda":  # resize + normalise on the GPU: the host only hands over decoded pixels
             pixels = tower.preprocess_batch(images, self.device)
         else:
@@ -125,8 +129,10 @@ class Modalities(nn.Module):
 
     @torch.no_grad()
     def audio_features(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
-        """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features."""
-        return self.tower("audio")(waveforms).float().cpu()
+        """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features (remembered inside
+        ``remembered_features()``)."""
+        tower = self.tower("audio")
+        return features_of(tower, waveforms, lambda todo: tower(todo).float().cpu())
 
     def transcripts(self, waveforms: list[torch.Tensor], progress: bool = False) -> list[str]:
         """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's

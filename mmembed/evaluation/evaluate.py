@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from encoders.feature_memo import remembered_features
+
 from ..data import read_manifest
 from .ensemble import with_ensembles
 from .peers import PEERS
@@ -100,19 +102,25 @@ def evaluate(
         loaders += peer_loaders(baselines, fit_rows, peer_cache)
     groups = groups_of(rows, per_source)
     results: dict[str, dict] = {}
-    for name, load in loaders:
-        model = load()
-        results[name] = {}
-        for task in tasks or DEFAULT_TASKS:
-            for task_modality in ["text"] if task in TEXT_TASKS else modalities:
-                options = {"limit": limit} if task in TEXT_TASKS else {}
-                for group, group_rows in groups.items():
-                    key = f"{task}:{task_modality}{group}"
-                    try:
-                        media = None if task_modality == "text" else task_modality
-                        results[name][key] = TASKS[task](model, group_rows, media, **options)
-                    except ValueError as error:
-                        print(f"eval: {name} {key} skipped: {error}")
-        if after_model is not None:
-            after_model(name, model, rows)
+    with remembered_features():  # models sharing a tower compute each item's features once
+        for name, load in loaders:
+            model = load()
+            results[name] = _evaluate_model(name, model, tasks, modalities, groups, limit)
+            if after_model is not None:
+                after_model(name, model, rows)
     return results
+
+
+def _evaluate_model(name: str, model, tasks, modalities: list[str], groups: dict, limit: int) -> dict:
+    figures = {}
+    for task in tasks or DEFAULT_TASKS:
+        for task_modality in ["text"] if task in TEXT_TASKS else modalities:
+            options = {"limit": limit} if task in TEXT_TASKS else {}
+            for group, group_rows in groups.items():
+                key = f"{task}:{task_modality}{group}"
+                try:
+                    media = None if task_modality == "text" else task_modality
+                    figures[key] = TASKS[task](model, group_rows, media, **options)
+                except ValueError as error:
+                    print(f"eval: {name} {key} skipped: {error}")
+    return figures

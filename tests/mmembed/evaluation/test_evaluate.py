@@ -67,3 +67,38 @@ def test_evaluate_takes_a_loaded_model_and_refuses_unknown_names(make_multimodal
         evaluate([("m", None)], [manifest], ["retreival"])
     with pytest.raises(ValueError, match="unknown baselines \\['clip'\\]"):
         evaluate([("m", None)], [manifest], ["retrieval"], baselines=["clip"])
+
+
+def test_models_sharing_a_tower_compute_its_features_once_per_evaluation(make_multimodal_embedder, tmp_path):
+    from media_files import write_audio
+
+    rows = [
+        {"audio": write_audio(tmp_path / f"{hz}.wav", hz=hz).name, "text": f"a {hz} hertz tone", "split": "test"}
+        for hz in (220, 440, 880, 1760)
+    ]
+    manifest = write_manifest(tmp_path / "tones.jsonl", rows)
+    first, second = make_multimodal_embedder(), make_multimodal_embedder()  # one Whisper folder, other projectors
+    seen = {name: [] for name in ("first", "second")}
+    for name, model in (("first", first), ("second", second)):
+        model.modalities.tower("audio").encoder.register_forward_hook(
+            lambda module, args, out, name=name: seen[name].append(args[0].shape[0])
+        )
+    together = evaluate([("first", first), ("second", second)], [manifest], ["retrieval"], device="cpu")
+    assert sum(seen["first"]) == 4 and seen["second"] == []  # the second model read the first one's features
+    alone = evaluate([("second", second)], [manifest], ["retrieval"], device="cpu")
+    assert sum(seen["second"]) == 4
+    expected, got = numbers(alone["second"]), numbers(together["second"])
+    assert expected.keys() == got.keys() and len(expected) > 5
+    for name, value in expected.items():
+        assert abs(got[name] - value) < 1e-6, name
+
+
+def numbers(figures: dict, prefix: str = "") -> dict[str, float]:
+    """Every number in nested figures, by its path."""
+    flat = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            flat.update(numbers(value, f"{prefix}{key}/"))
+        elif isinstance(value, (int, float)):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
