@@ -70,7 +70,9 @@ class WhisperAudioTower(nn.Module):
         return spec[0] if single else spec
 
     @torch.no_grad()
-    def forward(self, waveforms: list[torch.Tensor]) -> torch.Tensor:
+    def forward(self, waveforms: list[torch.Tensor], on_encoded=None) -> torch.Tensor:
+        """``on_encoded(chunks, states)``, when given, receives each chunk's samples and its encoder states (all of
+        the 30 s window's frames) before pooling: Whisper's decoder reads the same states to transcribe them."""
         parameter = next(self.encoder.parameters())
         chunks, owners = [], []
         for index, wave in enumerate(waveforms):
@@ -79,7 +81,10 @@ class WhisperAudioTower(nn.Module):
                 owners.append(index)
         padded = torch.stack([torch.nn.functional.pad(c, (0, self.window_samples - c.shape[0])) for c in chunks])
         mels = self.log_mel(padded.to(parameter.device, non_blocking=True))
-        frames = self.encoder(mels.to(parameter.dtype)).last_hidden_state.float()
+        frames = self.encoder(mels.to(parameter.dtype)).last_hidden_state
+        if on_encoded is not None:
+            on_encoded(chunks, frames)
+        frames = frames.float()
         kept: list[list[torch.Tensor]] = [[] for _ in waveforms]
         for chunk, owner, states in zip(chunks, owners, frames):
             count = max(1, min(states.shape[0], math.ceil(chunk.shape[0] / (2 * HOP))))

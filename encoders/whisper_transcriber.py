@@ -84,6 +84,21 @@ class WhisperTranscriber:
                 joined[owner].append(text)
         return [" ".join(parts) for parts in joined]
 
+    @torch.no_grad()
+    def remember_encoded(self, windows: list[torch.Tensor], encoded: torch.Tensor) -> None:
+        """Transcribe windows (at most 30 s each) whose encoder states are already computed, (B, frames, d) by this
+        model's encoder or one with its weights (the audio tower's), and remember the transcripts: a later
+        ``transcribe`` of the same samples decodes nothing and runs no encoder. Windows already heard are skipped."""
+        if any(w.shape[0] > self.features.window_samples for w in windows):
+            raise ValueError("remember_encoded takes windows of at most 30 s, each encoded alone")
+        keys = [self._key(w) for w in windows]
+        with _memo_lock:
+            todo = [i for i, key in enumerate(keys) if key not in _memo]
+        if todo:
+            states = encoded[todo].to(self.device, next(self.model.parameters()).dtype)
+            for i, text in zip(todo, self._greedy(states)):
+                self._remember(keys[i], text)
+
     def _key(self, window: torch.Tensor) -> tuple:
         samples = window.detach().to("cpu", torch.float32).contiguous().numpy()
         numerics = (self.device.type, str(next(self.model.parameters()).dtype))

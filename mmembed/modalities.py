@@ -132,11 +132,16 @@ class Modalities(nn.Module):
         """16 kHz mono waveforms -> (B, num_tokens, F) frozen tower features (remembered inside
         ``remembered_features()``)."""
         tower = self.tower("audio")
-        return features_of(tower, waveforms, lambda todo: tower(todo).float().cpu())
+        hand_over = None  # with the transcript channel, Whisper's decoder reads the states the tower just computed
+        if self.tower_configs["audio"].transcribe and tower.chunk_samples == tower.window_samples:
+            hand_over = self.transcriber().remember_encoded
+        return features_of(tower, waveforms, lambda todo: tower(todo, on_encoded=hand_over).float().cpu())
 
     def transcripts(self, waveforms: list[torch.Tensor], progress: bool = False) -> list[str]:
         """English transcripts of 16 kHz waveforms, by Whisper's decoder (built on first use, from the audio tower's
-        source: a full Whisper model, which the packaged tiny.en is)."""
+        source: a full Whisper model, which the packaged tiny.en is). Clips whose features were just computed with
+        the channel on are already transcribed (``audio_features`` hands the encoder states over): no second
+        encoder pass."""
         return self.transcriber().transcribe(waveforms, progress=progress)
 
     def transcriber(self):

@@ -62,3 +62,19 @@ def test_the_tower_shares_the_transcribers_encoder_and_computes_the_same_feature
     assert separate.tower("audio").encoder is not tower.encoder
     wave = load_audio(spoken)
     torch.testing.assert_close(shared.audio_features([wave]), separate.audio_features([wave]), atol=1e-5, rtol=0)
+
+
+def test_a_clip_is_encoded_once_and_its_transcript_read_off_the_towers_states(make_embedder, tmp_path):
+    from mmembed.data.sources.speech import synthesize
+
+    synthesize("The orange kite flew over seven quiet hills.", tmp_path / "kite.wav", voice="en-us")  # unheard here
+    both = audio_embedder(make_embedder, 0.5)
+    encoder = both.modalities.tower("audio").encoder
+    calls = []
+    encoder.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+    vector = both.encode(tmp_path / "kite.wav", instruction="document")
+    assert calls == [1]  # the tower's pass only: the decoder read the same states
+    assert "kite" in both.modalities.transcripts([load_audio(tmp_path / "kite.wav")])[0].lower()
+    assert calls == [1]  # remembered, not decoded again
+    only_audio = audio_embedder(make_embedder, 0.0).encode(tmp_path / "kite.wav", instruction="document")
+    assert float(vector @ only_audio.T) < 0.999  # the transcript's words are in the vector
