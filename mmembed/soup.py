@@ -50,8 +50,15 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _settings(path: Path) -> str:
-    return json.dumps(json.loads(path.read_text()), sort_keys=True)
+def _same_settings(paths: list[Path]) -> bool:
+    """JSON files that say the same, however written: keys in any order, and an adapter config's set-valued fields
+    (peft writes ``target_modules`` as a list in whatever order the set iterates) compared as peft reads them."""
+    if paths[0].name == "adapter_config.json":
+        from peft import PeftConfig
+
+        configs = [PeftConfig.from_pretrained(str(path.parent)) for path in paths]
+        return all(config == configs[0] for config in configs[1:])
+    return len({json.dumps(json.loads(path.read_text()), sort_keys=True) for path in paths}) == 1
 
 
 def _config_differences(configs: list[dict], names: list[str]) -> list[str]:
@@ -153,7 +160,7 @@ def soup(models: list[str | Path], out: str | Path, weights: list[float] | None 
                 tensors, metadata, distance = _average_file(paths, weights, names, rel)
                 save_file(tensors, str(target), metadata=metadata)
                 report.averaged[rel] = distance
-            elif rel.endswith(".json") and len({_settings(path) for path in paths}) == 1:
+            elif rel.endswith(".json") and _same_settings(paths):
                 shutil.copyfile(paths[0], target)  # the same settings, written another way
                 report.identical.append(rel)
             elif Path(rel).name in FREE_TEXT:
