@@ -374,7 +374,7 @@ class Embedder:
                 continue
             run = self.modalities.image_features if kind == "image" else self.modalities.audio_features
             starts = range(0, len(indices), batch_size)
-            progress = wants_progress(show_progress_bar, len(starts))
+            progress = bool(indices) and wants_progress(show_progress_bar, len(starts))
             for start in tqdm(starts, desc=f"{kind} tower", unit="batch", disable=not progress):
                 group = indices[start : start + batch_size]
                 try:

@@ -8,6 +8,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_second_transcriber_reads_what_the_first_heard(tmp_path):
     from encoders import load_audio
+    from encoders.whisper_transcriber import forget_transcripts
     from mmembed.data.sources.speech import synthesize
     from mmembed.packaged_whisper import whisper_transcriber
 
@@ -25,3 +26,5 @@ def test_a_second_transcriber_reads_what_the_first_heard(tmp_path):
     assert both[0] == heard[0] and "door" in both[1].lower()
     assert decoded == [1]  # only the clip the first transcriber had not heard was decoded
     assert second.transcribe(waves) == both and decoded == [1]
+    forget_transcripts()  # what a benchmark does before each repeat
+    assert second.transcribe(waves) == both and decoded == [1, 2]
