@@ -72,16 +72,24 @@ def voice_pool() -> list[str]:
     return pool
 
 
-def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int = 0) -> list[dict]:
-    """``captions``: ``{"text", "split", "label"}`` rows; each spoken ``takes`` times by random voices."""
-    rng, pool = random.Random(seed), voice_pool()
+def speech_rows(
+    captions: list[dict],
+    data_dir: Path,
+    takes: int = 2,
+    seed: int = 0,
+    pool: list[str] | None = None,
+    source: str = "speech",
+) -> list[dict]:
+    """``captions``: ``{"text", "split", "label"}`` rows; each spoken ``takes`` times by random voices of ``pool``
+    (default: every installed synthesiser's, ``voice_pool()``), the WAVs in ``data_dir/source``."""
+    rng, pool = random.Random(seed), pool or voice_pool()
     rows = []
-    for row in tqdm(captions, desc="speech (espeak-ng)", unit="sentence"):
+    for row in tqdm(captions, desc=f"{source} (espeak-ng)", unit="sentence"):
         for _ in range(takes):
             voice = rng.choice(pool)
             speed, pitch = rng.randint(130, 190), rng.randint(30, 70)
             key = hashlib.sha256(f"{row['text']}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
-            path = data_dir / "speech" / f"{key}.wav"
+            path = data_dir / source / f"{key}.wav"
             if not path.is_file():
                 synthesize(row["text"], path, voice, speed, pitch)
             rows.append(
@@ -89,7 +97,7 @@ def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int 
                     "audio": str(path.relative_to(data_dir)),
                     "text": row["text"],
                     "split": row["split"],
-                    "source": "speech",
+                    "source": source,
                     "label": row.get("label"),
                     "voice": voice,
                 }
@@ -97,15 +105,18 @@ def speech_rows(captions: list[dict], data_dir: Path, takes: int = 2, seed: int 
     return rows
 
 
-@register("speech")
-def build_speech_manifest(data_dir: Path) -> Path:
-    data_dir = Path(data_dir).resolve()
+def tuxpaint_captions(data_dir: Path) -> list[dict]:
+    """The Tux Paint image captions (one row per caption, with its split and category), fetched first if needed."""
     from .tuxpaint import build_tuxpaint_manifest
 
     tuxpaint = data_dir / "tuxpaint.jsonl"
     if not tuxpaint.is_file():
         build_tuxpaint_manifest(data_dir)
     captions = {row["text"]: row for row in read_manifest(tuxpaint) if "image" in row}
-    return write_manifest(
-        data_dir / "speech.jsonl", speech_rows(sorted(captions.values(), key=lambda r: r["text"]), data_dir)
-    )
+    return sorted(captions.values(), key=lambda r: r["text"])
+
+
+@register("speech")
+def build_speech_manifest(data_dir: Path) -> Path:
+    data_dir = Path(data_dir).resolve()
+    return write_manifest(data_dir / "speech.jsonl", speech_rows(tuxpaint_captions(data_dir), data_dir))

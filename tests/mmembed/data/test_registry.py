@@ -22,6 +22,7 @@ def test_every_source_module_registers_a_builder():
         "wordnet",
         "wordnet-sts",
         "speech",
+        "speech-voices",
         "fashion-mnist",
         "sonic-pi",
         "instruments",

@@ -162,6 +162,31 @@ def test_speech_rows_synthesise_each_caption_in_two_voices_once(tmp_path):
     assert [p.stat().st_mtime_ns for p in paths] == stamps
 
 
+def test_held_out_voices_are_outside_the_training_pool_and_each_changes_the_audio(tmp_path):
+    from mmembed.data.sources.speech import synthesize, voice_pool
+    from mmembed.data.sources.speech_voices import HELD_OUT_VARIANTS, held_out_voice_rows, held_out_voices
+
+    assert not set(held_out_voices()) & set(voice_pool())
+    plain = synthesize("A red car.", tmp_path / "plain.wav", voice="espeak-ng:en-us").read_bytes()
+    spoken = {
+        variant: synthesize("A red car.", tmp_path / f"{variant[1:]}.wav", voice=f"espeak-ng:en-us{variant}")
+        for variant in HELD_OUT_VARIANTS
+    }
+    # an unknown variant name falls back to the plain voice without a word: each of ours must sound otherwise
+    assert all(path.read_bytes() != plain for path in spoken.values())
+    assert len({path.read_bytes() for path in spoken.values()}) == len(HELD_OUT_VARIANTS)
+    captions = [
+        {"text": "A frog.", "split": "test", "label": "animals"},
+        {"text": "A red car.", "split": "train", "label": "vehicles"},
+    ]
+    rows = held_out_voice_rows(captions, tmp_path)
+    assert [(r["text"], r["split"], r["source"]) for r in rows] == [
+        ("A frog.", "test", "speech-voices"),
+        ("A red car.", "train", "speech-voices"),
+    ]
+    assert all(r["voice"] in held_out_voices() and (tmp_path / r["audio"]).stat().st_size > 5_000 for r in rows)
+
+
 def write_idx(path, array):
     import gzip
     import struct
