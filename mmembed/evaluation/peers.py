@@ -33,6 +33,15 @@ class MPNetPeer(SentenceModelPeer):
 PEERS = {"minilm": MiniLMPeer, "mpnet": MPNetPeer}
 
 
+def run_tower(kind: str, tower, media: list):
+    """A frozen tower on decoded media: PIL images (preprocessed here, as the embedder does on the CPU) or waveforms."""
+    import torch
+
+    if kind == "image":
+        return tower(torch.stack([tower.preprocess(image) for image in media]))
+    return tower(media)
+
+
 class LiTPeer:
     """A CLIP-style dual encoder under equal conditions (LiT: locked towers, tuned heads): the same frozen image and
     audio towers as ours, a frozen all-MiniLM-L6-v2 text tower, and linear heads into a shared 256-d space trained
@@ -59,8 +68,12 @@ class LiTPeer:
     def media_features(self, items, batch_size: int = 32, progress: bool = True) -> tuple[list, list[str]]:
         """Mean-pooled frozen tower features per item and its modality (None for undecodable items). Items are
         decoded one by one and run through their tower in batches of ``batch_size``."""
+        from functools import partial
+
         import torch
         from tqdm.auto import tqdm
+
+        from encoders.feature_memo import features_of
 
         from ..inputs import parse_input
 
@@ -77,11 +90,9 @@ class LiTPeer:
                 indices = [i for i in parsed if kinds[i] == kind]
                 for start in range(0, len(indices), batch_size):
                     group = indices[start : start + batch_size]
-                    with torch.no_grad():
-                        if kind == "image":
-                            features = tower(torch.stack([tower.preprocess(parsed[i].image) for i in group]))
-                        else:
-                            features = tower([parsed[i].audio for i in group])
+                    media = [getattr(parsed[i], kind) for i in group]
+                    with torch.no_grad():  # read back inside an evaluation when a model ran the same tower on them
+                        features = features_of(tower, media, partial(run_tower, kind, tower))
                     for i, pooled in zip(group, features.mean(dim=1).numpy()):
                         out[i] = pooled
                     bar.update(len(group))

@@ -111,3 +111,25 @@ def test_asr_cascade_matches_speech_to_its_sentence(tmp_path):
     assert np.isnan(speech[3]).all() and sorted(peer.transcripts) == [0, 1, 2]
     texts = peer.encode(sentences)
     assert (np.argmax(speech[:3] @ texts.T, axis=1) == np.arange(3)).all()
+
+
+def test_lit_reads_back_the_tower_features_a_model_computed_in_the_same_evaluation(tmp_path, make_embedder):
+    from encoders.feature_memo import remembered_features
+
+    model = make_embedder(  # a tiny LLM on LiT's own towers (the packaged EfficientNet-Lite0 and Whisper tiny.en)
+        image_tower={"kind": "efficientnet_lite0", "num_tokens": 4},
+        audio_tower={"source": "packaged:tiny.en", "num_tokens": 8},
+    )
+    square("red", size=200).save(tmp_path / "red.png")
+    items = [tmp_path / "red.png", write_audio(tmp_path / "tone.wav", seconds=1.0)]
+    peer = LiTPeer(steps=0)
+    alone, _ = peer.media_features(items, progress=False)
+    runs = []
+    for tower in peer.towers.values():
+        tower.register_forward_hook(lambda module, args, out: runs.append(module.__class__.__name__))
+    with remembered_features():
+        model.encode(items)
+        shared, kinds = peer.media_features(items, progress=False)
+    assert runs == [] and kinds == ["image", "audio"]  # neither of LiT's towers ran: the model's features were read
+    for a, b in zip(shared, alone):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
