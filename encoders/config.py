@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+NOT_FEATURES = {"shapes_features": False}  # field metadata: a limit or a blend, not part of what the tower computes
 
 
 @dataclass
@@ -14,7 +16,8 @@ class ImageTowerConfig:
     model_name: str | None = None
     pretrained: str | None = None
     num_tokens: int = 4  # the patch grid is average-pooled to a sqrt(n) x sqrt(n) grid of soft tokens
-    max_pixels: int = 40_000_000  # larger images are refused (decompression bombs)
+    # larger images are refused (decompression bombs)
+    max_pixels: int = field(default=40_000_000, metadata=NOT_FEATURES)
 
     def __post_init__(self):
         if self.kind not in ("open_clip", "efficientnet_lite0"):
@@ -36,9 +39,11 @@ class AudioTowerConfig:
     source: str = "packaged:tiny.en"
     num_tokens: int = 8
     chunk_seconds: float = 30.0
-    max_seconds: float = 600.0
-    transcribe: bool = False  # also transcribe (Whisper's decoder) and blend the transcript's text vector in
-    transcript_weight: float = 0.5  # the transcript's share of a clip's vector when transcribe is on
+    max_seconds: float = field(default=600.0, metadata=NOT_FEATURES)
+    # also transcribe (Whisper's decoder) and blend the transcript's text vector in
+    transcribe: bool = field(default=False, metadata=NOT_FEATURES)
+    # the transcript's share of a clip's vector when transcribe is on
+    transcript_weight: float = field(default=0.5, metadata=NOT_FEATURES)
 
     def __post_init__(self):
         if not 0.0 <= self.transcript_weight <= 1.0:

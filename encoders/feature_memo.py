@@ -23,7 +23,6 @@ import torch
 from torch import nn
 
 DEFAULT_MAX_ITEMS = 200_000  # ~12-20 KB each for the packaged towers' pooled features: a few GB at most
-_IGNORED_FIELDS = {"max_pixels", "max_seconds", "transcribe", "transcript_weight"}  # limits / blending, not features
 
 _lock = threading.Lock()
 _memo: OrderedDict[tuple, torch.Tensor] | None = None
@@ -68,7 +67,9 @@ def tower_identity(tower: nn.Module) -> tuple:
     settings = ()
     if dataclasses.is_dataclass(config):
         settings = tuple(
-            (f.name, repr(getattr(config, f.name))) for f in dataclasses.fields(config) if f.name not in _IGNORED_FIELDS
+            (f.name, repr(getattr(config, f.name)))
+            for f in dataclasses.fields(config)
+            if f.metadata.get("shapes_features", True)  # limits and blends (encoders/config.py) do not
         )
     parameter = next(tower.parameters())
     return (type(tower).__name__, digest, settings, parameter.device.type, str(parameter.dtype))
