@@ -2,7 +2,9 @@
 
 Conventions: documents with equal scores are ranked in document order (a stable sort), so results are deterministic;
 a query with no relevant document is left out of every average and counted in ``skipped_queries``; duplicate ids
-in a relevance set count once.
+in a relevance set count once. Every figure that is a mean over queries comes with its standard error
+(``stderr``: the queries' standard deviation over sqrt(n)); ``keep_per_query`` also keeps each query's value
+(``per_query``), which a paired comparison of two models on the same queries needs (uncertainty.py).
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ def rankings(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")
 
 
-def retrieval_metrics(scores: np.ndarray, relevant: list, ks=(1, 5, 10), ndcg_k: int = 10) -> dict:
-    """R@k (share of a query's relevant documents in its top k), mAP, nDCG@ndcg_k (binary gains) and MRR."""
+def standard_error(values) -> float:
+    """Standard error of a mean over independent samples (NaN below two samples)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def retrieval_metrics(
+    scores: np.ndarray, relevant: list, ks=(1, 5, 10), ndcg_k: int = 10, keep_per_query: bool = False
+) -> dict:
+    """R@k (share of a query's relevant documents in its top k), mAP, nDCG@ndcg_k (binary gains) and MRR, each with
+    its standard error over queries."""
     order = rankings(scores)
     per_query = {f"R@{k}": [] for k in ks} | {"mAP": [], f"nDCG@{ndcg_k}": [], "MRR": []}
     skipped = 0
@@ -40,19 +51,17 @@ def retrieval_metrics(scores: np.ndarray, relevant: list, ks=(1, 5, 10), ndcg_k:
     result = {name: float(np.mean(values)) if values else float("nan") for name, values in per_query.items()}
     result["queries"] = len(relevant) - skipped
     result["skipped_queries"] = skipped
+    result["stderr"] = {name: standard_error(values) for name, values in per_query.items()}
+    if keep_per_query:
+        result["per_query"] = {name: [float(v) for v in values] for name, values in per_query.items()}
     return result
 
 
 def average_ranks(values) -> np.ndarray:
     """1-based ranks, ties sharing their average rank (as Spearman needs)."""
-    values = np.asarray(values, dtype=np.float64)
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(1, len(values) + 1)
-    for value in np.unique(values):
-        tied = values == value
-        ranks[tied] = ranks[tied].mean()
-    return ranks
+    _, group, counts = np.unique(np.asarray(values, dtype=np.float64), return_inverse=True, return_counts=True)
+    last_rank = np.cumsum(counts)  # a group of equal values holds ranks last - count + 1 .. last
+    return (last_rank - (counts - 1) / 2)[group]
 
 
 def pearson(a, b) -> float:
@@ -86,12 +95,16 @@ def v_measure(labels_true, labels_pred) -> float:
     return 0.0 if homogeneity + completeness == 0 else 2 * homogeneity * completeness / (homogeneity + completeness)
 
 
-def classification_accuracy(labels_true, labels_pred) -> dict:
-    """Overall accuracy and accuracy per true class."""
+def classification_accuracy(labels_true, labels_pred, keep_per_query: bool = False) -> dict:
+    """Overall accuracy (with its standard error over items) and accuracy per true class."""
     labels_true, labels_pred = list(labels_true), list(labels_pred)
+    correct = [float(t == p) for t, p in zip(labels_true, labels_pred)]
     per_class = {}
     for label in sorted(set(labels_true), key=str):
         rows = [p for t, p in zip(labels_true, labels_pred) if t == label]
         per_class[label] = sum(p == label for p in rows) / len(rows)
-    overall = sum(t == p for t, p in zip(labels_true, labels_pred)) / len(labels_true) if labels_true else float("nan")
-    return {"accuracy": overall, "per_class": per_class}
+    overall = sum(correct) / len(correct) if correct else float("nan")
+    result = {"accuracy": overall, "per_class": per_class, "stderr": {"accuracy": standard_error(correct)}}
+    if keep_per_query:
+        result["per_query"] = {"accuracy": correct}
+    return result

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+
+from .uncertainty import Z, paired_against_first, without_samples
 
 HEADLINE = {
     "retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]),
@@ -15,9 +18,19 @@ HEADLINE = {
 }
 
 
+def _figure(result: dict, direction: str | None, metric: str, key: str | None = None) -> float | None:
+    value = result.get(direction, {}) if direction else result
+    value = value.get(key, {}) if key else value
+    return value.get(metric) if isinstance(value.get(metric), float) else None
+
+
 def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> str:
     """results: {model name: {task: result}} -> one row per (task, direction, metric), one column per model; with
-    ``ratios_against`` (peer names), a column per peer: the first model's figure over the peer's."""
+    ``ratios_against`` (peer names), a column per peer: the first model's figure over the peer's.
+
+    Where the figures carry standard errors, a column gives the first model's 95 % half-width (``±``); where they kept
+    their per-query samples, another model's figure is marked † when it differs from the first model's by more than
+    the noise of a paired test (uncertainty.py), and a summary of those comparisons follows the table."""
     rows = []
     for model_results in results.values():
         for task in model_results:
@@ -28,31 +41,78 @@ def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> 
                     if (task, direction_name, metric) not in rows:
                         rows.append((task, direction_name, metric))
     models = list(results)
-    peers = [p for p in ratios_against if p in results and p != models[0]]
-    header = models + [f"{models[0]} / {peer}" for peer in peers]
+    first = models[0]
+    peers = [p for p in ratios_against if p in results and p != first]
+    paired = {
+        name: {(d.task, d.direction, d.metric): d for d in differences}
+        for name, differences in paired_against_first(results).items()
+    }
+
+    def figure(model, task, direction, metric, key=None):
+        return _figure(results[model].get(task, {}), direction, metric, key)
+
+    spread = any(figure(first, *row, key="stderr") is not None for row in rows)
+    header = [first] + (["±"] if spread else []) + models[1:] + [f"{first} / {peer}" for peer in peers]
     lines = ["| task | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
-
-    def figure(model, task, direction, metric):
-        value = results[model].get(task, {})
-        value = value.get(direction, {}) if direction else value
-        return value.get(metric) if isinstance(value.get(metric), float) else None
-
     for task, direction, metric in rows:
-        cells = [f"{v:.3f}" if (v := figure(m, task, direction, metric)) is not None else "" for m in models]
-        ours = figure(models[0], task, direction, metric)
+        cells = []
+        for model in models:
+            value = figure(model, task, direction, metric)
+            difference = paired.get(model, {}).get((task, direction, metric))
+            marker = "†" if difference is not None and difference.beyond_noise else ""
+            cells.append(f"{value:.3f}{marker}" if value is not None else "")
+            if model == first and spread:
+                stderr = figure(first, task, direction, metric, key="stderr")
+                cells.append(f"{Z * stderr:.3f}" if stderr is not None and math.isfinite(stderr) else "")
+        ours = figure(first, task, direction, metric)
         for peer in peers:
             theirs = figure(peer, task, direction, metric)
             cells.append(f"{ours / theirs:.2f}" if ours is not None and theirs else "")
         label = " ".join(x for x in (task, direction.replace("_to_", "->") if direction else "", metric) if x)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    summary = paired_summary(paired, first, set(rows))
+    return "\n".join(lines) + (f"\n\n{summary}" if summary else "")
+
+
+def paired_summary(paired: dict[str, dict], first: str, shown: set) -> str:
+    """A line per other model: on how many of the table's figures the first model is higher or lower, and on how many
+    of those by more than the noise."""
+    lines = []
+    for name, differences in paired.items():
+        table_figures = [d for key, d in differences.items() if key in shown]
+        if not table_figures:
+            continue
+        higher = [d for d in table_figures if d.difference > 0]
+        lower = [d for d in table_figures if d.difference < 0]
+        lines.append(
+            f"| {name} | {len(table_figures)} | {len(higher)} | {sum(d.beyond_noise for d in higher)} | {len(lower)} | "
+            f"{sum(d.beyond_noise for d in lower)} | {len(table_figures) - len(higher) - len(lower)} |"
+        )
+    if not lines:
+        return ""
+    intro = (
+        f"{first} against each other column on the same queries (paired; † above: the difference exceeds {Z} "
+        "standard errors, about 95 %):"
+    )
+    header = f"| against | figures | {first} higher | beyond noise | lower | beyond noise | level |"
+    return "\n".join([intro, "", header, "|---|---|---|---|---|---|---|", *lines])
 
 
 def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> tuple[Path, Path]:
+    """OUT.json (the figures and their standard errors, without per-query samples), OUT.md (the table) and, where
+    models could be paired, OUT-paired.json: the first model minus each other one, with standard errors."""
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
-    json_path.write_text(json.dumps(results, indent=2, default=str))
+    json_path.write_text(json.dumps(without_samples(results), indent=2, default=str))
     md_path.write_text(markdown_table(results, ratios_against) + "\n")
+    paired = paired_against_first(results)
+    if any(paired.values()):
+        report = {
+            "reference": next(iter(results)),
+            "z": Z,
+            "against": {name: [d.as_dict() for d in differences] for name, differences in paired.items()},
+        }
+        (out.parent / f"{out.name}-paired.json").write_text(json.dumps(report, indent=2))
     return json_path, md_path
 
 

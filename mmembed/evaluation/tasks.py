@@ -9,6 +9,10 @@
 - ``clustering``: k-means of the media items into as many clusters as labels (V-measure).
 - ``zeroshot``: zero-shot classification of media items by their ``label``, against prompts built from the label
   names (accuracy, per class).
+
+Every figure comes with its standard error (``stderr``), and each query's value is kept (``per_query``; STS: each
+pair's cosine and score, ``per_pair``) so that two models can be compared on the same queries (uncertainty.py); the
+written JSON leaves the samples out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import classification_accuracy, pearson, retrieval_metrics, spearman, v_measure
+from .uncertainty import bootstrap_correlation_stderr
 
 PROMPTS = ("a picture of {}.", "a photo of {}.", "a drawing of {}.", "the sound of {}.")
 
@@ -41,9 +46,9 @@ def caption_retrieval(texts: np.ndarray, items: np.ndarray, item_caption: np.nda
     """Both directions between captions (rows of ``texts``) and items whose caption index is ``item_caption``: every
     item with a caption is relevant to it, an item's one caption to the item."""
     text_to_item = retrieval_metrics(
-        texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(texts))]
+        texts @ items.T, [set(np.flatnonzero(item_caption == c)) for c in range(len(texts))], keep_per_query=True
     )
-    item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption])
+    item_to_text = retrieval_metrics(items @ texts.T, [{c} for c in item_caption], keep_per_query=True)
     return text_to_item, item_to_text
 
 
@@ -85,7 +90,7 @@ def zeroshot_task(
     return {
         "items": int(keep.sum()),
         "classes": labels,
-        **classification_accuracy(truth, [labels[p] for p in predicted]),
+        **classification_accuracy(truth, [labels[p] for p in predicted], keep_per_query=True),
     }
 
 
@@ -101,7 +106,7 @@ def text_retrieval_task(
     index = {p: i for i, p in enumerate(passages)}
     queries = embedder.encode([row["text"] for row in rows], batch_size=batch_size, instruction="query")
     documents = embedder.encode(passages, batch_size=batch_size, instruction="document")
-    result = retrieval_metrics(queries @ documents.T, [{index[row["positive"]]} for row in rows])
+    result = retrieval_metrics(queries @ documents.T, [{index[row["positive"]]} for row in rows], keep_per_query=True)
     return {"queries": len(rows), "passages": len(passages), "query_to_passage": result}
 
 
@@ -117,8 +122,14 @@ def sts_task(embedder, rows: list[dict], modality: str | None = None, batch_size
     cosine = (first * second).sum(axis=1) / (np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)).clip(
         min=1e-12
     )
-    scores = [row["score"] for row in rows]
-    return {"pairs": len(rows), "spearman": spearman(cosine, scores), "pearson": pearson(cosine, scores)}
+    scores = [float(row["score"]) for row in rows]
+    return {
+        "pairs": len(rows),
+        "spearman": spearman(cosine, scores),
+        "pearson": pearson(cosine, scores),
+        "stderr": {metric: bootstrap_correlation_stderr(cosine, scores, metric) for metric in ("spearman", "pearson")},
+        "per_pair": {"cosine": [float(c) for c in cosine], "score": scores},
+    }
 
 
 def perplexity_task(embedder, rows: list[dict], modality: str | None = None, limit: int = 1000) -> dict:

@@ -40,7 +40,7 @@ def test_zeroshot_and_table(make_multimodal_embedder, tmp_path):
     result = zeroshot_task(make_multimodal_embedder(), rows, "image")
     assert result["classes"] == ["circle", "square"] and set(result["per_class"]) == {"circle", "square"}
     table = markdown_table({"tiny": {"zeroshot:image": result}})
-    assert table.splitlines()[0] == "| task | tiny |" and "| zeroshot:image accuracy |" in table
+    assert table.splitlines()[0] == "| task | tiny | ± |" and "| zeroshot:image accuracy |" in table
 
 
 def test_integer_labels_count_zero_included(make_multimodal_embedder, tmp_path):
