@@ -117,7 +117,8 @@ def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> t
 
 
 def plot_figures(results: dict[str, dict], out_file: Path) -> Path:
-    """One panel per (task, direction) with its first headline metric, one bar per model: the table at a glance."""
+    """One panel per (task, direction) with its first headline metric, one bar per model (whiskers: 95 % over the
+    queries, where the figure has a standard error): the table at a glance."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -137,12 +138,13 @@ def plot_figures(results: dict[str, dict], out_file: Path) -> Path:
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False)
     for axis, (task, direction, metric) in zip(axes.flat, panels):
-        values = []
+        values, spreads = [], []
         for model in models:
-            value = results[model].get(task, {})
-            value = value.get(direction, {}) if direction else value
-            values.append(value.get(metric) if isinstance(value.get(metric), float) else 0.0)
-        axis.bar(range(len(models)), values, color=[f"C{i}" for i in range(len(models))])
+            result = results[model].get(task, {})
+            values.append(_figure(result, direction, metric) or 0.0)
+            stderr = _figure(result, direction, metric, key="stderr")
+            spreads.append(Z * stderr if stderr is not None and math.isfinite(stderr) else 0.0)
+        axis.bar(range(len(models)), values, yerr=spreads, capsize=2, color=[f"C{i}" for i in range(len(models))])
         axis.set_xticks(range(len(models)), models, rotation=35, ha="right", fontsize=7)
         axis.set_title(
             f"{task} {direction.replace('_to_', '->') if direction else ''} {metric}".replace("  ", " "), fontsize=8
