@@ -1,8 +1,8 @@
 """Save and load an embedder as one self-describing folder.
 
     mmembed_config.json                 EmbedderConfig: backbone source, pooling, attention, instructions, dimension
-    tokenizer/                          the tokenizer, with the <|embed|> token (optional when the backbone's own
-                                        tokenizer plus the special tokens is the same: the shipped checkpoints)
+    tokenizer/                          the tokenizer, with the <|embed|> token; written only when the backbone's
+                                        own tokenizer plus the special tokens would not be the same
     special_token_embeddings.safetensors  the rows of <|embed|>, <image>, <audio>
     projectors.safetensors              the modality projectors (when the model has towers; tower specs: the config)
     shortcuts.safetensors               the tower shortcuts (when fitted; their weights in the blend: the config)
@@ -42,12 +42,35 @@ def require_new_folder(folder: Path) -> None:
         raise ValueError(f"--out {folder} already exists and is not an empty folder; remove it or choose another")
 
 
+def backbone_rebuilds_tokenizer(embedder) -> bool:
+    """Whether ``load_embedder`` rebuilds this tokenizer from the backbone's own: the same vocabulary once the special
+    tokens are added at their ids. Then no tokenizer/ is written (a 262k-token vocabulary weighs 33 MB, more than the
+    rest of a trained checkpoint)."""
+    if not embedder.config.backbone:
+        return False
+    from transformers import AutoTokenizer
+
+    from .backbones import resolve_backbone
+    from .backbones.loader import BackboneNotFoundError
+
+    try:
+        own = AutoTokenizer.from_pretrained(resolve_backbone(embedder.config.backbone))
+    except (OSError, ValueError, BackboneNotFoundError):
+        return False
+    expected = own.get_vocab()
+    for token, token_id in zip(embedder.config.special_tokens, embedder.special_token_ids, strict=True):
+        if expected.setdefault(token, token_id) != token_id:
+            return False
+    return expected == embedder.tokenizer.get_vocab()
+
+
 def save_embedder(embedder, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = embedder.config
     config.has_adapter = hasattr(embedder.model, "peft_config")
     config.save(folder)
-    embedder.tokenizer.save_pretrained(folder / "tokenizer")
+    if not backbone_rebuilds_tokenizer(embedder):
+        embedder.tokenizer.save_pretrained(folder / "tokenizer")
     save_token_rows(embedder.causal_lm, embedder.special_token_ids, folder)
     if embedder.modalities.kinds:
         save_file(embedder.modalities.projectors.state_dict(), str(folder / PROJECTORS_FILE))

@@ -26,7 +26,7 @@ CONFIG_FILE = "mmembed_config.json"
 SOUP_FILE = "soup.json"
 DROPPED = ("calibration.json", SOUP_FILE)  # a fit of the ingredient's space, and an ingredient's own recipe
 FREE_TEXT = ("README.md",)  # peft's model card: written per save, taken from the first ingredient
-OPTIONAL = "tokenizer/"  # a shipped checkpoint takes its backbone's tokenizer; a saved folder writes it out
+OPTIONAL = "tokenizer/"  # written only where the backbone cannot rebuild it (serialization.py); either way mixes
 
 
 @dataclass

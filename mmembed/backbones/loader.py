@@ -9,12 +9,13 @@ A source is, in order of lookup:
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
 
 import torch
 
-from mmembed.weight_cache import cached_folder, content_identity
+from mmembed.weight_cache import cache_root, cached_folder, content_identity
 
 from .gguf_convert import convert_gguf
 from .registry import get_model_spec, list_models
@@ -25,11 +26,19 @@ class BackboneNotFoundError(RuntimeError):
 
 
 def _packaged_gguf(spec: dict) -> Path | None:
+    """The packaged GGUF file, when its package is installed. A package that ships its file in parts names the
+    function that joins them (``"assemble"``; it checks the joined file's sha256): the file is joined once into the
+    weight cache."""
     packaged = spec.get("packaged") or {}
     module = packaged.get("module")
     found = importlib.util.find_spec(module) if module else None
     if found is None or not found.origin:
         return None
+    if packaged.get("assemble"):
+        joined = cache_root() / "packaged" / packaged["files"][0]
+        if not joined.is_file():
+            print(f"mmembed: joining {spec['name']}'s packaged parts into {joined} (once)")
+        return Path(getattr(importlib.import_module(module), packaged["assemble"])(output_path=joined))
     path = Path(found.origin).parent / packaged["files"][0]
     return path if path.is_file() else None
 

@@ -18,7 +18,7 @@ def states(embedder, rows, pad_id=None):
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
-@pytest.mark.parametrize("arch", ["tiny_backbone", "tiny_qwen_backbone"])
+@pytest.mark.parametrize("arch", ["tiny_backbone", "tiny_qwen_backbone", "tiny_gemma3_backbone"])
 def test_bidirectional_sees_later_tokens(request, arch, implementation):
     from mmembed import Embedder
 
@@ -39,8 +39,13 @@ def test_bidirectional_sees_later_tokens(request, arch, implementation):
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("attention", ["bidirectional", "causal"])
-def test_padding_never_leaks(make_embedder, implementation, attention):
-    embedder = make_embedder(attention=attention, attn_implementation=implementation)
+@pytest.mark.parametrize("arch", ["tiny_backbone", "tiny_gemma3_backbone"])
+def test_padding_never_leaks(request, arch, implementation, attention):
+    from mmembed import Embedder
+
+    embedder = Embedder.build(
+        str(request.getfixturevalue(arch)), device="cpu", attention=attention, attn_implementation=implementation
+    )
     short, long = [5, 6, 7], [5, 6, 7, 8, 9, 10, 11, 12]
     alone = states(embedder, [short])[0]
     padded_a = states(embedder, [long, short], pad_id=0)[1, :3]

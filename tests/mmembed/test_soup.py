@@ -2,7 +2,6 @@
 one recipe, written as a model folder that loads; ingredients of other recipes are refused by name."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -55,7 +54,7 @@ def test_the_soup_is_the_weighted_average_of_every_trained_tensor(two_arms):
     assert report.weights == [0.75, 0.25]
     weight_files = {"adapter/adapter_model.safetensors", "projectors.safetensors", "shortcuts.safetensors"}
     assert set(report.averaged) == weight_files
-    assert "tokenizer/tokenizer.json" in report.identical and "mmembed_config.json" in report.identical
+    assert "special_token_embeddings.safetensors" in report.identical and "mmembed_config.json" in report.identical
     assert report.dropped == ["calibration.json"] and not (two_arms / "soup" / "calibration.json").exists()
     recorded = json.loads((two_arms / "soup" / "soup.json").read_text())
     assert recorded["weights"] == [0.75, 0.25] and recorded["models"][1].endswith("arm")
@@ -117,9 +116,11 @@ def test_the_command_writes_the_soup_and_names_what_it_averaged(two_arms, capsys
     assert "already exists" in capsys.readouterr().err
 
 
-def test_a_shipped_style_folder_without_its_tokenizer_mixes_with_a_saved_one(two_arms):
-
-    shutil.rmtree(two_arms / "parent" / "tokenizer")  # as shipped: the backbone's own tokenizer is rebuilt
+def test_a_folder_without_its_tokenizer_mixes_with_one_that_saved_it(two_arms):
+    """A model saved before tokenizer/ was left out when the backbone rebuilds it still carries one."""
+    assert not (two_arms / "parent" / "tokenizer").exists()
+    arm = mmembed.load(str(two_arms / "arm"), device="cpu")
+    arm.tokenizer.save_pretrained(two_arms / "arm" / "tokenizer")
     report = soup([two_arms / "parent", two_arms / "arm"], two_arms / "soup", weights=[0, 1])
     assert "tokenizer/tokenizer.json" in report.identical  # from the model that has one
     arm, same = (mmembed.load(str(two_arms / n), device="cpu") for n in ("arm", "soup"))

@@ -58,7 +58,8 @@ def test_manifest_round_trip_and_splits(manifest):
     assert read_manifest(manifest)[0]["image"] == str(manifest.parent / "img0.png")
 
 
-def test_infonce_step_lowers_the_loss_on_a_fixed_batch(config):
+def infonce_on_a_fixed_batch(config) -> tuple[list[float], dict]:
+    """Five InfoNCE steps on one batch of the config's train rows: (losses, last metrics)."""
     torch.manual_seed(0)
     embedder = prepare_model(config)
     examples = build_examples(embedder, read_manifest(config.manifests[0], "train"), config_path(config) / "cache")
@@ -67,7 +68,11 @@ def test_infonce_step_lowers_the_loss_on_a_fixed_batch(config):
     params = [p for p in embedder.model.parameters() if p.requires_grad] + list(
         embedder.modalities.projectors.parameters()
     )
-    losses, metrics = fixed_batch_losses(objective, embedder, batch, params + list(objective.parameters()), 5, 1e-3)
+    return fixed_batch_losses(objective, embedder, batch, params + list(objective.parameters()), 5, 1e-3)
+
+
+def test_infonce_step_lowers_the_loss_on_a_fixed_batch(config):
+    losses, metrics = infonce_on_a_fixed_batch(config)
     assert losses[-1] < losses[0] and 0 <= metrics["in_batch_accuracy"] <= 1
 
 
@@ -97,6 +102,23 @@ def test_trained_folder_loads_and_embeds(config):
     folder = train(config, progress=False)
     loaded = mmembed.load(str(folder), device="cpu")
     assert hasattr(loaded.model, "peft_config") and loaded.encode([square("red"), "text"]).shape == (2, 32)
+
+
+def test_a_gemma3_backbone_trains_with_bidirectional_attention_and_reloads(config, tiny_gemma3_backbone):
+    """Gemma-3 (sliding-window and global layers, the multilingual candidate backbone) trains like the default's."""
+    import dataclasses
+
+    import mmembed
+
+    config = dataclasses.replace(
+        config,
+        model=str(tiny_gemma3_backbone),
+        model_overrides={**config.model_overrides, "attention": "bidirectional"},
+    )
+    losses, _ = infonce_on_a_fixed_batch(config)
+    assert losses[-1] < losses[0]
+    loaded = mmembed.load(str(train(config, progress=False)), device="cpu")
+    assert loaded.config.attention == "bidirectional" and loaded.encode([square("red"), "text"]).shape == (2, 32)
 
 
 def test_batches_are_deterministic_per_step():
