@@ -13,6 +13,12 @@ def register(subparsers) -> None:
     train.add_argument("config", help="a YAML TrainConfig")
     train.add_argument("--steps", type=positive_int, default=None, help="override the config's steps")
     train.add_argument("--output-dir", default=None)
+    train.add_argument(
+        "--model",
+        default=None,
+        help="override the config's model: a packaged backbone (mmembed models), a model folder or a hub id "
+        "(arms that differ only in their backbone share one config)",
+    )
     train.set_defaults(handler=run_train)
     shortcut = subparsers.add_parser(
         "fit-shortcut",
@@ -109,6 +115,8 @@ def run_train(args) -> int:
         config.steps = args.steps
     if args.output_dir:
         config.output_dir = args.output_dir
+    if args.model:
+        config.model = args.model
     print(f"train: model saved to {train(config)}")
     return 0
 

@@ -121,6 +121,30 @@ def test_a_gemma3_backbone_trains_with_bidirectional_attention_and_reloads(confi
     assert loaded.config.attention == "bidirectional" and loaded.encode([square("red"), "text"]).shape == (2, 32)
 
 
+def test_the_train_command_takes_another_backbone_for_the_same_recipe(config, tiny_gemma3_backbone, tmp_path):
+    import yaml
+
+    import mmembed
+    from mmembed.cli import main
+
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(config.to_dict()))
+    out = tmp_path / "gemma3-arm"
+    arm = ["--model", str(tiny_gemma3_backbone), "--steps", "1", "--output-dir", str(out)]
+    assert main(["train", str(path), *arm]) == 0
+    trained = mmembed.load(str(out / "model"), device="cpu")
+    assert trained.config.backbone == str(tiny_gemma3_backbone) and trained.decoder.config.model_type == "gemma3_text"
+
+
+def test_every_shipped_recipe_reads():
+    from pathlib import Path
+
+    recipes = sorted((Path(__file__).parents[2] / "training" / "configs").rglob("*.yaml"))
+    assert len(recipes) > 20
+    for recipe in recipes:
+        TrainConfig.from_yaml(recipe)  # unknown keys, bad batching or LoRA settings raise
+
+
 def test_batches_are_deterministic_per_step():
     assert batch_indices(10, 4, seed=0, step=3) == batch_indices(10, 4, seed=0, step=3)
     first_epoch = batch_indices(10, 4, 0, 0) + batch_indices(10, 4, 0, 1)
