@@ -38,7 +38,10 @@ def _packaged_gguf(spec: dict) -> Path | None:
         joined = cache_root() / "packaged" / packaged["files"][0]
         if not joined.is_file():
             print(f"mmembed: joining {spec['name']}'s packaged parts into {joined} (once)")
-        return Path(getattr(importlib.import_module(module), packaged["assemble"])(output_path=joined))
+        try:
+            return Path(getattr(importlib.import_module(module), packaged["assemble"])(output_path=joined))
+        except (ImportError, FileNotFoundError):  # a part package is missing: as if the package were absent
+            return None
     path = Path(found.origin).parent / packaged["files"][0]
     return path if path.is_file() else None
 
