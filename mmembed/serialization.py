@@ -29,7 +29,7 @@ from .calibration import Calibration
 from .config import EmbedderConfig
 from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
 from .output_head import load_head, save_head
-from .special_tokens import add_saved_tokens, load_token_rows, save_token_rows
+from .special_tokens import add_saved_tokens, add_tokens_at, load_token_rows, save_token_rows
 from .view import View
 
 PROJECTORS_FILE = "projectors.safetensors"
@@ -44,8 +44,8 @@ def require_new_folder(folder: Path) -> None:
 
 def backbone_rebuilds_tokenizer(embedder) -> bool:
     """Whether ``load_embedder`` rebuilds this tokenizer from the backbone's own: the same vocabulary once the special
-    tokens are added at their ids. Then no tokenizer/ is written (a 262k-token vocabulary weighs 33 MB, more than the
-    rest of a trained checkpoint)."""
+    tokens are added the way loading adds them (``add_tokens_at``), each at its id. Then no tokenizer/ is written (a
+    262k-token vocabulary weighs 33 MB, more than the rest of a trained checkpoint)."""
     if not embedder.config.backbone:
         return False
     from transformers import AutoTokenizer
@@ -57,11 +57,9 @@ def backbone_rebuilds_tokenizer(embedder) -> bool:
         own = AutoTokenizer.from_pretrained(resolve_backbone(embedder.config.backbone))
     except (OSError, ValueError, BackboneNotFoundError):
         return False
-    expected = own.get_vocab()
-    for token, token_id in zip(embedder.config.special_tokens, embedder.special_token_ids, strict=True):
-        if expected.setdefault(token, token_id) != token_id:
-            return False
-    return expected == embedder.tokenizer.get_vocab()
+    if add_tokens_at(own, embedder.config.special_tokens, embedder.special_token_ids) is not None:
+        return False  # loading would refuse this folder without its tokenizer/
+    return own.get_vocab() == embedder.tokenizer.get_vocab()
 
 
 def save_embedder(embedder, folder: Path) -> Path:

@@ -59,17 +59,28 @@ def saved_token_ids(folder: Path) -> list[int]:
         return json.loads(handle.metadata()["token_ids"])
 
 
+def add_tokens_at(tokenizer, tokens: list[str], token_ids: list[int]) -> tuple[str, int, int] | None:
+    """Give ``tokenizer`` each of ``tokens`` it lacks, in order; the first ``(token, wanted id, its id)`` that lands
+    on another id than ``token_ids`` names, or None when all land where wanted."""
+    for token, wanted in zip(tokens, token_ids, strict=True):
+        if token not in tokenizer.get_vocab():
+            tokenizer.add_tokens([AddedToken(token, special=True, normalized=False)], special_tokens=True)
+        given = tokenizer.convert_tokens_to_ids(token)
+        if given != wanted:
+            return token, wanted, given
+    return None
+
+
 def add_saved_tokens(tokenizer, tokens: list[str], folder: Path) -> None:
     """Give a backbone's own tokenizer the special ``tokens`` a saved model added, checking that each lands on the id
     its row was saved under (a folder without ``tokenizer/`` is rebuilt this way from its backbone)."""
-    for token, saved_id in zip(tokens, saved_token_ids(folder), strict=True):
-        if token not in tokenizer.get_vocab():
-            tokenizer.add_tokens([AddedToken(token, special=True, normalized=False)], special_tokens=True)
-        if tokenizer.convert_tokens_to_ids(token) != saved_id:
-            raise ValueError(
-                f"{folder}: {token} was saved as id {saved_id} but the backbone's tokenizer gives it "
-                f"{tokenizer.convert_tokens_to_ids(token)}; this folder needs its tokenizer/ folder"
-            )
+    misplaced = add_tokens_at(tokenizer, tokens, saved_token_ids(folder))
+    if misplaced is not None:
+        token, saved_id, given = misplaced
+        raise ValueError(
+            f"{folder}: {token} was saved as id {saved_id} but the backbone's tokenizer gives it {given}; this folder "
+            "needs its tokenizer/ folder"
+        )
 
 
 def load_token_rows(model, folder: Path) -> None:
