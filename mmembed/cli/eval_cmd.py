@@ -102,7 +102,7 @@ def register(subparsers) -> None:
 def run_eval(args) -> int:
     from ..evaluation import evaluate
     from ..evaluation.peers import PEERS
-    from ..evaluation.report import markdown_table, write_results
+    from ..evaluation.report import write_results
 
     def draw_space(name, model, rows):
         if hasattr(model, "modalities"):
@@ -132,7 +132,7 @@ def run_eval(args) -> int:
     )
     peers = [PEERS[peer].name for peer in args.baselines]
     json_path, md_path = write_results(results, Path(args.out), peers)
-    print(markdown_table(results, peers))
+    print(md_path.read_text(), end="")
     print(f"wrote {json_path} and {md_path}")
     if args.plot:
         from ..evaluation.report import plot_figures

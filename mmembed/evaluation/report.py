@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from .uncertainty import Z, paired_against_first, without_samples
+from .uncertainty import Difference, Z, paired_against_first, without_samples
 
 HEADLINE = {
     "retrieval": ("text_to_item", ["R@1", "R@5", "R@10", "mAP"]),
@@ -24,13 +24,16 @@ def _figure(result: dict, direction: str | None, metric: str, key: str | None = 
     return value.get(metric) if isinstance(value.get(metric), float) else None
 
 
-def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> str:
+def markdown_table(
+    results: dict[str, dict], ratios_against: list[str] = (), paired: dict[str, list[Difference]] | None = None
+) -> str:
     """results: {model name: {task: result}} -> one row per (task, direction, metric), one column per model; with
     ``ratios_against`` (peer names), a column per peer: the first model's figure over the peer's.
 
     Where the figures carry standard errors, a column gives the first model's 95 % half-width (``±``); where they kept
     their per-query samples, another model's figure is marked † when it differs from the first model's by more than
-    the noise of a paired test (uncertainty.py), and a summary of those comparisons follows the table."""
+    the noise of a paired test (uncertainty.py; ``paired``: ``paired_against_first(results)``, when already
+    computed), and a summary of those comparisons follows the table."""
     rows = []
     for model_results in results.values():
         for task in model_results:
@@ -45,7 +48,7 @@ def markdown_table(results: dict[str, dict], ratios_against: list[str] = ()) -> 
     peers = [p for p in ratios_against if p in results and p != first]
     paired = {
         name: {(d.task, d.direction, d.metric): d for d in differences}
-        for name, differences in paired_against_first(results).items()
+        for name, differences in (paired if paired is not None else paired_against_first(results)).items()
     }
 
     def figure(model, task, direction, metric, key=None):
@@ -104,8 +107,8 @@ def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> t
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
     json_path.write_text(json.dumps(without_samples(results), indent=2, default=str))
-    md_path.write_text(markdown_table(results, ratios_against) + "\n")
     paired = paired_against_first(results)
+    md_path.write_text(markdown_table(results, ratios_against, paired) + "\n")
     if any(paired.values()):
         report = {
             "reference": next(iter(results)),
