@@ -13,10 +13,10 @@ pytestmark = pytest.mark.integration
 def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     model = mmembed.load("mmembed-default", device="cpu")
     assert hasattr(model.model, "peft_config") and model.center is not None
-    assert model.config.backbone == "smollm2-135m-instruct" and set(model.modalities.kinds) == {"image", "audio"}
+    assert model.config.backbone == "gemma3-270m" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
-    assert model.hidden_size == 576 and model.dimension == 1152  # v8: v8t and v7's view side by side
-    assert vectors.shape == (3, 1152) and np.isfinite(vectors).all()
+    assert model.hidden_size == 640 and model.dimension == 1280  # g1: Gemma-3-270m's states and its view side by side
+    assert vectors.shape == (3, 1280) and np.isfinite(vectors).all()
     # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
     alone = model.encode(["a red square"])
     np.testing.assert_allclose(alone, vectors[:1], atol=1e-5, rtol=0)
@@ -56,10 +56,24 @@ def test_shipped_default_blends_its_tower_shortcuts():
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_is_v8t_beside_v7s_view_carried_across():
+def test_the_default_g1_carries_its_own_view_at_the_shares_chosen_on_selection_rows():
+    """g1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by its
+    share (texts 0.5, images 0.8, sounds 0.1), and its sts instruction is the query text."""
+    model = mmembed.load("mmembed-default", device="cpu")
+    assert model.view.config.carried_across == []
+    assert model.config.instructions["sts"] == model.config.instructions["query"]
+    inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
+    vectors = model.encode(inputs, instruction="query")
+    shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
+    assert shares == [0.5, 0.5, 0.8, 0.1]
+    np.testing.assert_allclose(np.linalg.norm(vectors[:, model.hidden_size :], axis=1), np.sqrt(shares), atol=1e-6)
+    np.testing.assert_allclose(model.encode(inputs[:2], instruction="sts"), vectors[:2], atol=1e-5, rtol=0)
+
+
+def test_v8_is_v8t_beside_v7s_view_carried_across():
     """v8 = v8t's LLM path (its adapter and projectors; v6.1's center, special tokens and shortcuts) with v7's view
     (head, shortcuts, shares) carried across the text stage: the primary half is v8t's vector, the view is v7's."""
-    model = mmembed.load("mmembed-default", device="cpu")
+    model = mmembed.load("mmembed-multisource-v8", device="cpu")
     v8t = mmembed.load("mmembed-multisource-v8t", device="cpu")
     v7 = mmembed.load("mmembed-multisource-v7", device="cpu")
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]

@@ -1,0 +1,18 @@
+#!/bin/bash
+# The Gemma chain's g1 candidate (stage 2 + v8's post-training steps), the default now, against v8 and every peer, in one run,
+# then on the held-out multilingual stamps. Model: runs/gemma-g1/model (see README "The Gemma chain").
+set -e
+cd "$(dirname "$0")/../.."
+M=${M:-mmembed-multisource-g1}  # = runs/gemma-g1/model byte for byte; the run compared it with v8, the default then
+mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 \
+  --baselines lit asr minilm mpnet --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl \
+  --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl \
+  --fit-data data/tabler-icons.jsonl \
+  --data data/tuxpaint.jsonl --data data/speech.jsonl --data data/speech-voices.jsonl --data data/emoji.jsonl \
+  --data data/fluent-emoji.jsonl --data data/fashion-mnist.jsonl --data data/instruments.jsonl \
+  --data data/sonic-pi.jsonl --data data/tabler-icons.jsonl --data data/glyphs.jsonl --data data/wordnet.jsonl \
+  --data data/wordnet-sts.jsonl \
+  --per-source --limit 500 --task retrieval --task zeroshot --task text_retrieval --task sts \
+  --out docs/results/gemma-g1-peers
+mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 --data data/tuxpaint-multilingual.jsonl --task retrieval \
+  --per-source --modality image --out docs/results/gemma-g1-multilingual
