@@ -133,5 +133,5 @@ print("ok", model.hidden_size)
         timeout=600,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    assert result.returncode == 0 and result.stdout.strip() == "ok 576", result.stderr[-3000:]
+    assert result.returncode == 0 and result.stdout.strip() == "ok 640", result.stderr[-3000:]
     assert "kernels" not in result.stderr and "FutureWarning" not in result.stderr
