@@ -1,6 +1,6 @@
 #!/bin/bash
-# The Gemma chain's g1 candidate (stage 2 + v8's post-training steps), the default now, against v8 and every peer, in one run,
-# then on the held-out multilingual stamps. Model: runs/gemma-g1/model (see README "The Gemma chain").
+# g1, the default (Gemma chain stage 2 + v8's post-training steps), against v8 and every peer in one run, then on the
+# held-out multilingual stamps. Its chain: README "The shipped checkpoint".
 set -e
 cd "$(dirname "$0")/../.."
 M=${M:-mmembed-multisource-g1}  # = runs/gemma-g1/model byte for byte; the run compared it with v8, the default then

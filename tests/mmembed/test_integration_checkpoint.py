@@ -56,9 +56,9 @@ def test_shipped_default_blends_its_tower_shortcuts():
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_g1_carries_its_own_view_at_the_shares_chosen_on_selection_rows():
-    """g1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by its
-    share (texts 0.5, images 0.8, sounds 0.1), and its sts instruction is the query text."""
+def test_the_default_g1_carries_its_own_view_at_v7s_shares():
+    """g1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by v7's
+    shares (texts 0.5, images 0.8, sounds 0.1; not chosen again for g1), and its sts instruction is the query text."""
     model = mmembed.load("mmembed-default", device="cpu")
     assert model.view.config.carried_across == []
     assert model.config.instructions["sts"] == model.config.instructions["query"]
