@@ -122,18 +122,26 @@ class Embedder:
         num_tokens: dict[str, int] | None = None,
         transcribe: bool | None = None,
         shortcut_weights: dict[str, float] | None = None,
+        view_shares: dict[str, float] | None = None,
     ):
         """Embed with other settings inside the block (benchmarks, ablations), restored after it, even on error:
         ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind, ``transcribe``
         the audio tower's transcript channel on or off, ``shortcut_weights`` the tower shortcuts' shares per media
-        kind. Other threads wait: the embedder's lock is held throughout."""
+        kind, ``view_shares`` the view's shares (``"text"``, ``"image"``, ``"audio"``; view.py). Other threads wait:
+        the embedder's lock is held throughout."""
         if attention not in (None, "causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
         if transcribe is not None and "audio" not in self.modalities.kinds:
             raise ValueError("transcribe: this model has no audio tower")
+        view_config = self.view.config if self.view is not None else None
+        if view_shares is not None:
+            view_config = self._view_config_with(view_shares)
         with self._lock:
             saved_config, saved_towers = self.config, dict(self.modalities.tower_configs)
+            saved_view = self.view.config if self.view is not None else None
             try:
+                if self.view is not None:
+                    self.view.config = view_config
                 if attention:
                     self.config = dataclasses.replace(self.config, attention=attention)
                 if shortcut_weights is not None:
@@ -150,6 +158,19 @@ class Embedder:
                     self.modalities.set_num_tokens(kind, config.num_tokens)
                 if "audio" in saved_towers:
                     self.modalities.set_transcribe(saved_towers["audio"].transcribe)
+                if self.view is not None:
+                    self.view.config = saved_view
+
+    def _view_config_with(self, shares: dict[str, float]):
+        """The view's config with ``shares`` (``"text"`` and media kinds) in place of its own."""
+        if self.view is None:
+            raise ValueError("view_shares: this model has no view")
+        unknown = sorted(set(shares) - {"text", "image", "audio"})
+        if unknown:
+            raise ValueError(f"view_shares names {unknown}: the shares are 'text', 'image' and 'audio'")
+        config = self.view.config
+        media = {**config.media_shares, **{k: v for k, v in shares.items() if k != "text"}}
+        return dataclasses.replace(config, text_share=shares.get("text", config.text_share), media_shares=media)
 
     @property
     def special_token_ids(self) -> list[int]:
@@ -310,8 +331,10 @@ class Embedder:
         shortcut_weights: dict[str, float],
     ) -> torch.Tensor:
         """Vectors from centered states as one head reads them: through ``head``, media items blended with the tower
-        shortcuts, clips with their transcripts' states (through the same head)."""
-        output = apply_head(states, head)
+        shortcuts, clips with their transcripts' states (through the same head). ``states`` are left as they were:
+        a view reads the same states after the primary (a model without a head would otherwise hand the view its
+        blends, which no view was fitted on)."""
+        output = apply_head(states, head).clone()
         self._blend_shortcuts(output, media, shortcuts, shortcut_weights)
         if spoken:
             weight = self.modalities.tower_configs["audio"].transcript_weight

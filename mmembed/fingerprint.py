@@ -10,6 +10,10 @@ import json
 
 import torch
 
+# How a view computes media vectors. 2: from the LLM's own states; until 2026-12-07 a view behind a primary without
+# an output head read the primary's shortcut and transcript blends instead, so media indexed then is another space.
+VIEW_MEDIA_REVISION = 2
+
 
 def space_id(embedder) -> str:
     return fingerprint(embedder, with_projectors=True)
@@ -31,7 +35,7 @@ def fingerprint(embedder, with_projectors: bool) -> str:
     if view is not None:  # a view changes every vector; its media side, only media vectors
         settings["view_text_share"] = view.config.text_share
         if with_projectors:
-            settings["view_media"] = [view.config.media_shares, view.config.shortcut_weights]
+            settings["view_media"] = [view.config.media_shares, view.config.shortcut_weights, VIEW_MEDIA_REVISION]
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
     tensors = [rows]

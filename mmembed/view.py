@@ -85,7 +85,7 @@ class View(nn.Module):
 
         target = folder / VIEW_FOLDER
         target.mkdir(parents=True, exist_ok=True)
-        (target / VIEW_CONFIG).write_text(json.dumps(dataclasses.asdict(self.config), indent=2, sort_keys=True) + "\n")
+        write_view_config(target / VIEW_CONFIG, self.config)
         if self.head is not None:
             save_head(self.head, target)
         save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE)
@@ -100,6 +100,21 @@ class View(nn.Module):
             return None
         config = ViewConfig(**json.loads((target / VIEW_CONFIG).read_text()))
         return cls(config, load_head(target, dimension), load_shortcuts(target / SHORTCUTS_FILE, new_shortcut))
+
+
+def set_saved_view_shares(folder: Path, media_shares: dict[str, float]) -> ViewConfig:
+    """Set media kinds' shares in the view saved in model folder ``folder`` (its weights untouched)."""
+    path = folder / VIEW_FOLDER / VIEW_CONFIG
+    if not path.is_file():
+        raise ValueError(f"{folder} holds no view ({VIEW_FOLDER}/{VIEW_CONFIG})")
+    config = ViewConfig(**json.loads(path.read_text()))
+    config = dataclasses.replace(config, media_shares={**config.media_shares, **media_shares})
+    write_view_config(path, config)
+    return config
+
+
+def write_view_config(path: Path, config: ViewConfig) -> None:
+    path.write_text(json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True) + "\n")
 
 
 def join_views(primary: torch.Tensor, view: torch.Tensor, shares: torch.Tensor) -> torch.Tensor:

@@ -64,6 +64,18 @@ def test_the_vectors_are_the_score_ensemble_of_the_two_heads(two_heads):
     assert model.similarity(text, image)[0, 0] == pytest.approx(expected, abs=TOLERANCE)
 
 
+def test_a_primary_without_a_head_hands_the_view_the_raw_states(two_heads):
+    """The shipped defaults' shape: no head on the primary, so its vectors are the states themselves; its shortcut
+    blend must not leak into the states the view reads (the view then equals the second model alone)."""
+    first, second, tmp_path = two_heads
+    first.head = None
+    first.config.shortcut_weights = {"image": 0.9}
+    pictures = [square("red"), circle("blue"), square("green")]
+    expected = ScoreEnsemble(first, second, 0.5, media_share=0.8).encode(pictures, instruction="query")
+    model = add_view(first, second, 0.5, {"image": 0.8})
+    np.testing.assert_allclose(model.encode(pictures, instruction="query"), expected, atol=TOLERANCE, rtol=0)
+
+
 def test_a_bad_input_is_a_nan_row_in_both_halves(two_heads):
     first, second, tmp_path = two_heads
     model = add_view(first, second, 0.5)
