@@ -3,7 +3,8 @@
 # held-out multilingual stamps. Its chain: README "The shipped checkpoint".
 set -e
 cd "$(dirname "$0")/../.."
-M=${M:-mmembed-multisource-g1}  # = runs/gemma-g1/model byte for byte; the run compared it with v8, the default then
+M=${M:-mmembed-multisource-g1}  # = runs/gemma-g1/model byte for byte (as of 13e2c19: check that commit out to rerun;
+# since 7d9f93c a view reads the LLM's own states and g1 ships as g1.1); the run compared it with v8, the default then
 mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 \
   --baselines lit asr minilm mpnet --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl \
   --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl \

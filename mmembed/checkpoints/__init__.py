@@ -1,15 +1,16 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-g1`` (= ``mmembed-default``): the first checkpoint on Gemma-3-270m (``gemma3-270m``, 640-d):
-  the Gemma chain's stage 1 (``training/configs/backbones/languages.yaml --model gemma3-270m``, fresh projectors and
-  LoRA, 300 x 24) and stage 2 (``training/configs/gemma/all-sources.yaml``, every paired source, 400 x 24; 28 + 57 min
-  on 2 CPU cores), the transcript weight fitted (0.2), then v8's own post-training steps: tower shortcuts (image 0.9,
-  audio 0.2, the image weight chosen on never-trained glyphs and Fashion-MNIST train rows), a MiniLM-teacher view
-  (shares 0.5 / 0.8 / 0.1), the ``sts`` instruction the query text (chosen on WordNet-STS selection rows) and the
-  calibration. 1,280-d. Held out against v8 in one run with every peer: 61 of 105 figures higher (14 beyond noise),
-  34 lower (2 beyond noise); WordNet R@1 0.870 -> 0.978; five languages at text->image R@10 >= 0.8x English; figures
-  in docs/results/gemma-g1-peers.md and docs/results/gemma-g1-multilingual.md.
+- ``mmembed-multisource-g1.1`` (= ``mmembed-default``): the first checkpoint on Gemma-3-270m (``gemma3-270m``,
+  640-d): the Gemma chain's stage 1 (``training/configs/backbones/languages.yaml --model gemma3-270m``, fresh
+  projectors and LoRA, 300 x 24) and stage 2 (``training/configs/gemma/all-sources.yaml``, every paired source,
+  400 x 24; 28 + 57 min on 2 CPU cores), the transcript weight fitted (0.2), then v8's own post-training steps: tower
+  shortcuts (image 0.9, audio 0.2, the image weight chosen on never-trained glyphs and Fashion-MNIST train rows), a
+  MiniLM-teacher view (shares: texts 0.5, images 0.8, sounds 1.0, the sounds' share fitted with the transcript weight
+  on never-trained new-voice speech and Sonic Pi train rows), the ``sts`` instruction the query text (chosen on
+  WordNet-STS selection rows) and the calibration. 1,280-d. g1 (2026-12-06) was the same weights with sounds at v7's
+  0.1 share, measured while a view behind a head-less primary read the primary's blends (fixed since); figures in
+  docs/results/gemma-g1.1-peers.md, docs/results/gemma-g1.1-multilingual.md and docs/results/gemma-g1-peers.md.
 - ``mmembed-multisource-v8`` (the default before g1): v8t with v7's view (head, shortcuts, shares 0.5 / 0.8 / 0.1)
   carried across its text stage unchanged (``mmembed add-view --carry-across``: the stage's anchors held the media and
   caption states the view reads); the calibration refitted. Held out against v7: WordNet R@1 0.780 -> 0.870, 22
@@ -74,10 +75,10 @@ SHIPPED = {
     "mmembed-multisource-v8t": "multisource-v8t",
     "mmembed-multisource-v8": "multisource-v8",
     "mmembed-multisource-v9t": "multisource-v9t",
-    "mmembed-multisource-g1": "multisource-g1",
+    "mmembed-multisource-g1.1": "multisource-g1.1",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-g1"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-g1.1"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

@@ -136,15 +136,24 @@ def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
     transcripts = embedder.modalities.transcripts(waves, progress=len(waves) >= 50)
     # a view's heads are kept apart: joined at an even share, each half is its head's unit vector over sqrt(2)
     even = {"text": 0.5, "audio": 0.5} if embedder.view is not None else None
+    progress = len(waves) >= 50
     with embedder.overrides(transcribe=False, view_shares=even):
         audio = embedder.encode(
-            [(w.numpy(), 16_000) for w in waves], batch_size=batch_size, instruction="document", normalize=True
+            [(w.numpy(), 16_000) for w in waves],
+            batch_size=batch_size,
+            instruction="document",
+            normalize=True,
+            show_progress_bar=progress,
         )
         words = np.full_like(audio, np.nan)
         spoken = [i for i, text in enumerate(transcripts) if text.strip()]
         if spoken:
             words[spoken] = embedder.encode(
-                [transcripts[i] for i in spoken], batch_size=batch_size, instruction="document", normalize=True
+                [transcripts[i] for i in spoken],
+                batch_size=batch_size,
+                instruction="document",
+                normalize=True,
+                show_progress_bar=progress,
             )
     if even is not None:
         audio, words = audio * np.sqrt(2), words * np.sqrt(2)

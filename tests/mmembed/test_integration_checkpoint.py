@@ -15,7 +15,7 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     assert hasattr(model.model, "peft_config") and model.center is not None
     assert model.config.backbone == "gemma3-270m" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
-    assert model.hidden_size == 640 and model.dimension == 1280  # g1: Gemma-3-270m's states and its view side by side
+    assert model.hidden_size == 640 and model.dimension == 1280  # g1.1: Gemma-3-270m's states and its view side by side
     assert vectors.shape == (3, 1280) and np.isfinite(vectors).all()
     # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
     alone = model.encode(["a red square"])
@@ -56,16 +56,18 @@ def test_shipped_default_blends_its_tower_shortcuts():
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_g1_carries_its_own_view_at_v7s_shares():
-    """g1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by v7's
-    shares (texts 0.5, images 0.8, sounds 0.1; not chosen again for g1), and its sts instruction is the query text."""
+def test_the_default_g1_1_carries_its_own_view_at_its_fitted_shares():
+    """g1.1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by its
+    share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on never-trained audio: a
+    sound is the view's alone), and its sts instruction is the query text."""
     model = mmembed.load("mmembed-default", device="cpu")
     assert model.view.config.carried_across == []
     assert model.config.instructions["sts"] == model.config.instructions["query"]
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
     vectors = model.encode(inputs, instruction="query")
     shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
-    assert shares == [0.5, 0.5, 0.8, 0.1]
+    assert shares == [0.5, 0.5, 0.8, 1.0]
+    assert not vectors[3, : model.hidden_size].any()
     np.testing.assert_allclose(np.linalg.norm(vectors[:, model.hidden_size :], axis=1), np.sqrt(shares), atol=1e-6)
     np.testing.assert_allclose(model.encode(inputs[:2], instruction="sts"), vectors[:2], atol=1e-5, rtol=0)
 
