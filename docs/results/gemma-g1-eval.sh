@@ -5,15 +5,7 @@ set -e
 cd "$(dirname "$0")/../.."
 M=${M:-mmembed-multisource-g1}  # = runs/gemma-g1/model byte for byte (as of 13e2c19: check that commit out to rerun;
 # since 7d9f93c a view reads the LLM's own states and g1 ships as g1.1); the run compared it with v8, the default then
-mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 \
-  --baselines lit asr minilm mpnet --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl \
-  --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl \
-  --fit-data data/tabler-icons.jsonl \
-  --data data/tuxpaint.jsonl --data data/speech.jsonl --data data/speech-voices.jsonl --data data/emoji.jsonl \
-  --data data/fluent-emoji.jsonl --data data/fashion-mnist.jsonl --data data/instruments.jsonl \
-  --data data/sonic-pi.jsonl --data data/tabler-icons.jsonl --data data/glyphs.jsonl --data data/wordnet.jsonl \
-  --data data/wordnet-sts.jsonl \
-  --per-source --limit 500 --task retrieval --task zeroshot --task text_retrieval --task sts \
-  --out docs/results/gemma-g1-peers
+source docs/results/peers-run-args.sh
+mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 "${PEERS_FIT[@]}" "${PEERS_DATA[@]}" --out docs/results/gemma-g1-peers
 mmembed eval gemma-g1=$M v8=mmembed-multisource-v8 --data data/tuxpaint-multilingual.jsonl --task retrieval \
   --per-source --modality image --out docs/results/gemma-g1-multilingual

@@ -6,17 +6,9 @@ set -e
 cd "$(dirname "$0")/../.."
 M=${M:-mmembed-multisource-g1.1}
 G1=${G1:-runs/g1-shares}
-rm -rf "$G1" && cp -r "$(python -c 'import mmembed.checkpoints as c; print(c.shipped_checkpoint("'"$M"'") or "'"$M"'")')" "$G1"
+mkdir -p "$(dirname "$G1")" && rm -rf "$G1" && cp -r "$(python -c 'import mmembed.checkpoints as c; print(c.shipped_checkpoint("'"$M"'") or "'"$M"'")')" "$G1"
 python -c "from pathlib import Path; from mmembed.view import set_saved_view_shares as s; s(Path('$G1'), {'audio': 0.1})"
-mmembed eval g1.1=$M g1=$G1 \
-  --baselines lit asr minilm mpnet --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl \
-  --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl \
-  --fit-data data/tabler-icons.jsonl \
-  --data data/tuxpaint.jsonl --data data/speech.jsonl --data data/speech-voices.jsonl --data data/emoji.jsonl \
-  --data data/fluent-emoji.jsonl --data data/fashion-mnist.jsonl --data data/instruments.jsonl \
-  --data data/sonic-pi.jsonl --data data/tabler-icons.jsonl --data data/glyphs.jsonl --data data/wordnet.jsonl \
-  --data data/wordnet-sts.jsonl \
-  --per-source --limit 500 --task retrieval --task zeroshot --task text_retrieval --task sts \
-  --out docs/results/gemma-g1.1-peers
+source docs/results/peers-run-args.sh
+mmembed eval g1.1=$M g1=$G1 "${PEERS_FIT[@]}" "${PEERS_DATA[@]}" --out docs/results/gemma-g1.1-peers
 mmembed eval g1.1=$M v8=mmembed-multisource-v8 --data data/tuxpaint-multilingual.jsonl --task retrieval \
   --per-source --modality image --out docs/results/gemma-g1.1-multilingual

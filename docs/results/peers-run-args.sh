@@ -1,0 +1,10 @@
+# The peers run's data, shared by the default's eval scripts (sourced): LiT fitted on the train splits of the six
+# media sources the default was trained on; twelve held-out sources; the four tasks.
+PEERS_FIT=(--baselines lit asr minilm mpnet --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl
+  --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl
+  --fit-data data/tabler-icons.jsonl)
+PEERS_DATA=(--data data/tuxpaint.jsonl --data data/speech.jsonl --data data/speech-voices.jsonl --data data/emoji.jsonl
+  --data data/fluent-emoji.jsonl --data data/fashion-mnist.jsonl --data data/instruments.jsonl
+  --data data/sonic-pi.jsonl --data data/tabler-icons.jsonl --data data/glyphs.jsonl --data data/wordnet.jsonl
+  --data data/wordnet-sts.jsonl
+  --per-source --limit 500 --task retrieval --task zeroshot --task text_retrieval --task sts)
