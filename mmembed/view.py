@@ -53,10 +53,11 @@ class ViewConfig:
 
     def __post_init__(self) -> None:
         check_share(self.text_share, "text_share")
-        for kind, value in {**self.media_shares, **self.shortcut_weights}.items():
-            if kind not in ("image", "audio"):
-                raise ValueError(f"a view's media share or shortcut weight names {kind!r}, not 'image' or 'audio'")
-            check_share(value, f"the {kind} share")
+        for what, values in (("share", self.media_shares), ("shortcut weight", self.shortcut_weights)):
+            for kind, value in values.items():
+                if kind not in ("image", "audio"):
+                    raise ValueError(f"a view's media {what} names {kind!r}, not 'image' or 'audio'")
+                check_share(value, f"the {kind} {what}")
 
     def share(self, kind: str | None) -> float:
         """The view's share of an input's cosine: texts (``kind`` None) at the text share, items at their kind's."""

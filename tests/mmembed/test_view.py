@@ -177,3 +177,22 @@ def test_a_view_is_carried_across_a_stage_only_when_asked(two_heads, capsys):
     other.center = other.center + 0.1
     with pytest.raises(ValueError, match="differs in center"):
         add_view(mmembed.load(str(tmp_path / "first"), device="cpu"), other, 0.3, carry_across=True)
+
+
+def test_view_shares_can_be_overridden_inside_a_block_and_are_restored(two_heads):
+    first, second, tmp_path = two_heads
+    with pytest.raises(ValueError, match="this model has no view"):
+        with first.overrides(view_shares={"audio": 0.5}):
+            pass
+    model = add_view(first, second, 0.3, {"image": 0.6})
+    with pytest.raises(ValueError, match=r"names \['video'\]"):
+        with model.overrides(view_shares={"video": 0.5}):
+            pass
+    with pytest.raises(ValueError, match=r"the image share must lie in \[0, 1\]"):
+        with model.overrides(view_shares={"image": 1.5}):
+            pass
+    with model.overrides(view_shares={"text": 0.5, "image": 1.0}):
+        assert (model.view.config.share(None), model.view.config.share("image")) == (0.5, 1.0)
+        picture = model.encode([square("red")])
+    assert not picture[0, : model.hidden_size].any()  # the image is the view's alone
+    assert (model.view.config.share(None), model.view.config.share("image")) == (0.3, 0.6)
