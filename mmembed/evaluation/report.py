@@ -105,7 +105,10 @@ def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> t
     """OUT.json (the figures and their standard errors, without per-query samples), OUT.md (the table) and, where
     models could be paired, OUT-paired.json: the first model minus each other one, with standard errors."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
+    if out.suffix in (".json", ".md"):
+        out = out.with_suffix("")
+    # OUT's own dots stay (``gemma-g1.1-peers``: ``with_suffix`` would write ``gemma-g1.json``)
+    json_path, md_path = out.parent / f"{out.name}.json", out.parent / f"{out.name}.md"
     json_path.write_text(json.dumps(without_samples(results), indent=2, default=str))
     paired = paired_against_first(results)
     md_path.write_text(markdown_table(results, ratios_against, paired) + "\n")

@@ -111,3 +111,8 @@ def test_the_report_marks_what_differs_beyond_noise_and_writes_no_samples(tmp_pa
     by_metric = {d["metric"]: d for d in paired["against"]["peer"]}
     assert by_metric["R@1"]["difference"] == pytest.approx(0.01) and not by_metric["R@1"]["beyond_noise"]
     assert by_metric["spearman"]["beyond_noise"] and by_metric["spearman"]["difference"] > 0.5
+    # a dot in OUT's name is part of it, not a suffix to replace; OUT.json names the same files as OUT
+    dotted = write_results(results, tmp_path / "model-g1.1-peers", ["peer"])
+    assert [p.name for p in dotted] == ["model-g1.1-peers.json", "model-g1.1-peers.md"]
+    assert (tmp_path / "model-g1.1-peers-paired.json").is_file()
+    assert write_results(results, tmp_path / "r.json", ["peer"]) == (json_path, md_path)
