@@ -133,15 +133,12 @@ class Embedder:
             raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
         if transcribe is not None and "audio" not in self.modalities.kinds:
             raise ValueError("transcribe: this model has no audio tower")
-        view_config = self.view.config if self.view is not None else None
-        if view_shares is not None:
-            view_config = self._view_config_with(view_shares)
         with self._lock:
             saved_config, saved_towers = self.config, dict(self.modalities.tower_configs)
             saved_view = self.view.config if self.view is not None else None
             try:
-                if self.view is not None:
-                    self.view.config = view_config
+                if view_shares is not None:
+                    self.view.config = self._view_config_with(view_shares)  # checked first: nothing set yet
                 if attention:
                     self.config = dataclasses.replace(self.config, attention=attention)
                 if shortcut_weights is not None:

@@ -59,6 +59,13 @@ class ViewConfig:
                     raise ValueError(f"a view's media {what} names {kind!r}, not 'image' or 'audio'")
                 check_share(value, f"the {kind} {what}")
 
+    @classmethod
+    def read(cls, path: Path) -> ViewConfig:
+        return cls(**json.loads(path.read_text()))
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")
+
     def share(self, kind: str | None) -> float:
         """The view's share of an input's cosine: texts (``kind`` None) at the text share, items at their kind's."""
         return self.text_share if kind is None else self.media_shares.get(kind, self.text_share)
@@ -86,7 +93,7 @@ class View(nn.Module):
 
         target = folder / VIEW_FOLDER
         target.mkdir(parents=True, exist_ok=True)
-        write_view_config(target / VIEW_CONFIG, self.config)
+        self.config.write(target / VIEW_CONFIG)
         if self.head is not None:
             save_head(self.head, target)
         save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE)
@@ -99,7 +106,7 @@ class View(nn.Module):
         target = folder / VIEW_FOLDER
         if not (target / VIEW_CONFIG).is_file():
             return None
-        config = ViewConfig(**json.loads((target / VIEW_CONFIG).read_text()))
+        config = ViewConfig.read(target / VIEW_CONFIG)
         return cls(config, load_head(target, dimension), load_shortcuts(target / SHORTCUTS_FILE, new_shortcut))
 
 
@@ -108,14 +115,10 @@ def set_saved_view_shares(folder: Path, media_shares: dict[str, float]) -> ViewC
     path = folder / VIEW_FOLDER / VIEW_CONFIG
     if not path.is_file():
         raise ValueError(f"{folder} holds no view ({VIEW_FOLDER}/{VIEW_CONFIG})")
-    config = ViewConfig(**json.loads(path.read_text()))
+    config = ViewConfig.read(path)
     config = dataclasses.replace(config, media_shares={**config.media_shares, **media_shares})
-    write_view_config(path, config)
+    config.write(path)
     return config
-
-
-def write_view_config(path: Path, config: ViewConfig) -> None:
-    path.write_text(json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True) + "\n")
 
 
 def join_views(primary: torch.Tensor, view: torch.Tensor, shares: torch.Tensor) -> torch.Tensor:
