@@ -1,7 +1,7 @@
 """Is a source's gap to the LiT peer in our text space or in our media path (projector -> soft tokens -> LLM)?
 
-On one source's train split, linear heads are fitted (CLIP loss, full batch, 400 steps, as the LiT peer does) on the
-frozen tower features the LiT peer reads, against three text sides, and scored on the held-out split:
+On one source's train split, linear heads are fitted (CLIP loss, full batch, 400 steps: the LiT peer's fit up to
+2026-12) on the frozen tower features the LiT peer reads, against three text sides, and scored on the held-out split:
 
 - ``MiniLM + head``: the LiT peer itself (all-MiniLM-L6-v2 and a text head);
 - ``ours + head``: the model's own query vectors of the captions, with a text head;
