@@ -1,6 +1,7 @@
 # The peers run's data, shared by the default's eval scripts (sourced): LiT fitted on the train splits of the six
 # media sources the default was trained on; twelve held-out sources; the four tasks. PEERS picks the peers (default
-# all four; LiT's first fit on a fresh --peer-cache reads 12,815 items through the towers and takes hours on 2 cores).
+# all four; LiT's first fit on a fresh --peer-cache reads 12,815 items through the towers, 25 min on 2 cores, and keeps
+# their features there: a later run or refit reads them back).
 read -r -a PEER_NAMES <<< "${PEERS:-lit asr minilm mpnet}"
 PEERS_FIT=(--baselines "${PEER_NAMES[@]}" --fit-data data/tuxpaint.jsonl --fit-data data/speech.jsonl
   --fit-data data/emoji.jsonl --fit-data data/fluent-emoji.jsonl --fit-data data/instruments.jsonl
