@@ -1,7 +1,8 @@
 """Is a source's gap to the LiT peer in our text space or in our media path (projector -> soft tokens -> LLM)?
 
-On one source's train split, linear heads are fitted (CLIP loss, full batch, 400 steps: the LiT peer's fit up to
-2026-12) on the frozen tower features the LiT peer reads, against three text sides, and scored on the held-out split:
+On one source's train split, linear heads are fitted (CLIP loss, 400 steps, full batch as the LiT peer fitted up to
+2026-12, or batches of the third argument's size as it fits now) on the frozen tower features the LiT peer reads,
+against three text sides, and scored on the held-out split:
 
 - ``MiniLM + head``: the LiT peer itself (all-MiniLM-L6-v2 and a text head);
 - ``ours + head``: the model's own query vectors of the captions, with a text head;
@@ -11,6 +12,7 @@ On one source's train split, linear heads are fitted (CLIP loss, full batch, 400
 Beside them the model's own end-to-end figure. Usage (README, "The tower shortcut"):
 
     python scripts/diagnose_media_path.py tabler-icons mmembed-multisource-v5
+    python scripts/diagnose_media_path.py tabler-icons mmembed-default 1024   # heads fitted as LiT now is
 """
 
 import sys
@@ -22,6 +24,7 @@ import torch.nn.functional as F
 
 import mmembed
 from mmembed.data.manifest import read_manifest
+from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
 from mmembed.evaluation.tasks import caption_retrieval
 
@@ -40,19 +43,24 @@ def tower_features(lit: LiTPeer, rows: list[dict]) -> tuple[torch.Tensor, list[d
     return torch.from_numpy(np.stack([features[i] for i in keep])), [rows[i] for i in keep]
 
 
-def fit_heads(media: torch.Tensor, texts: torch.Tensor, text_head: bool, dim: int = 256, steps: int = 400):
+def fit_heads(media: torch.Tensor, texts: torch.Tensor, text_head: bool, batch_size: int | None, steps: int = 400):
+    """Linear heads by the CLIP loss, 400 Adam steps on batches of ``batch_size`` pairs (None: every pair)."""
     torch.manual_seed(0)
-    heads = {"media": torch.nn.Linear(media.shape[1], dim if text_head else texts.shape[1])}
+    heads = {"media": torch.nn.Linear(media.shape[1], 256 if text_head else texts.shape[1])}
     if text_head:
-        heads["text"] = torch.nn.Linear(texts.shape[1], dim)
+        heads["text"] = torch.nn.Linear(texts.shape[1], 256)
     log_scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
     optimizer = torch.optim.Adam([p for h in heads.values() for p in h.parameters()] + [log_scale], lr=1e-3)
+    batches = endless_batches(len(media), batch_size or len(media), torch.Generator().manual_seed(0))
 
     def text_side(t):
         return F.normalize(heads["text"](t) if text_head else t, dim=-1)
 
     for _ in range(steps):
-        logits = log_scale.exp().clamp(max=100) * F.normalize(heads["media"](media), dim=-1) @ text_side(texts).T
+        pick = next(batches)
+        logits = (
+            log_scale.exp().clamp(max=100) * F.normalize(heads["media"](media[pick]), dim=-1) @ text_side(texts[pick]).T
+        )
         target = torch.arange(len(logits))
         loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
         optimizer.zero_grad()
@@ -61,7 +69,7 @@ def fit_heads(media: torch.Tensor, texts: torch.Tensor, text_head: bool, dim: in
     return heads, text_side
 
 
-def main(source: str, model_name: str) -> None:
+def main(source: str, model_name: str, batch_size: int | None = None) -> None:
     lit = LiTPeer()
     train_features, train = tower_features(lit, media_rows(source, "train"))
     test_features, test = tower_features(lit, media_rows(source, "test"))
@@ -84,7 +92,7 @@ def main(source: str, model_name: str) -> None:
         ("ours + head", ours, True),
         ("ours frozen", ours, False),
     ]:
-        heads, text_side = fit_heads(train_features, encode([r["text"] for r in train]), text_head)
+        heads, text_side = fit_heads(train_features, encode([r["text"] for r in train]), text_head, batch_size)
         with torch.no_grad():
             texts = text_side(encode(captions)).numpy()
             media = F.normalize(heads["media"](test_features), dim=-1).numpy()
@@ -93,4 +101,8 @@ def main(source: str, model_name: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "mmembed-default")
+    main(
+        sys.argv[1],
+        sys.argv[2] if len(sys.argv) > 2 else "mmembed-default",
+        int(sys.argv[3]) if len(sys.argv) > 3 else None,
+    )
