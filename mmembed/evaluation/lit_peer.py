@@ -155,6 +155,8 @@ class LiTPeer:
             }
         features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
         keep = [i for i, f in enumerate(features) if f is not None]
+        if not keep:
+            raise ValueError(f"LiT: none of the {len(rows)} training rows has an image or sound that decodes")
         texts = torch.from_numpy(self.text.encode([rows[i]["text"] for i in keep]))
         pairs = {}
         for kind in ("image", "audio"):

@@ -133,3 +133,9 @@ def test_lit_reads_back_the_tower_features_a_model_computed_in_the_same_evaluati
     assert runs == [] and kinds == ["image", "audio"]  # neither of LiT's towers ran: the model's features were read
     for a, b in zip(shared, alone):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
+def test_a_fit_without_a_decodable_training_item_is_refused_by_name(tmp_path):
+    rows = [{"image": str(tmp_path / "missing.png"), "text": "a lost square", "split": "train"}]
+    with pytest.raises(ValueError, match="none of the 1 training rows has an image or sound that decodes"):
+        LiTPeer(steps=1).fit(rows)
