@@ -15,34 +15,16 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diagnose_media_path import fit_heads  # scripts/ is on the path of a script it runs
 
 import mmembed
 from mmembed.data.manifest import read_manifest
-from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.peers import LiTPeer
 from mmembed.evaluation.tasks import caption_retrieval
 
 TRAINED = ["tuxpaint", "speech", "emoji", "fluent-emoji", "instruments", "tabler-icons"]
 HELD_OUT = ["tabler-icons", "emoji", "fluent-emoji", "tuxpaint", "glyphs", "fashion-mnist"]
 BLENDS = (0.0, 0.2, 0.35, 0.5, 1.0)
-
-
-def fit_map(media: torch.Tensor, texts: torch.Tensor, steps: int = 400, batch_size: int = 1024) -> torch.nn.Linear:
-    torch.manual_seed(0)
-    head = torch.nn.Linear(media.shape[1], texts.shape[1])
-    log_scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
-    optimizer = torch.optim.Adam(list(head.parameters()) + [log_scale], lr=1e-3)
-    batches = endless_batches(len(media), batch_size, torch.Generator().manual_seed(0))
-    unit = F.normalize(texts, dim=-1)
-    for _ in range(steps):
-        pick = next(batches)
-        logits = log_scale.exp().clamp(max=100) * F.normalize(head(media[pick]), dim=-1) @ unit[pick].T
-        target = torch.arange(len(pick))
-        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return head
 
 
 def main() -> None:
@@ -55,7 +37,8 @@ def main() -> None:
     captions = sorted({r["text"] for r in image_rows})
     vectors = model.encode(captions, instruction="query", batch_size=64)
     position = {c: i for i, c in enumerate(captions)}
-    head = fit_map(media, torch.from_numpy(vectors[[position[r["text"]] for r in image_rows]]))
+    texts = torch.from_numpy(vectors[[position[r["text"]] for r in image_rows]])
+    head = fit_heads(media, texts, text_head=False, batch_size=1024)[0]["media"]  # its "ours frozen" arm
     print("# A map onto the default's final vectors, blended into its image vectors (direction)\n")
     print("`python scripts/final_space_map_direction.py`; held-out mAP text -> image / image -> text.\n")
     print("| source | " + " | ".join(f"b = {b}" for b in BLENDS) + " |")

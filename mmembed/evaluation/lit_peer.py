@@ -114,9 +114,9 @@ class LiTPeer:
             digest.update(f"{content}|{row['text']}\n".encode())
         return digest.hexdigest()[:24]
 
-    def fit_key(self, rows: list[dict]) -> str:
-        """What the fitted heads depend on: the fit's settings and the training pairs (:meth:`pairs_key`)."""
-        settings = f"{self.dim}|{self.steps}|{self.batch_size}|{self.seed}|{self.pairs_key(rows)}"
+    def fit_key(self, pairs_key: str) -> str:
+        """What the fitted heads depend on: the fit's settings and the training pairs (their :meth:`pairs_key`)."""
+        settings = f"{self.dim}|{self.steps}|{self.batch_size}|{self.seed}|{pairs_key}"
         return hashlib.sha256(settings.encode()).hexdigest()[:24]
 
     def fit(self, rows: list[dict], cache_dir: str | Path | None = None) -> LiTPeer:
@@ -126,25 +126,31 @@ class LiTPeer:
         from safetensors.torch import load_file
 
         rows = [r for r in rows if "image" in r or "audio" in r]
-        path = Path(cache_dir) / f"lit-heads-{self.fit_key(rows)}.safetensors" if cache_dir else None
+        pairs_key = self.pairs_key(rows) if cache_dir else None  # every training file read once, for both keys
+        path = Path(cache_dir) / f"lit-heads-{self.fit_key(pairs_key)}.safetensors" if cache_dir else None
         if path is not None and path.is_file():
             self.heads = self.heads_from_state(load_file(str(path)))
             print(f"LiT: heads read from {path}")
             return self
-        self.fit_heads(self.training_pairs(rows, cache_dir))
+        self.fit_heads(self.training_pairs(rows, cache_dir, pairs_key))
         if path is not None:
             save_tensors(
                 {f"{kind}.{name}": p for kind, h in self.heads.items() for name, p in h.state_dict().items()}, path
             )
         return self
 
-    def training_pairs(self, rows: list[dict], cache_dir: str | Path | None = None) -> dict:
+    def training_pairs(
+        self, rows: list[dict], cache_dir: str | Path | None = None, pairs_key: str | None = None
+    ) -> dict:
         """``{kind: (media features (N, D), caption vectors (N, 384))}`` of the decodable training pairs, read from
-        ``cache_dir`` when a run on the same pairs kept them."""
+        ``cache_dir`` when a run on the same pairs kept them (``pairs_key``: the rows' :meth:`pairs_key`, when the
+        caller has it)."""
         import torch
         from safetensors.torch import load_file
 
-        path = Path(cache_dir) / f"lit-pairs-{self.pairs_key(rows)}.safetensors" if cache_dir else None
+        if cache_dir and pairs_key is None:
+            pairs_key = self.pairs_key(rows)
+        path = Path(cache_dir) / f"lit-pairs-{pairs_key}.safetensors" if cache_dir else None
         if path is not None and path.is_file():
             state = load_file(str(path))
             print(f"LiT: training pairs' features read from {path}")

@@ -133,10 +133,10 @@ def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
             kept.append(row)
         except (MediaError, OSError, RuntimeError, ValueError) as error:
             skipped[str(row["audio"])] = str(error)
-    transcripts = embedder.modalities.transcripts(waves, progress=len(waves) >= 50)
+    progress = len(waves) >= 50
+    transcripts = embedder.modalities.transcripts(waves, progress=progress)
     # a view's heads are kept apart: joined at an even share, each half is its head's unit vector over sqrt(2)
     even = {"text": 0.5, "audio": 0.5} if embedder.view is not None else None
-    progress = len(waves) >= 50
     with embedder.overrides(transcribe=False, view_shares=even):
         audio = embedder.encode(
             [(w.numpy(), 16_000) for w in waves],
