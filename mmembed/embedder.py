@@ -26,6 +26,7 @@ from .attention import bidirectional_attention, bidirectional_mask
 from .batching import TokenBatch, collate, length_sorted_batches
 from .config import EmbedderConfig
 from .errors import InvalidBatchError, InvalidInputError
+from .final_shortcut import FinalShortcut
 from .inputs import parse_inputs
 from .modalities import Modalities
 from .output_head import apply_head
@@ -64,6 +65,7 @@ class Embedder:
         self.center: torch.Tensor | None = None
         self.head: torch.Tensor | None = None  # the output head (output_head.py): (D, D), when fitted
         self.view: View | None = None  # a second head and shortcuts on the same states (view.py), when added
+        self.final_shortcut: FinalShortcut | None = None  # maps onto the final vectors (final_shortcut.py), when fitted
         self.calibration = None  # a mmembed.calibration.Calibration: cosine -> probability of relevance, when fitted
         for kind in self.modalities.kinds:
             add_special_token(self.causal_lm, tokenizer, getattr(config, f"{kind}_token"))
@@ -113,6 +115,8 @@ class Embedder:
             self.head = self.head.to(self.device)
         if self.view is not None:
             self.view.to(self.device)
+        if self.final_shortcut is not None:
+            self.final_shortcut.to(self.device)
         return self
 
     @contextlib.contextmanager
@@ -123,12 +127,14 @@ class Embedder:
         transcribe: bool | None = None,
         shortcut_weights: dict[str, float] | None = None,
         view_shares: dict[str, float] | None = None,
+        final_weights: dict[str, float] | None = None,
     ):
         """Embed with other settings inside the block (benchmarks, ablations), restored after it, even on error:
         ``attention`` (``"causal"`` / ``"bidirectional"``), ``num_tokens`` soft tokens per media kind, ``transcribe``
         the audio tower's transcript channel on or off, ``shortcut_weights`` the tower shortcuts' shares per media
-        kind, ``view_shares`` the view's shares (``"text"``, ``"image"``, ``"audio"``; view.py). Other threads wait:
-        the embedder's lock is held throughout."""
+        kind, ``view_shares`` the view's shares (``"text"``, ``"image"``, ``"audio"``; view.py), ``final_weights``
+        the final shortcut's weights per media kind (final_shortcut.py). Other threads wait: the embedder's lock is
+        held throughout."""
         if attention not in (None, "causal", "bidirectional"):
             raise ValueError(f"attention must be 'causal' or 'bidirectional', got {attention!r}")
         if transcribe is not None and "audio" not in self.modalities.kinds:
@@ -136,9 +142,12 @@ class Embedder:
         with self._lock:
             saved_config, saved_towers = self.config, dict(self.modalities.tower_configs)
             saved_view = self.view.config if self.view is not None else None
+            saved_final = self.final_shortcut.config if self.final_shortcut is not None else None
             try:
                 if view_shares is not None:
                     self.view.config = self._view_config_with(view_shares)  # checked first: nothing set yet
+                if final_weights is not None:
+                    self.final_shortcut.config = self._final_config_with(final_weights)  # checked: nothing set yet
                 if attention:
                     self.config = dataclasses.replace(self.config, attention=attention)
                 if shortcut_weights is not None:
@@ -157,6 +166,8 @@ class Embedder:
                     self.modalities.set_transcribe(saved_towers["audio"].transcribe)
                 if self.view is not None:
                     self.view.config = saved_view
+                if self.final_shortcut is not None:
+                    self.final_shortcut.config = saved_final
 
     def _view_config_with(self, shares: dict[str, float]):
         """The view's config with ``shares`` (``"text"`` and media kinds) in place of its own."""
@@ -168,6 +179,13 @@ class Embedder:
         config = self.view.config
         media = {**config.media_shares, **{k: v for k, v in shares.items() if k != "text"}}
         return dataclasses.replace(config, text_share=shares.get("text", config.text_share), media_shares=media)
+
+    def _final_config_with(self, weights: dict[str, float]):
+        """The final shortcut's config with ``weights`` (per media kind) in place of its own."""
+        if self.final_shortcut is None:
+            raise ValueError("final_weights: this model has no final shortcut (mmembed fit-shortcut --final)")
+        config = self.final_shortcut.config
+        return dataclasses.replace(config, weights={**config.weights, **weights})  # checked by the config
 
     @property
     def special_token_ids(self) -> list[int]:
@@ -264,7 +282,8 @@ class Embedder:
 
         instruction: a name from ``config.instructions`` (``"query"``, ``"document"``, ...) or a literal instruction.
         normalize: unit vectors (default: ``config.normalize``); a model with a view (view.py) always returns unit
-            vectors, its two parts weighted by their shares.
+            vectors, its two parts weighted by their shares, and media items blended by a final shortcut
+            (final_shortcut.py) always come back unit length.
         on_error: ``"raise"`` (default: an :class:`InvalidBatchError` naming every bad item, before any compute),
             ``"nan"`` (bad rows come back as NaN, with a warning naming them; the rest is embedded), or a callback
             receiving each :class:`InvalidInputError` (its rows are NaN too).
@@ -299,6 +318,8 @@ class Embedder:
             output = join_views(output, second, torch.tensor([self.view.config.share(kind) for kind in kinds]))
         elif normalize if normalize is not None else self.config.normalize:
             output = F.normalize(output, dim=-1)
+        if self.final_shortcut is not None:  # its rows come back unit length, whatever ``normalize`` says
+            self.final_shortcut.blend(output, media, self.device)
         if single:
             output = output[0]
         return output if convert_to_tensor else output.numpy()

@@ -1,7 +1,8 @@
 """Which vector space an embedder writes into: a short id that changes whenever its vectors would.
 
 It hashes the config (minus nothing that changes vectors) and every weight that training changes or that is not
-fixed by the backbone source: special-token rows, projectors, adapter parameters, the output head, a view."""
+fixed by the backbone source: special-token rows, projectors, adapter parameters, the output head, a view, a final
+shortcut."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def fingerprint(embedder, with_projectors: bool) -> str:
         settings["view_text_share"] = view.config.text_share
         if with_projectors:
             settings["view_media"] = [view.config.media_shares, view.config.shortcut_weights, VIEW_MEDIA_REVISION]
+    final = getattr(embedder, "final_shortcut", None)
+    if final is not None and with_projectors:  # media vectors only
+        settings["final_shortcut_weights"] = final.config.weights
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     rows = embedder.causal_lm.get_input_embeddings().weight.detach()[torch.tensor(embedder.special_token_ids)]
     tensors = [rows]
@@ -48,6 +52,8 @@ def fingerprint(embedder, with_projectors: bool) -> str:
     if view is not None:
         tensors += [view.head.detach()] if view.head is not None else []
         tensors += [p.detach() for p in view.shortcuts.parameters()] if with_projectors else []
+    if final is not None and with_projectors:
+        tensors += [p.detach() for p in final.shortcuts.parameters()]
     if embedder.config.backbone is None:  # the backbone weights are the folder's own: hash a sample of them
         tensors += [p.detach().flatten()[:4096] for p in embedder.causal_lm.parameters()]
     for tensor in tensors:

@@ -10,6 +10,7 @@
     output_head.safetensors             the linear map after centering, before normalising (when fitted)
     calibration.json                    cosine -> probability of relevance per pair of modalities (when calibrated)
     view/                               a second output head and shortcuts on the same states (view.py; when added)
+    final_shortcut/                     maps from tower features onto the final vectors (final_shortcut.py; when fitted)
     adapter/                            the peft (LoRA) adapter, when the model was fine-tuned with one
     backbone/                           full backbone weights, only when ``config.backbone`` is None
                                         (a random-init or fully fine-tuned model that no source can rebuild)
@@ -27,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from .adapters import load_adapter
 from .calibration import Calibration
 from .config import EmbedderConfig
+from .final_shortcut import FinalShortcut
 from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
 from .output_head import load_head, save_head
 from .special_tokens import add_saved_tokens, add_tokens_at, load_token_rows, save_token_rows
@@ -79,6 +81,8 @@ def save_embedder(embedder, folder: Path) -> Path:
         save_head(embedder.head, folder)
     if embedder.view is not None:
         embedder.view.save(folder)
+    if embedder.final_shortcut is not None:
+        embedder.final_shortcut.save(folder)
     if embedder.calibration is not None:
         embedder.calibration.save(folder)
     if config.has_adapter:
@@ -126,6 +130,8 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     embedder.head = head.to(embedder.device) if head is not None else None
     view = View.load(folder, embedder.hidden_size, embedder.modalities.new_shortcut)
     embedder.view = view.to(embedder.device) if view is not None else None
+    final = FinalShortcut.load(folder, lambda kind: embedder.modalities.new_shortcut(kind, out_dim=embedder.dimension))
+    embedder.final_shortcut = final.to(embedder.device) if final is not None else None
     missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)
     if missing:
         raise FileNotFoundError(

@@ -181,8 +181,8 @@ def add_view(
     config, adapter, special-token rows, projectors and center): the view reads the states ``embedder`` computes.
     ``carry_across=True`` accepts another adapter and projectors (nothing else): a view fitted on a stage's parent,
     carried onto a stage whose anchors held the states the view reads (measure it: the view was fitted on other
-    states). A calibration ``embedder`` had is dropped (the cosines change: run ``mmembed calibrate``). Returns
-    ``embedder``."""
+    states). A calibration ``embedder`` had is dropped (the cosines change: run ``mmembed calibrate``), and so is a
+    final shortcut (fitted onto the vectors without the view: fit it again). Returns ``embedder``."""
     for model, what in ((embedder, "the model"), (other, "the view's model")):
         if model.view is not None:
             raise ValueError(f"{what} already has a view; a model holds one")
@@ -201,4 +201,5 @@ def add_view(
     head = other.head.clone() if other.head is not None else None
     embedder.view = View(config, head, shortcuts).to(embedder.device)
     embedder.calibration = None
+    embedder.final_shortcut = None  # fitted onto the vectors without the view
     return embedder

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 import mmembed
+from mmembed.contrastive import symmetric_clip_loss
 from mmembed.data.manifest import read_manifest
 from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.peers import LiTPeer, MiniLMPeer
@@ -58,11 +59,8 @@ def fit_heads(media: torch.Tensor, texts: torch.Tensor, text_head: bool, batch_s
 
     for _ in range(steps):
         pick = next(batches)
-        logits = (
-            log_scale.exp().clamp(max=100) * F.normalize(heads["media"](media[pick]), dim=-1) @ text_side(texts[pick]).T
-        )
-        target = torch.arange(len(logits))
-        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        items = F.normalize(heads["media"](media[pick]), dim=-1)
+        loss = symmetric_clip_loss(items, text_side(texts[pick]), log_scale.exp().clamp(max=100))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int, unit_fraction
 
@@ -40,6 +41,12 @@ def register(subparsers) -> None:
         "--keep-shortcuts",
         action="store_true",
         help="keep the model's fitted shortcuts and only choose their weights again on --select-data",
+    )
+    shortcut.add_argument(
+        "--final",
+        action="store_true",
+        help="fit a final shortcut instead: per media kind a map from tower features onto the model's final vectors "
+        "(after its output head, shortcuts and view), its weight chosen on --select-data; the model is kept as it is",
     )
     shortcut.add_argument(
         "--head",
@@ -129,6 +136,8 @@ def run_fit_shortcut(args) -> int:
     from .preserve_texts import PART_NAMES
     from .shortcut import ShortcutFitConfig, fit_shortcuts, selection_rows, sweep_shortcut_weights
 
+    if args.final:
+        return run_fit_final_shortcut(args)
     if args.keep_shortcuts and not args.select_data:
         raise ValueError("--keep-shortcuts chooses the weights again on --select-data: give at least one")
     if not args.keep_shortcuts and not args.data:
@@ -173,20 +182,64 @@ def run_fit_shortcut(args) -> int:
             embedder, rows, cache, config, select_rows=select, translation_rows=translations, preserve_rows=preserve
         )
     for kind, sweep in fit.sweeps.items():
-        sources = sorted(next(iter(sweep.values())))
         kept = f"shortcut kept at step {fit.best_steps[kind]}; " if kind in fit.best_steps else ""
-        print(f"\n{kind}: {kept}mean mAP of both directions on {fit.swept_on[kind]}")
-        print("| shortcut weight | " + " | ".join(sources) + " | mean |")
-        print("|---|" + "---|" * (len(sources) + 1))
-        for weight, scores in sweep.items():
-            mark = " (best)" if weight == fit.weights[kind] else ""
-            mean = sum(scores.values()) / len(scores)
-            print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
+        print_sweep(f"{kind}: {kept}mean mAP of both directions on {fit.swept_on[kind]}", sweep, fit.weights[kind])
     if args.head:
         change = (embedder.head.cpu() - torch.eye(embedder.hidden_size)).norm() / embedder.hidden_size**0.5
         print(f"\noutput head fitted with the shortcuts: ||H - I||_F / sqrt(D) = {change:.3f}")
     folder = embedder.save_pretrained(args.out)
     print(f"fit-shortcut: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")
+    return 0
+
+
+def print_sweep(title: str, sweep: dict[float, dict[str, float]], best: float, column: str = "shortcut weight"):
+    """A weight sweep as a markdown table: one row per weight, a column per source and the mean."""
+    sources = sorted(next(iter(sweep.values())))
+    print(f"\n{title}")
+    print(f"| {column} | " + " | ".join(sources) + " | mean |")
+    print("|---|" + "---|" * (len(sources) + 1))
+    for weight, scores in sweep.items():
+        mark = " (best)" if weight == best else ""
+        mean = sum(scores.values()) / len(scores)
+        print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
+
+
+def run_fit_final_shortcut(args) -> int:
+    from mmembed.data import read_manifest
+
+    from .final_shortcut import FinalShortcutFitConfig, fit_final_shortcut
+    from .shortcut import selection_rows
+
+    incompatible = [
+        flag
+        for flag, given in (
+            ("--head", args.head),
+            ("--keep-shortcuts", args.keep_shortcuts),
+            ("--preserve-data", args.preserve_data),
+            ("--preserve-teacher", args.preserve_teacher),
+            ("--translation-data", args.translation_data),
+        )
+        if given
+    ]
+    if incompatible:
+        raise ValueError(f"--final fits only the final shortcut: drop {', '.join(incompatible)}")
+    if not args.data or not args.select_data:
+        raise ValueError("--final needs --data (the rows to fit the maps on) and --select-data (to choose weights on)")
+    select = [row for data in args.select_data for row in read_manifest(data, "train")]
+    select = selection_rows(select, args.select_limit)
+    rows = [row for data in args.data for row in read_manifest(data, "train")]
+    embedder = load_model(args)
+    source = " ".join(Path(data).stem for data in args.data)
+    fit = fit_final_shortcut(
+        embedder, rows, select, args.feature_cache, FinalShortcutFitConfig(steps=args.steps), source=source
+    )
+    for kind in fit.left_out:
+        print(f"fit-shortcut --final: no {kind} rows in --select-data, so no final {kind} shortcut")
+    for kind, sweep in fit.sweeps.items():
+        title = f"final {kind} shortcut ({fit.pairs[kind]} training pairs): mean mAP of both directions, selection rows"
+        print_sweep(title, sweep, fit.weights[kind], column="final weight")
+    folder = embedder.save_pretrained(args.out)
+    print(f"fit-shortcut --final: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")
     return 0
 
 

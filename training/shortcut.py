@@ -317,6 +317,11 @@ def sweep_shortcut_weights(
 
 
 def refuse_a_view(embedder) -> None:
+    if embedder.final_shortcut is not None:
+        raise ValueError(
+            "this model has a final shortcut (fitted onto its vectors as they are): fit or sweep tower shortcuts on "
+            "the model before it, then fit the final shortcut again (mmembed fit-shortcut --final)"
+        )
     if embedder.view is not None:
         raise ValueError(
             "this model has a view (a second head, mmembed add-view): fit or sweep shortcuts on the model it was "

@@ -144,6 +144,10 @@ def train(
         if distributed.is_main:
             print("train: the model's view is dropped (fitted on the states this stage trains)")
         embedder.view = None
+    if embedder.final_shortcut is not None:  # fitted onto the vectors this stage moves
+        if distributed.is_main:
+            print("train: the model's final shortcut is dropped (fitted onto the vectors this stage moves)")
+        embedder.final_shortcut = None
     if config.center:  # (re)fitted at the start of every stage: an earlier stage moved the states
         fit_center_on_examples(embedder, examples)
     for objective in objectives.values():

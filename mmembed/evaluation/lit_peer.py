@@ -191,6 +191,8 @@ class LiTPeer:
         import torch.nn.functional as F
         from tqdm.auto import tqdm
 
+        from ..contrastive import symmetric_clip_loss
+
         torch.manual_seed(self.seed)
         text_dim = next(iter(pairs.values()))[1].shape[1]
         self.heads = {"text": torch.nn.Linear(text_dim, self.dim)}
@@ -207,9 +209,7 @@ class LiTPeer:
                 pick = next(batches[kind])
                 a = F.normalize(self.heads[kind](media[pick]), dim=-1)
                 b = F.normalize(self.heads["text"](text[pick]), dim=-1)
-                logits = scale.exp().clamp(max=100) * a @ b.T
-                target = torch.arange(len(a))
-                loss = loss + (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+                loss = loss + symmetric_clip_loss(a, b, scale.exp().clamp(max=100))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -123,6 +123,12 @@ def audio_views(embedder, rows: list[dict], batch_size: int = 32) -> AudioViews:
     transcript alone, both as documents, the way ``encode`` embeds a clip."""
     from encoders import MediaError, load_audio
 
+    final = embedder.final_shortcut
+    if final is not None and "audio" in final.shortcuts:
+        raise ValueError(
+            "this model has a final audio shortcut, fitted onto the sound vectors as they are: fit the transcript "
+            "weight on the model before it, then fit the final shortcut again (mmembed fit-shortcut --final)"
+        )
     rows = media_rows(rows, "audio")
     if not rows:
         raise ValueError("no audio rows with captions in the data")

@@ -1,0 +1,91 @@
+"""The final shortcut: per media kind, a linear map from the tower's mean-pooled features straight onto the model's
+*final* vectors (what ``encode`` returns: after the output head, the tower shortcuts and a view's join), blended in.
+
+The tower shortcuts (encoders/shortcut.py) each land in one head's space and are fitted there; the final vector of an
+item is a blend of blends that no fit ever saw whole. The final shortcut is fitted against the model's own final query
+vectors of the captions (``mmembed fit-shortcut --final``; the text side is locked, so every text vector stays bit for
+bit), and an item's vector becomes
+
+    unit((1 - b) * unit(vector) + b * unit(map(features)))        b = weights[kind]
+
+Saved as ``final_shortcut/`` in the model folder: ``final_shortcut.json`` (this config) and ``shortcuts.safetensors``.
+It belongs to the space it was fitted on: ``add_view`` drops it, as it drops a calibration."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
+from .view import check_share
+
+FINAL_FOLDER = "final_shortcut"
+FINAL_CONFIG = "final_shortcut.json"
+
+
+@dataclass
+class FinalShortcutConfig:
+    """weights: per media kind, the map's share ``b`` of an item's final vector; source: where it was fitted (the
+    fit's data, for the record)."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        for kind, weight in self.weights.items():
+            if kind not in ("image", "audio"):
+                raise ValueError(f"a final shortcut's weight names {kind!r}, not 'image' or 'audio'")
+            check_share(weight, f"the final {kind} shortcut's weight")
+
+    @classmethod
+    def read(cls, path: Path) -> FinalShortcutConfig:
+        return cls(**json.loads(path.read_text()))
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")
+
+
+class FinalShortcut(nn.Module):
+    """The maps (a ``Shortcut`` per media kind, features -> the model's final dimension) and their weights."""
+
+    def __init__(self, config: FinalShortcutConfig, shortcuts: nn.ModuleDict):
+        super().__init__()
+        self.config = config
+        self.shortcuts = shortcuts
+        missing = sorted(k for k, w in config.weights.items() if w > 0 and k not in shortcuts)
+        if missing:
+            raise ValueError(f"the final shortcut blends maps for {missing} but has none for them")
+
+    def blend(self, output: torch.Tensor, media: dict[int, tuple[str, torch.Tensor]], device) -> None:
+        """Blend each media row of ``output`` (N, D) in place with its kind's map of its tower features (``media``:
+        row -> (kind, features)); rows of kinds at weight 0, texts and NaN rows are left as they are."""
+        for kind, shortcut in self.shortcuts.items():
+            weight = self.config.weights.get(kind, 0.0)
+            rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
+            if not rows or weight <= 0:
+                continue
+            with torch.inference_mode():
+                features = torch.stack([media[i][1] for i in rows]).to(device)
+                direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
+            output[rows] = F.normalize((1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct, dim=-1)
+
+    def save(self, folder: Path) -> None:
+        target = folder / FINAL_FOLDER
+        target.mkdir(parents=True, exist_ok=True)
+        self.config.write(target / FINAL_CONFIG)
+        save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE)
+
+    @classmethod
+    def load(cls, folder: Path, new_shortcut) -> FinalShortcut | None:
+        """The final shortcut saved in a model folder, or None; ``new_shortcut(kind)`` builds an empty map."""
+        target = folder / FINAL_FOLDER
+        if not (target / FINAL_CONFIG).is_file():
+            return None
+        config = FinalShortcutConfig.read(target / FINAL_CONFIG)
+        return cls(config, load_shortcuts(target / SHORTCUTS_FILE, new_shortcut))

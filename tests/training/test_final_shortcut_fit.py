@@ -1,0 +1,101 @@
+"""Fitting the final shortcut (training/final_shortcut.py, ``mmembed fit-shortcut --final``): a map from tower features
+onto the model's own final query vectors, its weight chosen on a source never fitted on; the text side never moves."""
+
+import numpy as np
+import pytest
+import torch
+from media_files import shape_rows
+
+import mmembed
+from mmembed.cli import main
+from mmembed.data import write_manifest
+from training.final_shortcut import FinalShortcutFitConfig, final_queries, fit_final_shortcut, fit_map, pooled_pairs
+
+WEIGHTS = (0.0, 0.5, 1.0)
+
+
+def test_the_map_learns_to_find_its_captions(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    rows = shape_rows(tmp_path / "fit")
+    media, kept = pooled_pairs(embedder, rows, "image", tmp_path / "cache")
+    captions = [r["text"] for r in kept]
+    queries = final_queries(embedder, captions, tmp_path / "cache")
+    texts = torch.stack([queries[c] for c in captions])
+
+    def accuracy(shortcut) -> float:
+        with torch.no_grad():
+            scores = torch.nn.functional.normalize(shortcut(media), dim=-1) @ texts.T
+        return (scores.argmax(dim=1) == torch.arange(len(texts))).float().mean().item()
+
+    untrained = embedder.modalities.new_shortcut("image", out_dim=embedder.dimension)
+    fitted = fit_map(embedder, "image", media, texts, captions, FinalShortcutFitConfig(steps=60, batch_size=16))
+    assert fitted.linear.out_features == embedder.dimension
+    chance = 1 / len(texts)  # a random tiny model's captions lie close together: far above chance is the bar
+    assert accuracy(fitted) > max(10 * chance, 5 * accuracy(untrained)), (accuracy(fitted), accuracy(untrained))
+
+
+def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    captions = ["A red square.", "A blue circle.", "A red square."]
+    vectors = final_queries(embedder, captions, tmp_path)
+    assert sorted(vectors) == ["A blue circle.", "A red square."]
+    np.testing.assert_array_equal(vectors["A blue circle."].numpy(), embedder.encode("A blue circle.", 64, "query"))
+    assert len(list(tmp_path.glob("final-queries-*.safetensors"))) == 1
+    embedder.encode = None  # a second call reads the file: no model call
+    assert torch.equal(final_queries(embedder, captions, tmp_path)["A red square."], vectors["A red square."])
+
+
+def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    rows, held = shape_rows(tmp_path / "fit"), shape_rows(tmp_path / "held", source="held-shapes")
+    texts = sorted({r["text"] for r in rows})
+    before = embedder.encode(texts, instruction="query")
+    config = FinalShortcutFitConfig(steps=20, batch_size=16, weights=WEIGHTS)
+    fit = fit_final_shortcut(embedder, rows, held[::2], tmp_path / "cache", config, source="shapes")
+    assert fit.pairs == {"image": len(rows)} and fit.left_out == []
+    assert set(fit.sweeps["image"]) == set(WEIGHTS)
+    assert all(set(scores) == {"held-shapes"} for scores in fit.sweeps["image"].values())
+    best = max(WEIGHTS, key=lambda w: (round(float(np.mean(list(fit.sweeps["image"][w].values()))), 6), -w))
+    assert fit.weights == {"image": best}
+    assert embedder.final_shortcut.config.weights == {"image": best}
+    assert embedder.final_shortcut.config.source == "shapes"
+    np.testing.assert_array_equal(embedder.encode(texts, instruction="query"), before)  # bit for bit
+
+
+def test_the_fit_refuses_what_it_cannot_choose_a_weight_on(make_multimodal_embedder, tmp_path):
+    embedder = make_multimodal_embedder()
+    rows = shape_rows(tmp_path / "fit")
+    with pytest.raises(ValueError, match="selection source shapes is also in the fit data"):
+        fit_final_shortcut(embedder, rows, rows[:4], tmp_path / "cache")
+    with pytest.raises(ValueError, match="the selection data holds no image rows"):
+        fit_final_shortcut(embedder, rows, [{"text": "words only", "source": "other"}], tmp_path / "cache")
+    with pytest.raises(ValueError, match="no media rows with captions"):
+        fit_final_shortcut(embedder, [{"text": "words only"}], rows, tmp_path / "cache")
+
+
+def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedder, tmp_path, capsys):
+    torch.manual_seed(0)
+    make_multimodal_embedder().save_pretrained(tmp_path / "start")
+    data = write_manifest(tmp_path / "shapes.jsonl", shape_rows(tmp_path / "fit"))
+    select = write_manifest(tmp_path / "held.jsonl", shape_rows(tmp_path / "held", source="held-shapes"))
+    common = ["--model", str(tmp_path / "start"), "--feature-cache", str(tmp_path / "cache"), "--device", "cpu"]
+    refused = ["fit-shortcut", "--final", "--data", str(data), "--out", str(tmp_path / "x"), *common]
+    assert main([*refused, "--select-data", str(select), "--head"]) == 2
+    assert "--final fits only the final shortcut: drop --head" in capsys.readouterr().err
+    assert main(refused) == 2
+    assert "--final needs --data" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    code = main(
+        ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
+         "--out", str(tmp_path / "out"), *common]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "| final weight | held-shapes | mean |" in printed
+    loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
+    assert loaded.final_shortcut.config.source == "shapes"
+    assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
+    assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was

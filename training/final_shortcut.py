@@ -1,0 +1,173 @@
+"""Fit a model's final shortcut (mmembed/final_shortcut.py): per media kind, a linear map from the tower's mean-pooled
+features onto the model's own final query vectors of the captions, then its weight ``b`` in the blend.
+
+The fit is LiT's with the text side locked: mini-batches of (item, caption) pairs, the symmetric contrastive loss at
+a learned temperature (pairs that share a caption are not each other's negatives), a fixed number of steps (LiT's
+settings, chosen on a held-back tenth of its training pairs: ``docs/results/lit-fit-selection.md``). The weight is
+swept on *selection rows*, items of sources that no stage and no shortcut trained on, each scored against the model's
+own query vectors of their captions, the whole blend as ``encode`` computes it, and the best mean over sources kept
+(ties: the smaller weight). The model's text side, its tower shortcuts and its view are not touched."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from mmembed.contrastive import shared_targets, symmetric_clip_loss
+from mmembed.evaluation.lit_peer import endless_batches
+from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, score_weights
+from mmembed.final_shortcut import FinalShortcut, FinalShortcutConfig
+from mmembed.fingerprint import text_space_id
+
+from .features import media_features
+from .shortcut import source_names
+
+KINDS = ("image", "audio")
+
+
+@dataclass
+class FinalShortcutFitConfig:
+    steps: int = 400
+    batch_size: int = 1024  # pairs per step
+    learning_rate: float = 1e-3
+    temperature: float = 0.07  # initial; learned
+    weights: tuple[float, ...] = DEFAULT_WEIGHTS
+    seed: int = 0
+
+
+@dataclass
+class FinalShortcutFit:
+    weights: dict[str, float]  # kind -> the chosen b
+    sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> b -> selection source -> mean mAP of both directions
+    pairs: dict[str, int] = field(default_factory=dict)  # kind -> training pairs the map was fitted on
+    left_out: list[str] = field(default_factory=list)  # kinds in the data with no selection rows (not fitted)
+
+
+def caption_rows(rows: list[dict]) -> list[dict]:
+    return [dict(r) for r in rows if any(kind in r for kind in KINDS) and isinstance(r.get("text"), str)]
+
+
+def final_queries(embedder, captions: list[str], cache_dir: Path, batch_size: int = 64) -> dict[str, torch.Tensor]:
+    """The model's final query vectors of ``captions`` (what ``encode`` returns: unit, with a view joined), read
+    from ``cache_dir`` when the same text side embedded the same captions before."""
+    captions = sorted(set(captions))
+    digest = hashlib.sha256(f"{text_space_id(embedder)}|query|".encode())
+    if embedder.center is not None:
+        digest.update(embedder.center.float().cpu().numpy().tobytes())
+    digest.update("\n".join(captions).encode())
+    path = Path(cache_dir) / f"final-queries-{digest.hexdigest()[:24]}.safetensors"
+    if path.is_file():
+        vectors = load_file(str(path))["queries"]
+    else:
+        vectors = torch.from_numpy(
+            embedder.encode(captions, batch_size, "query", normalize=True, show_progress_bar=len(captions) > 256)
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        save_file({"queries": vectors.contiguous()}, str(partial))
+        partial.replace(path)  # atomic: a concurrent run never reads half a file
+    return dict(zip(captions, vectors))
+
+
+def pooled_pairs(embedder, rows: list[dict], kind: str, cache_dir: Path) -> tuple[torch.Tensor, list[dict]]:
+    """Mean-pooled tower features of ``rows``' items of ``kind`` (the decodable ones) and those rows."""
+    rows = [r for r in rows if kind in r]
+    features = media_features(embedder, rows, cache_dir)
+    kept = sorted(features)
+    return torch.stack([features[i].float().mean(dim=0) for i in kept]), [rows[i] for i in kept]
+
+
+def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
+    """One kind's map onto the final space: ``config.steps`` Adam steps on batches of ``config.batch_size`` pairs."""
+    shortcut = embedder.modalities.new_shortcut(kind, config.seed, out_dim=embedder.dimension).cpu().float()
+    log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / config.temperature))))
+    optimizer = torch.optim.Adam(list(shortcut.parameters()) + [log_scale], lr=config.learning_rate)
+    caption_ids = torch.tensor([{c: i for i, c in enumerate(sorted(set(captions)))}[c] for c in captions])
+    batches = endless_batches(len(media), config.batch_size, torch.Generator().manual_seed(config.seed))
+    for _ in tqdm(range(config.steps), desc=f"final shortcut {kind}", unit="step"):
+        pick = next(batches)
+        items = F.normalize(shortcut(media[pick]), dim=-1)
+        scale = log_scale.exp().clamp(max=100)
+        loss = symmetric_clip_loss(items, texts[pick], scale, shared_targets(caption_ids[pick]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return shortcut.to(embedder.device)
+
+
+def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, config, batch_size: int = 32):
+    """Every weight of the grid on selection rows of ``kind``: the model's own vectors (its final shortcut at 0)
+    blended with the map's, scored against its own query vectors of the captions; the best by the mean over the
+    sources."""
+    media, rows = pooled_pairs(embedder, rows, kind, cache_dir)
+    with embedder.overrides(final_weights={kind: 0.0}):
+        items = [Path(r[kind]) for r in rows]
+        own = embedder.encode(items, batch_size, "document", normalize=True, on_error="nan", show_progress_bar=True)
+    keep = np.isfinite(own).all(axis=1)
+    own, media, rows = own[keep], media[torch.from_numpy(keep)], [r for r, k in zip(rows, keep) if k]
+    with torch.no_grad():
+        mapped = F.normalize(embedder.final_shortcut.shortcuts[kind](media.to(embedder.device)).float(), dim=-1)
+    mapped = mapped.cpu().numpy()
+    queries = {c: v.numpy() for c, v in final_queries(embedder, [r["text"] for r in rows], cache_dir).items()}
+
+    def vectors_at(weight: float) -> np.ndarray:
+        vectors = (1 - weight) * own + weight * mapped
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    sources = [str(r.get("source", "unknown")) for r in rows]
+    return score_weights(vectors_at, sources, [r["text"] for r in rows], queries, config.weights)
+
+
+def fit_final_shortcut(
+    embedder,
+    rows: list[dict],
+    select_rows: list[dict],
+    cache_dir: str | Path,
+    config: FinalShortcutFitConfig | None = None,
+    batch_size: int = 32,
+    source: str | None = None,
+) -> FinalShortcutFit:
+    """Fit a final shortcut for every media kind that both ``rows`` (training rows with captions) and
+    ``select_rows`` (rows of sources nothing trained on) hold, choose its weight on the selection rows, and set it
+    as ``embedder.final_shortcut`` (replacing one it had). ``source``: recorded in the config."""
+    if embedder.final_shortcut is not None:
+        embedder.final_shortcut = None  # the targets are the vectors without it
+    config = config or FinalShortcutFitConfig()
+    cache_dir = Path(cache_dir)
+    rows, select_rows = caption_rows(rows), caption_rows(select_rows)
+    if not rows:
+        raise ValueError("no media rows with captions to fit a final shortcut on")
+    shared = sorted(source_names(rows) & source_names(select_rows))
+    if shared:
+        raise ValueError(f"selection source {', '.join(shared)} is also in the fit data: select on untrained sources")
+    in_data = [kind for kind in KINDS if any(kind in r for r in rows)]
+    kinds = [kind for kind in in_data if any(kind in r for r in select_rows)]
+    if not kinds:
+        raise ValueError(
+            f"the selection data holds no {' or '.join(in_data)} rows: the final shortcut's weight is chosen on "
+            "them (give --select-data with items of sources nothing trained on)"
+        )
+    fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[kind for kind in in_data if kind not in kinds])
+    shortcuts = torch.nn.ModuleDict()
+    for kind in kinds:
+        media, kept = pooled_pairs(embedder, rows, kind, cache_dir)
+        captions = [r["text"] for r in kept]
+        queries = final_queries(embedder, captions, cache_dir)
+        texts = torch.stack([queries[c] for c in captions]).float()
+        shortcuts[kind] = fit_map(embedder, kind, media, texts, captions, config)
+        fit.pairs[kind] = len(kept)
+    embedder.final_shortcut = FinalShortcut(FinalShortcutConfig(dict.fromkeys(kinds, 0.0), source), shortcuts)
+    for kind in kinds:
+        fit.weights[kind], fit.sweeps[kind] = sweep_final_weight(
+            embedder, kind, select_rows, cache_dir, config, batch_size
+        )
+    embedder.final_shortcut.config = FinalShortcutConfig(dict(fit.weights), source)
+    return fit
