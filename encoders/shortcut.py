@@ -1,8 +1,11 @@
-"""The tower shortcut: a linear map from a media item's mean-pooled tower features straight into the embedding space.
+"""The tower shortcut: a map from a media item's mean-pooled tower features straight into the embedding space.
 
 The projector's soft tokens reach the vector only through the LLM, which must learn to read them; a LiT-style
 linear head on the same frozen features reaches it in one step. An item's vector blends the two (the embedder does
-that, with the weight in its config); the LLM path is kept, so generation and the text side are untouched."""
+that, with the weight in its config); the LLM path is kept, so generation and the text side are untouched.
+
+A shortcut is linear by default; with ``hidden_dim`` it is a two-layer MLP (GELU, dropout while it trains), which a
+final shortcut (mmembed/final_shortcut.py) may use."""
 
 from __future__ import annotations
 
@@ -11,12 +14,19 @@ from torch import nn
 
 
 class Shortcut(nn.Module):
-    def __init__(self, in_dim: int, out_dim: int):
+    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int | None = None, dropout: float = 0.0):
         super().__init__()
-        self.linear = nn.Linear(in_dim, out_dim)
+        if hidden_dim:
+            self.mlp = nn.Sequential(
+                nn.Linear(in_dim, hidden_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden_dim, out_dim)
+            )
+        else:
+            self.linear = nn.Linear(in_dim, out_dim)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(B, num_tokens, in_dim) soft-token features, or (B, in_dim) pooled ones -> (B, out_dim)."""
         if features.dim() == 3:
             features = features.mean(dim=1)
-        return self.linear(features.to(self.linear.weight.dtype))
+        layer = self.mlp if hasattr(self, "mlp") else self.linear
+        first = layer[0] if isinstance(layer, nn.Sequential) else layer
+        return layer(features.to(first.weight.dtype))

@@ -31,10 +31,11 @@ FINAL_CONFIG = "final_shortcut.json"
 
 @dataclass
 class FinalShortcutConfig:
-    """weights: per media kind, the map's share ``b`` of an item's final vector; source: where it was fitted (the
-    fit's data, for the record)."""
+    """weights: per media kind, the map's share ``b`` of an item's final vector; hidden_dim: the maps' hidden layer
+    (None: linear maps); source: where it was fitted (the fit's data, for the record)."""
 
     weights: dict[str, float] = field(default_factory=dict)
+    hidden_dim: int | None = None
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -58,6 +59,7 @@ class FinalShortcut(nn.Module):
         super().__init__()
         self.config = config
         self.shortcuts = shortcuts
+        self.eval()  # an MLP map's dropout is for its fit only
         missing = sorted(k for k, w in config.weights.items() if w > 0 and k not in shortcuts)
         if missing:
             raise ValueError(f"the final shortcut blends maps for {missing} but has none for them")
@@ -83,9 +85,11 @@ class FinalShortcut(nn.Module):
 
     @classmethod
     def load(cls, folder: Path, new_shortcut) -> FinalShortcut | None:
-        """The final shortcut saved in a model folder, or None; ``new_shortcut(kind)`` builds an empty map."""
+        """The final shortcut saved in a model folder, or None; ``new_shortcut(kind, hidden_dim)`` builds an empty
+        map."""
         target = folder / FINAL_FOLDER
         if not (target / FINAL_CONFIG).is_file():
             return None
         config = FinalShortcutConfig.read(target / FINAL_CONFIG)
-        return cls(config, load_shortcuts(target / SHORTCUTS_FILE, new_shortcut))
+        maps = load_shortcuts(target / SHORTCUTS_FILE, lambda kind: new_shortcut(kind, config.hidden_dim))
+        return cls(config, maps)

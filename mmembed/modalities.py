@@ -156,14 +156,16 @@ class Modalities(nn.Module):
             self.shortcuts[kind] = self.new_shortcut(kind, seed)
         return self.shortcuts[kind]
 
-    def new_shortcut(self, kind: str, seed: int = 0, out_dim: int | None = None) -> Shortcut:
+    def new_shortcut(
+        self, kind: str, seed: int = 0, out_dim: int | None = None, hidden_dim: int | None = None, dropout: float = 0.0
+    ) -> Shortcut:
         """A freshly initialised tower shortcut for ``kind`` (not added to this model's own), into the LLM's
-        dimension or ``out_dim`` (a final shortcut's: the model's final vectors)."""
+        dimension or ``out_dim`` (a final shortcut's: the model's final vectors); an MLP with ``hidden_dim``."""
         if kind not in self.tower_configs:
             raise ValueError(f"this model has no {kind} tower to take a shortcut from")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return Shortcut(self._feature_dim(kind), out_dim or self.llm_dim).to(self.device)
+            return Shortcut(self._feature_dim(kind), out_dim or self.llm_dim, hidden_dim, dropout).to(self.device)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

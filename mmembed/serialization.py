@@ -130,7 +130,10 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     embedder.head = head.to(embedder.device) if head is not None else None
     view = View.load(folder, embedder.hidden_size, embedder.modalities.new_shortcut)
     embedder.view = view.to(embedder.device) if view is not None else None
-    final = FinalShortcut.load(folder, lambda kind: embedder.modalities.new_shortcut(kind, out_dim=embedder.dimension))
+    final = FinalShortcut.load(
+        folder,
+        lambda kind, hidden: embedder.modalities.new_shortcut(kind, out_dim=embedder.dimension, hidden_dim=hidden),
+    )
     embedder.final_shortcut = final.to(embedder.device) if final is not None else None
     missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)
     if missing:

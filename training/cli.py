@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int, unit_fraction
@@ -107,6 +108,12 @@ def register(subparsers) -> None:
         default=1.0,
         help="with --translation-data: weight of that term",
     )
+    shortcut.add_argument(
+        "--final-hidden",
+        type=int,
+        default=2048,
+        help="with --final: the maps' hidden layer (a two-layer MLP); 0 for linear maps",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -192,16 +199,17 @@ def run_fit_shortcut(args) -> int:
     return 0
 
 
-def print_sweep(title: str, sweep: dict[float, dict[str, float]], best: float, column: str = "shortcut weight"):
-    """A weight sweep as a markdown table: one row per weight, a column per source and the mean."""
+def print_sweep(title: str, sweep: dict, best: float, column: str = "shortcut weight", score=None, score_name="mean"):
+    """A weight sweep as a markdown table: one row per weight, a column per source and the score the weight was
+    chosen by (``score(weight)``; default: the mean over the sources)."""
     sources = sorted(next(iter(sweep.values())))
     print(f"\n{title}")
-    print(f"| {column} | " + " | ".join(sources) + " | mean |")
+    print(f"| {column} | " + " | ".join(sources) + f" | {score_name} |")
     print("|---|" + "---|" * (len(sources) + 1))
     for weight, scores in sweep.items():
         mark = " (best)" if weight == best else ""
-        mean = sum(scores.values()) / len(scores)
-        print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {mean:.3f} |")
+        value = score(weight) if score else sum(scores.values()) / len(scores)
+        print(f"| {weight:.1f}{mark} | " + " | ".join(f"{scores[s]:.3f}" for s in sources) + f" | {value:.3f} |")
 
 
 def run_fit_final_shortcut(args) -> int:
@@ -223,6 +231,8 @@ def run_fit_final_shortcut(args) -> int:
     ]
     if incompatible:
         raise ValueError(f"--final fits only the final shortcut: drop {', '.join(incompatible)}")
+    if args.final_hidden < 0:
+        raise ValueError(f"--final-hidden must be 0 (linear maps) or a hidden layer size, got {args.final_hidden}")
     if not args.data or not args.select_data:
         raise ValueError("--final needs --data (the rows to fit the maps on) and --select-data (to choose weights on)")
     select = [row for data in args.select_data for row in read_manifest(data, "train")]
@@ -230,14 +240,17 @@ def run_fit_final_shortcut(args) -> int:
     rows = [row for data in args.data for row in read_manifest(data, "train")]
     embedder = load_model(args)
     source = " ".join(Path(data).stem for data in args.data)
-    fit = fit_final_shortcut(
-        embedder, rows, select, args.feature_cache, FinalShortcutFitConfig(steps=args.steps), source=source
-    )
+    config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None)
+    fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:
         print(f"fit-shortcut --final: no {kind} rows in --select-data, so no final {kind} shortcut")
     for kind, sweep in fit.sweeps.items():
-        title = f"final {kind} shortcut ({fit.pairs[kind]} training pairs): mean mAP of both directions, selection rows"
-        print_sweep(title, sweep, fit.weights[kind], column="final weight")
+        title = (
+            f"final {kind} shortcut ({fit.pairs[kind]} training pairs): mean mAP of both directions on the check rows "
+            "of the fitted sources and on the selection rows; the weight is chosen by the two sets' means, averaged"
+        )
+        score = partial(fit.score, kind)
+        print_sweep(title, sweep, fit.weights[kind], column="final weight", score=score, score_name="score")
     folder = embedder.save_pretrained(args.out)
     print(f"fit-shortcut --final: weights {fit.weights} saved with the model to {folder} (refit its calibration next)")
     return 0

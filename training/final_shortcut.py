@@ -1,12 +1,16 @@
-"""Fit a model's final shortcut (mmembed/final_shortcut.py): per media kind, a linear map from the tower's mean-pooled
+"""Fit a model's final shortcut (mmembed/final_shortcut.py): per media kind, a map from the tower's mean-pooled
 features onto the model's own final query vectors of the captions, then its weight ``b`` in the blend.
 
 The fit is LiT's with the text side locked: mini-batches of (item, caption) pairs, the symmetric contrastive loss at
-a learned temperature (pairs that share a caption are not each other's negatives), a fixed number of steps (LiT's
-settings, chosen on a held-back tenth of its training pairs: ``docs/results/lit-fit-selection.md``). The weight is
-swept on *selection rows*, items of sources that no stage and no shortcut trained on, each scored against the model's
-own query vectors of their captions, the whole blend as ``encode`` computes it, and the best mean over sources kept
-(ties: the smaller weight). The model's text side, its tower shortcuts and its view are not touched."""
+a learned temperature (pairs that share a caption are not each other's negatives), LiT's steps and batch size (chosen
+on a held-back tenth of its training pairs: ``docs/results/lit-fit-selection.md``). The map is a two-layer MLP by
+default (``hidden_dim``; None: linear); its width, dropout and weight decay are the first setting tried, not tuned.
+10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
+the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
+fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
+trained on (how far the map carries beyond its sources); each item scored against the model's own query vectors of
+the captions, the mean of both directions' mAP per source. Ties go to the smaller weight. The model's text side,
+tower shortcuts and view are not touched."""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from mmembed.final_shortcut import FinalShortcut, FinalShortcutConfig
 from mmembed.fingerprint import text_space_id
 
 from .features import media_features
-from .shortcut import source_names
+from .shortcut import is_check, source_names
 
 KINDS = ("image", "audio")
 
@@ -38,7 +42,11 @@ class FinalShortcutFitConfig:
     steps: int = 400
     batch_size: int = 1024  # pairs per step
     learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    hidden_dim: int | None = 2048  # None: a linear map
+    dropout: float = 0.2  # in the MLP's hidden layer, while it fits
     temperature: float = 0.07  # initial; learned
+    check_fraction: float = 0.1  # of the training captions, held out of the fit for the weight sweep
     weights: tuple[float, ...] = DEFAULT_WEIGHTS
     seed: int = 0
 
@@ -46,9 +54,21 @@ class FinalShortcutFitConfig:
 @dataclass
 class FinalShortcutFit:
     weights: dict[str, float]  # kind -> the chosen b
-    sweeps: dict[str, dict[float, dict[str, float]]]  # kind -> b -> selection source -> mean mAP of both directions
+    # kind -> b -> source -> mean mAP of both directions (check rows: the fitted sources; selection rows: the others)
+    sweeps: dict[str, dict[float, dict[str, float]]]
     pairs: dict[str, int] = field(default_factory=dict)  # kind -> training pairs the map was fitted on
     left_out: list[str] = field(default_factory=list)  # kinds in the data with no selection rows (not fitted)
+
+    def score(self, kind: str, weight: float) -> float:
+        """What the weight was chosen by: the mean over the check sources and the mean over the selection sources,
+        averaged (each set counts once, however many sources it has)."""
+        scores = self.sweeps[kind][weight]
+        check = [v for source, v in scores.items() if source.endswith(CHECK_SUFFIX)]
+        select = [v for source, v in scores.items() if not source.endswith(CHECK_SUFFIX)]
+        return float(np.mean([np.mean(part) for part in (check, select) if part]))
+
+
+CHECK_SUFFIX = " (check)"  # how a fitted source's check rows are named in a sweep
 
 
 def caption_rows(rows: list[dict]) -> list[dict]:
@@ -86,10 +106,17 @@ def pooled_pairs(embedder, rows: list[dict], kind: str, cache_dir: Path) -> tupl
 
 
 def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
-    """One kind's map onto the final space: ``config.steps`` Adam steps on batches of ``config.batch_size`` pairs."""
-    shortcut = embedder.modalities.new_shortcut(kind, config.seed, out_dim=embedder.dimension).cpu().float()
+    """One kind's map onto the final space: ``config.steps`` AdamW steps on batches of ``config.batch_size`` pairs;
+    returned in eval mode (no dropout)."""
+    shortcut = embedder.modalities.new_shortcut(
+        kind, config.seed, out_dim=embedder.dimension, hidden_dim=config.hidden_dim, dropout=config.dropout
+    )
+    shortcut = shortcut.cpu().float().train()
     log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / config.temperature))))
-    optimizer = torch.optim.Adam(list(shortcut.parameters()) + [log_scale], lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(
+        [{"params": shortcut.parameters(), "weight_decay": config.weight_decay}, {"params": [log_scale]}],
+        lr=config.learning_rate,
+    )
     caption_ids = torch.tensor([{c: i for i, c in enumerate(sorted(set(captions)))}[c] for c in captions])
     batches = endless_batches(len(media), config.batch_size, torch.Generator().manual_seed(config.seed))
     for _ in tqdm(range(config.steps), desc=f"final shortcut {kind}", unit="step"):
@@ -100,13 +127,12 @@ def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, capti
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return shortcut.to(embedder.device)
+    return shortcut.eval().to(embedder.device)
 
 
 def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, config, batch_size: int = 32):
-    """Every weight of the grid on selection rows of ``kind``: the model's own vectors (its final shortcut at 0)
-    blended with the map's, scored against its own query vectors of the captions; the best by the mean over the
-    sources."""
+    """Every weight of the grid on ``rows`` of ``kind``: the model's own vectors (its final shortcut at 0) blended
+    with the map's, scored against its own query vectors of the captions; every score, per weight and source."""
     media, rows = pooled_pairs(embedder, rows, kind, cache_dir)
     with embedder.overrides(final_weights={kind: 0.0}):
         items = [Path(r[kind]) for r in rows]
@@ -123,7 +149,7 @@ def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, c
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     sources = [str(r.get("source", "unknown")) for r in rows]
-    return score_weights(vectors_at, sources, [r["text"] for r in rows], queries, config.weights)
+    return score_weights(vectors_at, sources, [r["text"] for r in rows], queries, config.weights)[1]
 
 
 def fit_final_shortcut(
@@ -156,18 +182,24 @@ def fit_final_shortcut(
             "them (give --select-data with items of sources nothing trained on)"
         )
     fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[kind for kind in in_data if kind not in kinds])
-    shortcuts = torch.nn.ModuleDict()
+    shortcuts, checks = torch.nn.ModuleDict(), {}
     for kind in kinds:
         media, kept = pooled_pairs(embedder, rows, kind, cache_dir)
-        captions = [r["text"] for r in kept]
-        queries = final_queries(embedder, captions, cache_dir)
+        on_check = torch.tensor([is_check(r["text"], config.check_fraction, config.seed) for r in kept])
+        fitted = [r for r, check in zip(kept, on_check) if not check]
+        checks[kind] = [
+            {**r, "source": f"{r.get('source', 'unknown')}{CHECK_SUFFIX}"} for r, check in zip(kept, on_check) if check
+        ]
+        queries = final_queries(embedder, [r["text"] for r in kept], cache_dir)  # one cache file for both splits
+        captions = [r["text"] for r in fitted]
         texts = torch.stack([queries[c] for c in captions]).float()
-        shortcuts[kind] = fit_map(embedder, kind, media, texts, captions, config)
-        fit.pairs[kind] = len(kept)
-    embedder.final_shortcut = FinalShortcut(FinalShortcutConfig(dict.fromkeys(kinds, 0.0), source), shortcuts)
+        shortcuts[kind] = fit_map(embedder, kind, media[~on_check], texts, captions, config)
+        fit.pairs[kind] = len(fitted)
+    final_config = FinalShortcutConfig(dict.fromkeys(kinds, 0.0), config.hidden_dim, source)
+    embedder.final_shortcut = FinalShortcut(final_config, shortcuts)
     for kind in kinds:
-        fit.weights[kind], fit.sweeps[kind] = sweep_final_weight(
-            embedder, kind, select_rows, cache_dir, config, batch_size
-        )
-    embedder.final_shortcut.config = FinalShortcutConfig(dict(fit.weights), source)
+        sweep = sweep_final_weight(embedder, kind, checks[kind] + select_rows, cache_dir, config, batch_size)
+        fit.sweeps[kind] = sweep
+        fit.weights[kind] = max(config.weights, key=lambda w: (round(fit.score(kind, w), 6), -w))
+    embedder.final_shortcut.config = FinalShortcutConfig(dict(fit.weights), config.hidden_dim, source)
     return fit

@@ -1,7 +1,15 @@
 """Trained checkpoints shipped inside the package (adapter + projectors + config, a few MB each; the backbone is
 referenced by its packaged name, not copied). ``mmembed.load("mmembed-default")`` loads the current default.
 
-- ``mmembed-multisource-g1.1`` (= ``mmembed-default``): the first checkpoint on Gemma-3-270m (``gemma3-270m``,
+- ``mmembed-multisource-g1.2`` (= ``mmembed-default``): g1.1's files and a final image shortcut
+  (mmembed/final_shortcut.py, ``mmembed fit-shortcut --final``): an MLP from the image tower's mean-pooled features
+  onto g1.1's final (primary + view) query vectors of the captions, fitted on the four trained image sources'
+  training pairs, blended into every image vector at 0.5, the weight chosen on held-out training captions and on
+  never-trained glyphs and Fashion-MNIST train rows (docs/results/g1.2-final-shortcut-fit.md); the calibration
+  refitted. Texts and sounds are g1.1's vectors bit for bit; held out, every image figure at or above g1.1's (Tabler
+  icons 0.435 / 0.471 -> 0.533 / 0.577 mAP, past LiT); figures in docs/results/gemma-g1.2-peers.md and
+  docs/results/gemma-g1.2-multilingual.md.
+- ``mmembed-multisource-g1.1`` (the default before g1.2): the first checkpoint on Gemma-3-270m (``gemma3-270m``,
   640-d): the Gemma chain's stage 1 (``training/configs/backbones/languages.yaml --model gemma3-270m``, fresh
   projectors and LoRA, 300 x 24) and stage 2 (``training/configs/gemma/all-sources.yaml``, every paired source,
   400 x 24; 28 + 57 min on 2 CPU cores), the transcript weight fitted (0.2), then v8's own post-training steps: tower
@@ -76,9 +84,10 @@ SHIPPED = {
     "mmembed-multisource-v8": "multisource-v8",
     "mmembed-multisource-v9t": "multisource-v9t",
     "mmembed-multisource-g1.1": "multisource-g1.1",
+    "mmembed-multisource-g1.2": "multisource-g1.2",
 }
 DEFAULT_MODEL = "mmembed-default"  # the name of the current default; the one place it is written
-ALIASES = {DEFAULT_MODEL: "mmembed-multisource-g1.1"}
+ALIASES = {DEFAULT_MODEL: "mmembed-multisource-g1.2"}
 
 
 def shipped_checkpoint(name: str) -> Path | None:

@@ -23,9 +23,10 @@ def pictures():
     return [square("red"), circle("blue"), square("green", offset=4)]
 
 
-def give_final_shortcut(embedder, weight: float, seed: int = 5) -> FinalShortcut:
-    maps = torch.nn.ModuleDict({"image": embedder.modalities.new_shortcut("image", seed, out_dim=embedder.dimension)})
-    embedder.final_shortcut = FinalShortcut(FinalShortcutConfig({"image": weight}, source="test"), maps)
+def give_final_shortcut(embedder, weight: float, seed: int = 5, hidden: int | None = None) -> FinalShortcut:
+    new = embedder.modalities.new_shortcut("image", seed, out_dim=embedder.dimension, hidden_dim=hidden, dropout=0.5)
+    config = FinalShortcutConfig({"image": weight}, hidden_dim=hidden, source="test")
+    embedder.final_shortcut = FinalShortcut(config, torch.nn.ModuleDict({"image": new}))
     return embedder.final_shortcut
 
 
@@ -84,13 +85,15 @@ def test_a_model_without_a_view_blends_into_its_unit_vectors(make_multimodal_emb
     torch.testing.assert_close(same, plain, atol=TOLERANCE, rtol=0)  # weight 0: left as they were, not normalized
 
 
-def test_it_saves_loads_and_changes_the_space_id_with_its_weights(viewed, tmp_path):
-    give_final_shortcut(viewed, 0.4)
+@pytest.mark.parametrize("hidden", [None, 16])
+def test_it_saves_loads_and_changes_the_space_id_with_its_weights(viewed, tmp_path, hidden):
+    give_final_shortcut(viewed, 0.4, hidden=hidden)
     inputs = [*TEXTS, square("green")]
     before, space = viewed.encode(inputs), space_id(viewed)
+    np.testing.assert_array_equal(viewed.encode(inputs), before)  # no dropout at encode time: the same each call
     viewed.save_pretrained(tmp_path / "final")
     saved = json.loads((tmp_path / "final" / "final_shortcut" / "final_shortcut.json").read_text())
-    assert saved == {"weights": {"image": 0.4}, "source": "test"}
+    assert saved == {"weights": {"image": 0.4}, "hidden_dim": hidden, "source": "test"}
     loaded = mmembed.load(str(tmp_path / "final"), device="cpu")
     assert loaded.final_shortcut.config.weights == {"image": 0.4}
     assert space_id(loaded) == space

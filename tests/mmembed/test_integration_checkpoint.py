@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from media_files import square, tone
+from media_files import circle, square, tone
 
 import mmembed
 
@@ -15,7 +15,7 @@ def test_shipped_checkpoint_loads_and_embeds_every_modality(tmp_path):
     assert hasattr(model.model, "peft_config") and model.center is not None
     assert model.config.backbone == "gemma3-270m" and set(model.modalities.kinds) == {"image", "audio"}
     vectors = model.encode(["a red square", square("red", 224), (tone(1.0), 16_000)])
-    assert model.hidden_size == 640 and model.dimension == 1280  # g1.1: Gemma-3-270m's states and its view side by side
+    assert model.hidden_size == 640 and model.dimension == 1280  # Gemma-3-270m's states and its view side by side
     assert vectors.shape == (3, 1280) and np.isfinite(vectors).all()
     # Across batch compositions (one item vs a mixed batch of three) kernels differ in the last bits: a tolerance.
     alone = model.encode(["a red square"])
@@ -41,6 +41,11 @@ def primary_half(model, vectors: np.ndarray) -> np.ndarray:
 
 def test_shipped_default_blends_its_tower_shortcuts():
     model = mmembed.load("mmembed-default", device="cpu")
+    with model.overrides(final_weights={"image": 0.0}):  # the tower shortcuts' blend, before the final shortcut's
+        check_the_tower_shortcut_blend(model)
+
+
+def check_the_tower_shortcut_blend(model) -> None:
     assert set(model.modalities.shortcuts) == {"image", "audio"}
     assert all(0 < w < 1 for w in model.config.shortcut_weights.values())
     image = square("red", 224)
@@ -56,15 +61,38 @@ def test_shipped_default_blends_its_tower_shortcuts():
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_g1_1_carries_its_own_view_at_its_fitted_shares():
-    """g1.1's view was fitted on its own LLM path (nothing carried across); each part of a vector is weighted by its
-    share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on never-trained audio: a
-    sound is the view's alone), and its sts instruction is the query text."""
+def test_the_default_g1_2_is_g1_1_with_a_final_image_shortcut():
+    """g1.2 = g1.1's files and a final image shortcut (an MLP from the image tower onto the final vectors, blended at
+    0.5): at weight 0 every vector is g1.1's; texts and sounds never pass through it."""
+    model = mmembed.load("mmembed-default", device="cpu")
+    g1_1 = mmembed.load("mmembed-multisource-g1.1", device="cpu")
+    final = model.final_shortcut
+    assert final.config.weights == {"image": 0.5} and final.config.hidden_dim == 2048
+    assert set(final.shortcuts) == {"image"}
+    inputs = ["a red square", square("red", 224), circle("blue", 224), (tone(1.0), 16_000)]
+    vectors = model.encode(inputs, instruction="query")
+    before = g1_1.encode(inputs, instruction="query")
+    with model.overrides(final_weights={"image": 0.0}):
+        np.testing.assert_allclose(model.encode(inputs, instruction="query"), before, atol=1e-6, rtol=0)
+    with model.overrides(final_weights={"image": 1.0}):
+        mapped = model.encode(inputs[1:3], instruction="query")
+    np.testing.assert_allclose(vectors[[0, 3]], before[[0, 3]], atol=1e-6, rtol=0)
+    expected = 0.5 * before[1:3] + 0.5 * mapped
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors[1:3], expected, atol=1e-5, rtol=0)
+    assert np.abs(vectors[1:3] - before[1:3]).max() > 1e-2  # the map does move the images
+
+
+def test_the_default_carries_g1_1s_own_view_at_its_fitted_shares():
+    """g1.1's view (g1.2's too) was fitted on its own LLM path (nothing carried across); each part of a vector is
+    weighted by its share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on
+    never-trained audio: a sound is the view's alone), and its sts instruction is the query text."""
     model = mmembed.load("mmembed-default", device="cpu")
     assert model.view.config.carried_across == []
     assert model.config.instructions["sts"] == model.config.instructions["query"]
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
-    vectors = model.encode(inputs, instruction="query")
+    with model.overrides(final_weights={"image": 0.0}):  # the view's join, before the final shortcut's blend
+        vectors = model.encode(inputs, instruction="query")
     shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
     assert shares == [0.5, 0.5, 0.8, 1.0]
     assert not vectors[3, : model.hidden_size].any()

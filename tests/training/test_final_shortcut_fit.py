@@ -9,7 +9,9 @@ from media_files import shape_rows
 import mmembed
 from mmembed.cli import main
 from mmembed.data import write_manifest
+from mmembed.final_shortcut import FinalShortcutConfig
 from training.final_shortcut import FinalShortcutFitConfig, final_queries, fit_final_shortcut, fit_map, pooled_pairs
+from training.shortcut import is_check
 
 WEIGHTS = (0.0, 0.5, 1.0)
 
@@ -28,11 +30,14 @@ def test_the_map_learns_to_find_its_captions(make_multimodal_embedder, tmp_path)
             scores = torch.nn.functional.normalize(shortcut(media), dim=-1) @ texts.T
         return (scores.argmax(dim=1) == torch.arange(len(texts))).float().mean().item()
 
-    untrained = embedder.modalities.new_shortcut("image", out_dim=embedder.dimension)
-    fitted = fit_map(embedder, "image", media, texts, captions, FinalShortcutFitConfig(steps=60, batch_size=16))
-    assert fitted.linear.out_features == embedder.dimension
     chance = 1 / len(texts)  # a random tiny model's captions lie close together: far above chance is the bar
-    assert accuracy(fitted) > max(10 * chance, 5 * accuracy(untrained)), (accuracy(fitted), accuracy(untrained))
+    for hidden in (None, 64):  # a linear map and an MLP
+        untrained = embedder.modalities.new_shortcut("image", out_dim=embedder.dimension, hidden_dim=hidden)
+        config = FinalShortcutFitConfig(steps=60, batch_size=16, hidden_dim=hidden)
+        fitted = fit_map(embedder, "image", media, texts, captions, config)
+        assert not fitted.training  # dropout is for the fit only
+        assert fitted(media[:2]).shape == (2, embedder.dimension)
+        assert accuracy(fitted) > max(10 * chance, 5 * accuracy(untrained)), (accuracy(fitted), accuracy(untrained))
 
 
 def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_multimodal_embedder, tmp_path):
@@ -53,15 +58,17 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
     rows, held = shape_rows(tmp_path / "fit"), shape_rows(tmp_path / "held", source="held-shapes")
     texts = sorted({r["text"] for r in rows})
     before = embedder.encode(texts, instruction="query")
-    config = FinalShortcutFitConfig(steps=20, batch_size=16, weights=WEIGHTS)
+    config = FinalShortcutFitConfig(steps=20, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
     fit = fit_final_shortcut(embedder, rows, held[::2], tmp_path / "cache", config, source="shapes")
-    assert fit.pairs == {"image": len(rows)} and fit.left_out == []
+    check = [r for r in rows if is_check(r["text"], 0.3, seed=0)]
+    assert 0 < len(check) < len(rows) and fit.pairs == {"image": len(rows) - len(check)} and fit.left_out == []
     assert set(fit.sweeps["image"]) == set(WEIGHTS)
-    assert all(set(scores) == {"held-shapes"} for scores in fit.sweeps["image"].values())
-    best = max(WEIGHTS, key=lambda w: (round(float(np.mean(list(fit.sweeps["image"][w].values()))), 6), -w))
+    assert all(set(scores) == {"held-shapes", "shapes (check)"} for scores in fit.sweeps["image"].values())
+    for weight, scores in fit.sweeps["image"].items():  # the two sets count equally: here one source each
+        assert fit.score("image", weight) == pytest.approx((scores["held-shapes"] + scores["shapes (check)"]) / 2)
+    best = max(WEIGHTS, key=lambda w: (round(fit.score("image", w), 6), -w))
     assert fit.weights == {"image": best}
-    assert embedder.final_shortcut.config.weights == {"image": best}
-    assert embedder.final_shortcut.config.source == "shapes"
+    assert embedder.final_shortcut.config == FinalShortcutConfig({"image": best}, hidden_dim=32, source="shapes")
     np.testing.assert_array_equal(embedder.encode(texts, instruction="query"), before)  # bit for bit
 
 
@@ -88,14 +95,17 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     assert main(refused) == 2
     assert "--final needs --data" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+    assert main([*refused, "--select-data", str(select), "--final-hidden", "-1"]) == 2
+    assert "--final-hidden must be 0 (linear maps) or a hidden layer size" in capsys.readouterr().err
     code = main(
         ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
-         "--out", str(tmp_path / "out"), *common]
+         "--final-hidden", "16", "--out", str(tmp_path / "out"), *common]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
-    assert "| final weight | held-shapes | mean |" in printed
+    assert "| final weight | held-shapes | shapes (check) | score |" in printed
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
-    assert loaded.final_shortcut.config.source == "shapes"
+    assert loaded.final_shortcut.config.source == "shapes" and loaded.final_shortcut.config.hidden_dim == 16
+    assert not loaded.final_shortcut.training
     assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
     assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was
