@@ -102,6 +102,8 @@ def pooled_pairs(embedder, rows: list[dict], kind: str, cache_dir: Path) -> tupl
     rows = [r for r in rows if kind in r]
     features = media_features(embedder, rows, cache_dir)
     kept = sorted(features)
+    if not kept:
+        raise ValueError(f"none of the {len(rows)} {kind} rows decodes: no {kind} features to fit or sweep on")
     return torch.stack([features[i].float().mean(dim=0) for i in kept]), [rows[i] for i in kept]
 
 

@@ -79,6 +79,10 @@ def test_the_fit_refuses_what_it_cannot_choose_a_weight_on(make_multimodal_embed
         fit_final_shortcut(embedder, rows, rows[:4], tmp_path / "cache")
     with pytest.raises(ValueError, match="the selection data holds no image rows"):
         fit_final_shortcut(embedder, rows, [{"text": "words only", "source": "other"}], tmp_path / "cache")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    broken = [{"image": str(tmp_path / "broken.png"), "text": "broken", "source": "broken"}]
+    with pytest.raises(ValueError, match="none of the 1 image rows decodes"):
+        fit_final_shortcut(embedder, broken, rows, tmp_path / "cache")
     with pytest.raises(ValueError, match="no media rows with captions"):
         fit_final_shortcut(embedder, [{"text": "words only"}], rows, tmp_path / "cache")
 
