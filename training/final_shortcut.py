@@ -164,8 +164,9 @@ def fit_final_shortcut(
     source: str | None = None,
 ) -> FinalShortcutFit:
     """Fit a final shortcut for every media kind that both ``rows`` (training rows with captions) and
-    ``select_rows`` (rows of sources nothing trained on) hold, choose its weight on the selection rows, and set it
-    as ``embedder.final_shortcut`` (replacing one it had). ``source``: recorded in the config."""
+    ``select_rows`` (rows of sources nothing trained on) hold, choose its weight on its check rows and the selection
+    rows, and set it as ``embedder.final_shortcut`` (replacing one it had; a calibration the model had is dropped).
+    ``source``: recorded in the config."""
     if embedder.final_shortcut is not None:
         embedder.final_shortcut = None  # the targets are the vectors without it
     config = config or FinalShortcutFitConfig()
@@ -204,4 +205,5 @@ def fit_final_shortcut(
         fit.sweeps[kind] = sweep
         fit.weights[kind] = max(config.weights, key=lambda w: (round(fit.score(kind, w), 6), -w))
     embedder.final_shortcut.config = FinalShortcutConfig(dict(fit.weights), config.hidden_dim, source)
+    embedder.calibration = None  # fitted on the image cosines before the map: `mmembed calibrate` fits a new one
     return fit

@@ -59,7 +59,9 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
     texts = sorted({r["text"] for r in rows})
     before = embedder.encode(texts, instruction="query")
     config = FinalShortcutFitConfig(steps=20, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
+    embedder.calibration = "a calibration of the space before the map"
     fit = fit_final_shortcut(embedder, rows, held[::2], tmp_path / "cache", config, source="shapes")
+    assert embedder.calibration is None
     check = [r for r in rows if is_check(r["text"], 0.3, seed=0)]
     assert 0 < len(check) < len(rows) and fit.pairs == {"image": len(rows) - len(check)} and fit.left_out == []
     assert set(fit.sweeps["image"]) == set(WEIGHTS)
