@@ -7,7 +7,14 @@ import argparse
 from functools import partial
 from pathlib import Path
 
-from mmembed.cli.common import add_model_arguments, load_model, non_negative_float, positive_int, unit_fraction
+from mmembed.cli.common import (
+    add_model_arguments,
+    load_model,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    unit_fraction,
+)
 
 
 def register(subparsers) -> None:
@@ -110,7 +117,7 @@ def register(subparsers) -> None:
     )
     shortcut.add_argument(
         "--final-hidden",
-        type=int,
+        type=non_negative_int,
         default=2048,
         help="with --final: the maps' hidden layer (a two-layer MLP); 0 for linear maps",
     )
@@ -231,8 +238,6 @@ def run_fit_final_shortcut(args) -> int:
     ]
     if incompatible:
         raise ValueError(f"--final fits only the final shortcut: drop {', '.join(incompatible)}")
-    if args.final_hidden < 0:
-        raise ValueError(f"--final-hidden must be 0 (linear maps) or a hidden layer size, got {args.final_hidden}")
     if not args.data or not args.select_data:
         raise ValueError("--final needs --data (the rows to fit the maps on) and --select-data (to choose weights on)")
     select = [row for data in args.select_data for row in read_manifest(data, "train")]

@@ -22,6 +22,7 @@ def _number(kind, minimum, what: str, maximum=None):
 
 
 positive_int = _number(int, 1, "a positive integer (1 or more)")
+non_negative_int = _number(int, 0, "an integer >= 0")
 positive_float = _number(float, 1e-9, "a positive number")
 non_negative_float = _number(float, 0.0, "a number >= 0")
 port_number = _number(int, 1, "a port number (1-65535)", 65535)
