@@ -28,7 +28,7 @@ from .config import EmbedderConfig
 from .errors import InvalidBatchError, InvalidInputError
 from .final_shortcut import FinalShortcut
 from .inputs import parse_inputs
-from .modalities import Modalities
+from .modalities import Modalities, blend_shortcuts
 from .output_head import apply_head
 from .pooling import pool
 from .sequences import SequenceBuilder, TruncationWarning, check_text
@@ -353,32 +353,13 @@ class Embedder:
         a view reads the same states after the primary (a model without a head would otherwise hand the view its
         blends, which no view was fitted on)."""
         output = apply_head(states, head).clone()
-        self._blend_shortcuts(output, media, shortcuts, shortcut_weights)
+        blend_shortcuts(output, media, shortcuts, shortcut_weights, self.device)  # encoders/shortcut.py
         if spoken:
             weight = self.modalities.tower_configs["audio"].transcript_weight
             rows = list(spoken)
             words = F.normalize(apply_head(torch.stack([spoken[i] for i in rows]), head), dim=-1)
             output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * words
         return output
-
-    def _blend_shortcuts(
-        self,
-        output: torch.Tensor,
-        media: dict[int, tuple[str, torch.Tensor]],
-        shortcuts: torch.nn.ModuleDict,
-        shortcut_weights: dict[str, float],
-    ) -> None:
-        """The tower shortcut (encoders/shortcut.py): a media item's vector becomes the blend
-        ``(1 - w) * llm + w * shortcut`` of the two unit vectors (``w = shortcut_weights[kind]``)."""
-        for kind, shortcut in shortcuts.items():
-            weight = shortcut_weights.get(kind, 0.0)
-            rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
-            if not rows or weight <= 0:
-                continue
-            with torch.inference_mode():
-                features = torch.stack([media[i][1] for i in rows]).to(self.device)
-                direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
-            output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct
 
     def _transcript_states(
         self, waveforms: dict[int, torch.Tensor], instruction, batch_size: int, show_progress_bar: bool | None = None

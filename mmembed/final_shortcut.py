@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .modalities import SHORTCUTS_FILE, load_shortcuts, save_shortcuts
+from .modalities import SHORTCUTS_FILE, blend_shortcuts, load_shortcuts, save_shortcuts
 from .view import check_share
 
 FINAL_FOLDER = "final_shortcut"
@@ -66,16 +66,10 @@ class FinalShortcut(nn.Module):
 
     def blend(self, output: torch.Tensor, media: dict[int, tuple[str, torch.Tensor]], device) -> None:
         """Blend each media row of ``output`` (N, D) in place with its kind's map of its tower features (``media``:
-        row -> (kind, features)); rows of kinds at weight 0, texts and NaN rows are left as they are."""
-        for kind, shortcut in self.shortcuts.items():
-            weight = self.config.weights.get(kind, 0.0)
-            rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
-            if not rows or weight <= 0:
-                continue
-            with torch.inference_mode():
-                features = torch.stack([media[i][1] for i in rows]).to(device)
-                direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
-            output[rows] = F.normalize((1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct, dim=-1)
+        row -> (kind, features)), back to unit length; rows of kinds at weight 0, texts and NaN rows are left as they
+        are."""
+        rows = blend_shortcuts(output, media, self.shortcuts, self.config.weights, device)
+        output[rows] = F.normalize(output[rows], dim=-1)
 
     def save(self, folder: Path) -> None:
         target = folder / FINAL_FOLDER

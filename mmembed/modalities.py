@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -171,6 +172,24 @@ class Modalities(nn.Module):
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""
         projector = self.projectors[kind]
         return projector(features.to(next(projector.parameters()).dtype))
+
+
+def blend_shortcuts(output: torch.Tensor, media: dict, shortcuts: nn.ModuleDict, weights: dict, device) -> list[int]:
+    """Blend each media row of ``output`` in place with its kind's shortcut of its tower features (``media``: row ->
+    (kind, features)): ``(1 - w) * unit(row) + w * unit(shortcut(features))``, ``w = weights[kind]``; kinds at
+    weight 0 are left as they are. Returns the rows it blended."""
+    blended = []
+    for kind, shortcut in shortcuts.items():
+        weight = weights.get(kind, 0.0)
+        rows = [i for i, (item_kind, _) in media.items() if item_kind == kind]
+        if not rows or weight <= 0:
+            continue
+        with torch.inference_mode():
+            features = torch.stack([media[i][1] for i in rows]).to(device)
+            direct = F.normalize(shortcut(features).float(), dim=-1).cpu()
+        output[rows] = (1 - weight) * F.normalize(output[rows], dim=-1) + weight * direct
+        blended += rows
+    return blended
 
 
 def save_shortcuts(shortcuts: nn.ModuleDict, path: Path) -> None:

@@ -20,6 +20,7 @@ The backbone itself is referenced, not copied, so a trained checkpoint weighs a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -36,6 +37,15 @@ from .view import View
 
 PROJECTORS_FILE = "projectors.safetensors"
 CENTER_FILE = "center.safetensors"
+
+
+def save_tensors(tensors: dict, path: Path) -> None:
+    """Written whole or not at all (a stopped run never leaves a half file under the final name, and a concurrent run
+    writes its own partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    save_file({key: value.detach().contiguous() for key, value in tensors.items()}, str(partial))
+    partial.replace(path)
 
 
 def require_new_folder(folder: Path) -> None:

@@ -15,14 +15,13 @@ tower shortcuts and view are not touched."""
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
@@ -30,6 +29,7 @@ from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, score_weights
 from mmembed.final_shortcut import FinalShortcut, FinalShortcutConfig
 from mmembed.fingerprint import text_space_id
+from mmembed.serialization import save_tensors
 
 from .features import media_features
 from .shortcut import is_check, source_names
@@ -90,10 +90,7 @@ def final_queries(embedder, captions: list[str], cache_dir: Path, batch_size: in
         vectors = torch.from_numpy(
             embedder.encode(captions, batch_size, "query", normalize=True, show_progress_bar=len(captions) > 256)
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        save_file({"queries": vectors.contiguous()}, str(partial))
-        partial.replace(path)  # atomic: a concurrent run never reads half a file
+        save_tensors({"queries": vectors}, path)
     return dict(zip(captions, vectors))
 
 
@@ -167,8 +164,7 @@ def fit_final_shortcut(
     ``select_rows`` (rows of sources nothing trained on) hold, choose its weight on its check rows and the selection
     rows, and set it as ``embedder.final_shortcut`` (replacing one it had; a calibration the model had is dropped).
     ``source``: recorded in the config."""
-    if embedder.final_shortcut is not None:
-        embedder.final_shortcut = None  # the targets are the vectors without it
+    embedder.final_shortcut = None  # the targets are the vectors without it
     config = config or FinalShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows, select_rows = caption_rows(rows), caption_rows(select_rows)

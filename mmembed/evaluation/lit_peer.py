@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import serialization
+
 
 def run_tower(kind: str, tower, media: list):
     """A frozen tower on decoded media: PIL images (preprocessed here, as the embedder does on the CPU) or waveforms."""
@@ -33,16 +35,6 @@ def endless_batches(size: int, batch_size: int, generator) -> Iterator:
         order = torch.randperm(size, generator=generator)
         for start in range(0, size - batch_size + 1, batch_size):  # a short last batch is dropped
             yield order[start : start + batch_size]
-
-
-def save_tensors(tensors: dict, path: Path) -> None:
-    """Written whole or not at all (a stopped run never leaves a half file under the final name)."""
-    from safetensors.torch import save_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    save_file({key: value.detach().contiguous() for key, value in tensors.items()}, str(partial))
-    partial.replace(path)
 
 
 class LiTPeer:
@@ -134,7 +126,7 @@ class LiTPeer:
             return self
         self.fit_heads(self.training_pairs(rows, cache_dir, pairs_key))
         if path is not None:
-            save_tensors(
+            serialization.save_tensors(
                 {f"{kind}.{name}": p for kind, h in self.heads.items() for name, p in h.state_dict().items()}, path
             )
         return self
@@ -170,7 +162,7 @@ class LiTPeer:
             if index:
                 pairs[kind] = (torch.from_numpy(np.stack([features[keep[j]] for j in index])), texts[index])
         if path is not None:
-            save_tensors(
+            serialization.save_tensors(
                 {f"{kind}.{part}": t for kind, ab in pairs.items() for part, t in zip(("media", "text"), ab)}, path
             )
         return pairs

@@ -1,4 +1,4 @@
-"""The tower shortcut in the embedder (encoders/shortcut.py, Embedder._blend_shortcuts): a media vector blends the
+"""The tower shortcut in the embedder (encoders/shortcut.py, modalities.blend_shortcuts): a media vector blends the
 LLM's and the shortcut's unit vectors by the configured weight; text never passes through it; it saves and loads."""
 
 import numpy as np

@@ -15,13 +15,14 @@ caption masked, as in InfoNCE), at a temperature fixed or learned. Batches must 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
+
+from mmembed.serialization import save_tensors
 
 from . import Objective, logit_scale, register, scale_of
 from .infonce import duplicate_text_mask
@@ -87,10 +88,7 @@ class LockedText(Objective):
             chunk = captions[start : start + self.bank_batch_size]
             vectors.append(F.normalize(embedder.embed_texts(chunk, self.query_instruction).float(), dim=-1).cpu())
         bank = torch.cat(vectors)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        save_file({"bank": bank.contiguous()}, str(partial))
-        partial.replace(path)  # atomic: a concurrent run never reads half a file
+        save_tensors({"bank": bank}, path)  # atomic: a concurrent run never reads half a file
         return bank
 
     def forward(self, embedder, batch):
