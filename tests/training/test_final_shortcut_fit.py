@@ -46,7 +46,8 @@ def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_mul
     captions = ["A red square.", "A blue circle.", "A red square."]
     vectors = final_queries(embedder, captions, tmp_path)
     assert sorted(vectors) == ["A blue circle.", "A red square."]
-    np.testing.assert_array_equal(vectors["A blue circle."].numpy(), embedder.encode("A blue circle.", 64, "query"))
+    alone = embedder.encode("A blue circle.", 64, "query")  # another batch shape: equal to float32 rounding
+    np.testing.assert_allclose(vectors["A blue circle."].numpy(), alone, atol=1e-5, rtol=0)
     assert len(list(tmp_path.glob("final-queries-*.safetensors"))) == 1
     embedder.encode = None  # a second call reads the file: no model call
     assert torch.equal(final_queries(embedder, captions, tmp_path)["A red square."], vectors["A red square."])
