@@ -1,5 +1,6 @@
-"""The final shortcut: per media kind, a linear map from the tower's mean-pooled features straight onto the model's
-*final* vectors (what ``encode`` returns: after the output head, the tower shortcuts and a view's join), blended in.
+"""The final shortcut: per media kind, a map (linear or a small MLP) from the tower's mean-pooled features straight
+onto the model's *final* vectors (what ``encode`` returns: after the output head, the tower shortcuts and a view's
+join), blended in.
 
 The tower shortcuts (encoders/shortcut.py) each land in one head's space and are fitted there; the final vector of an
 item is a blend of blends that no fit ever saw whole. The final shortcut is fitted against the model's own final query
@@ -32,11 +33,11 @@ FINAL_CONFIG = "final_shortcut.json"
 @dataclass
 class FinalShortcutConfig:
     """weights: per media kind, the map's share ``b`` of an item's final vector; hidden_dim: the maps' hidden layer
-    (None: linear maps); source: where it was fitted (the fit's data, for the record)."""
+    (None: linear maps); sources: per media kind, where its map was fitted (the fit's data, for the record)."""
 
     weights: dict[str, float] = field(default_factory=dict)
     hidden_dim: int | None = None
-    source: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for kind, weight in self.weights.items():
@@ -46,7 +47,11 @@ class FinalShortcutConfig:
 
     @classmethod
     def read(cls, path: Path) -> FinalShortcutConfig:
-        return cls(**json.loads(path.read_text()))
+        fields = json.loads(path.read_text())
+        if "source" in fields:  # written before the maps of each kind could be fitted apart: one source for all
+            source = fields.pop("source")
+            fields["sources"] = {kind: source for kind in fields.get("weights", {}) if source}
+        return cls(**fields)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")

@@ -54,7 +54,8 @@ def register(subparsers) -> None:
         "--final",
         action="store_true",
         help="fit a final shortcut instead: per media kind a map from tower features onto the model's final vectors "
-        "(after its output head, shortcuts and view), its weight chosen on --select-data; the model is kept as it is",
+        "(after its output head, shortcuts and view), its weight chosen on --select-data; the model is kept as it is, "
+        "and so are its final maps of kinds --select-data has no rows of (fit image and audio maps in turn)",
     )
     shortcut.add_argument(
         "--head",
@@ -248,7 +249,9 @@ def run_fit_final_shortcut(args) -> int:
     config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None)
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:
-        print(f"fit-shortcut --final: no {kind} rows in --select-data, so no final {kind} shortcut")
+        had = embedder.final_shortcut is not None and kind in embedder.final_shortcut.shortcuts
+        kept = f"the model's final {kind} map kept as it was" if had else f"no final {kind} map"
+        print(f"fit-shortcut --final: no {kind} rows in --select-data, so {kept}")
     for kind, sweep in fit.sweeps.items():
         title = (
             f"final {kind} shortcut ({fit.pairs[kind]} training pairs): mean mAP of both directions on the check rows "

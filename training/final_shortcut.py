@@ -151,6 +151,25 @@ def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, c
     return score_weights(vectors_at, sources, [r["text"] for r in rows], queries, config.weights)[1]
 
 
+def kept_maps(embedder, kinds: list[str], hidden_dim: int | None) -> tuple[dict, dict[str, float], dict[str, str]]:
+    """The model's final maps of the kinds this fit leaves alone (maps, weights, sources): kept as they are, which
+    needs them to be the fit's shape of map."""
+    if embedder.final_shortcut is None:
+        return {}, {}, {}
+    own = embedder.final_shortcut
+    others = [kind for kind in own.shortcuts if kind not in kinds]
+    if others and own.config.hidden_dim != hidden_dim:
+        raise ValueError(
+            f"the model's final {', '.join(others)} map has hidden layer {own.config.hidden_dim}, this fit "
+            f"{hidden_dim}: one final shortcut has one shape of map, so fit with the same hidden size "
+            "(--final-hidden) or refit every kind together"
+        )
+    maps = {kind: own.shortcuts[kind] for kind in others}
+    weights = {kind: own.config.weights.get(kind, 0.0) for kind in others}
+    sources = {kind: own.config.sources[kind] for kind in others if kind in own.config.sources}
+    return maps, weights, sources
+
+
 def fit_final_shortcut(
     embedder,
     rows: list[dict],
@@ -160,11 +179,11 @@ def fit_final_shortcut(
     batch_size: int = 32,
     source: str | None = None,
 ) -> FinalShortcutFit:
-    """Fit a final shortcut for every media kind that both ``rows`` (training rows with captions) and
+    """Fit a final shortcut map for every media kind that both ``rows`` (training rows with captions) and
     ``select_rows`` (rows of sources nothing trained on) hold, choose its weight on its check rows and the selection
-    rows, and set it as ``embedder.final_shortcut`` (replacing one it had; a calibration the model had is dropped).
-    ``source``: recorded in the config."""
-    embedder.final_shortcut = None  # the targets are the vectors without it
+    rows, and set it in ``embedder.final_shortcut``: a map the model had for a kind fitted here is replaced, its maps
+    of other kinds are kept (so image and audio maps can be fitted in turn); a calibration the model had is dropped.
+    ``source``: recorded per fitted kind in the config."""
     config = config or FinalShortcutFitConfig()
     cache_dir = Path(cache_dir)
     rows, select_rows = caption_rows(rows), caption_rows(select_rows)
@@ -180,8 +199,12 @@ def fit_final_shortcut(
             f"the selection data holds no {' or '.join(in_data)} rows: the final shortcut's weight is chosen on "
             "them (give --select-data with items of sources nothing trained on)"
         )
+    maps, weights, sources = kept_maps(embedder, kinds, config.hidden_dim)
+    # a map fitted here reads the vectors without any final map of its kind (the sweep sets its weight to 0 too)
+    kept_config = FinalShortcutConfig(weights, config.hidden_dim, sources)
+    embedder.final_shortcut = FinalShortcut(kept_config, torch.nn.ModuleDict(maps)) if maps else None
     fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[kind for kind in in_data if kind not in kinds])
-    shortcuts, checks = torch.nn.ModuleDict(), {}
+    shortcuts, checks = torch.nn.ModuleDict(maps), {}
     for kind in kinds:
         media, kept = pooled_pairs(embedder, rows, kind, cache_dir)
         on_check = torch.tensor([is_check(r["text"], config.check_fraction, config.seed) for r in kept])
@@ -194,12 +217,14 @@ def fit_final_shortcut(
         texts = torch.stack([queries[c] for c in captions]).float()
         shortcuts[kind] = fit_map(embedder, kind, media[~on_check], texts, captions, config)
         fit.pairs[kind] = len(fitted)
-    final_config = FinalShortcutConfig(dict.fromkeys(kinds, 0.0), config.hidden_dim, source)
-    embedder.final_shortcut = FinalShortcut(final_config, shortcuts)
+    sources.update(dict.fromkeys(kinds, source) if source else {})
+    embedder.final_shortcut = FinalShortcut(
+        FinalShortcutConfig({**weights, **dict.fromkeys(kinds, 0.0)}, config.hidden_dim, sources), shortcuts
+    )
     for kind in kinds:
         sweep = sweep_final_weight(embedder, kind, checks[kind] + select_rows, cache_dir, config, batch_size)
         fit.sweeps[kind] = sweep
         fit.weights[kind] = max(config.weights, key=lambda w: (round(fit.score(kind, w), 6), -w))
-    embedder.final_shortcut.config = FinalShortcutConfig(dict(fit.weights), config.hidden_dim, source)
-    embedder.calibration = None  # fitted on the image cosines before the map: `mmembed calibrate` fits a new one
+    embedder.final_shortcut.config = FinalShortcutConfig({**weights, **fit.weights}, config.hidden_dim, sources)
+    embedder.calibration = None  # fitted on the media cosines before the map: `mmembed calibrate` fits a new one
     return fit

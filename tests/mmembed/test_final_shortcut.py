@@ -25,7 +25,7 @@ def pictures():
 
 def give_final_shortcut(embedder, weight: float, seed: int = 5, hidden: int | None = None) -> FinalShortcut:
     new = embedder.modalities.new_shortcut("image", seed, out_dim=embedder.dimension, hidden_dim=hidden, dropout=0.5)
-    config = FinalShortcutConfig({"image": weight}, hidden_dim=hidden, source="test")
+    config = FinalShortcutConfig({"image": weight}, hidden_dim=hidden, sources={"image": "test"})
     embedder.final_shortcut = FinalShortcut(config, torch.nn.ModuleDict({"image": new}))
     return embedder.final_shortcut
 
@@ -93,7 +93,7 @@ def test_it_saves_loads_and_changes_the_space_id_with_its_weights(viewed, tmp_pa
     np.testing.assert_array_equal(viewed.encode(inputs), before)  # no dropout at encode time: the same each call
     viewed.save_pretrained(tmp_path / "final")
     saved = json.loads((tmp_path / "final" / "final_shortcut" / "final_shortcut.json").read_text())
-    assert saved == {"weights": {"image": 0.4}, "hidden_dim": hidden, "source": "test"}
+    assert saved == {"weights": {"image": 0.4}, "hidden_dim": hidden, "sources": {"image": "test"}}
     loaded = mmembed.load(str(tmp_path / "final"), device="cpu")
     assert loaded.final_shortcut.config.weights == {"image": 0.4}
     assert space_id(loaded) == space

@@ -1,10 +1,12 @@
 """Fitting the final shortcut (training/final_shortcut.py, ``mmembed fit-shortcut --final``): a map from tower features
 onto the model's own final query vectors, its weight chosen on a source never fitted on; the text side never moves."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from media_files import shape_rows
+from media_files import shape_rows, tone_rows
 
 import mmembed
 from mmembed.cli import main
@@ -71,8 +73,49 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
         assert fit.score("image", weight) == pytest.approx((scores["held-shapes"] + scores["shapes (check)"]) / 2)
     best = max(WEIGHTS, key=lambda w: (round(fit.score("image", w), 6), -w))
     assert fit.weights == {"image": best}
-    assert embedder.final_shortcut.config == FinalShortcutConfig({"image": best}, hidden_dim=32, source="shapes")
+    assert embedder.final_shortcut.config == FinalShortcutConfig(
+        {"image": best}, hidden_dim=32, sources={"image": "shapes"}
+    )
     np.testing.assert_array_equal(embedder.encode(texts, instruction="query"), before)  # bit for bit
+
+
+def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    images, held_images = shape_rows(tmp_path / "fit"), shape_rows(tmp_path / "held", source="held-shapes")
+    config = FinalShortcutFitConfig(steps=10, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
+    cache = tmp_path / "cache"
+    fit_final_shortcut(embedder, images, held_images[::2], cache, config, source="shapes")
+    image_map = embedder.final_shortcut.shortcuts["image"]
+    items = [Path(r["image"]) for r in held_images[:6]]
+    with embedder.overrides(final_weights={"image": 0.5}):  # a weight that blends the map in, whatever was chosen
+        image_vectors = embedder.encode(items, instruction="document")
+    image_weight = embedder.final_shortcut.config.weights["image"]
+
+    tones, held_tones = tone_rows(tmp_path / "tones", count=20), tone_rows(tmp_path / "held-tones", source="bells")
+    # the fit data holds images too: no selection rows of them, so their map is not refitted
+    fit = fit_final_shortcut(embedder, images + tones, held_tones, cache, config, source="tones")
+    assert fit.left_out == ["image"] and list(fit.weights) == ["audio"]
+    final = embedder.final_shortcut
+    assert final.shortcuts["image"] is image_map and set(final.shortcuts) == {"image", "audio"}
+    assert final.config.weights == {"image": image_weight, "audio": fit.weights["audio"]}
+    assert final.config.sources == {"image": "shapes", "audio": "tones"}
+    with embedder.overrides(final_weights={"image": 0.5}):
+        np.testing.assert_array_equal(embedder.encode(items, instruction="document"), image_vectors)
+    folder = embedder.save_pretrained(tmp_path / "both")
+    assert mmembed.load(str(folder), device="cpu").final_shortcut.config == final.config
+
+    linear = FinalShortcutFitConfig(steps=2, batch_size=16, hidden_dim=None, weights=WEIGHTS)
+    with pytest.raises(ValueError, match="final image map has hidden layer 32, this fit None"):
+        fit_final_shortcut(embedder, tones, held_tones, cache, linear)
+
+
+def test_a_config_written_with_one_source_reads_it_for_every_kind(tmp_path):
+    path = tmp_path / "final_shortcut.json"
+    path.write_text('{"hidden_dim": 8, "source": "a b", "weights": {"audio": 0.2, "image": 0.5}}')
+    assert FinalShortcutConfig.read(path) == FinalShortcutConfig(
+        {"audio": 0.2, "image": 0.5}, 8, {"audio": "a b", "image": "a b"}
+    )
 
 
 def test_the_fit_refuses_what_it_cannot_choose_a_weight_on(make_multimodal_embedder, tmp_path):
@@ -113,7 +156,7 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     printed = capsys.readouterr().out
     assert "| final weight | held-shapes | shapes (check) | score |" in printed
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
-    assert loaded.final_shortcut.config.source == "shapes" and loaded.final_shortcut.config.hidden_dim == 16
+    assert loaded.final_shortcut.config.sources == {"image": "shapes"} and loaded.final_shortcut.config.hidden_dim == 16
     assert not loaded.final_shortcut.training
     assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
     assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was
