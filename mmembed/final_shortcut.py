@@ -28,18 +28,24 @@ from .view import check_share
 
 FINAL_FOLDER = "final_shortcut"
 FINAL_CONFIG = "final_shortcut.json"
+STORAGE = {"float32": torch.float32, "float16": torch.float16}
 
 
 @dataclass
 class FinalShortcutConfig:
     """weights: per media kind, the map's share ``b`` of an item's final vector; hidden_dim: the maps' hidden layer
-    (None: linear maps); sources: per media kind, where its map was fitted (the fit's data, for the record)."""
+    (None: linear maps); sources: per media kind, where its map was fitted (the fit's data, for the record); storage:
+    the dtype its parameters are saved in ("float16" halves the file; they are rounded to it when set, so a model in
+    memory and its saved copy are the same model, computing in the model's dtype)."""
 
     weights: dict[str, float] = field(default_factory=dict)
     hidden_dim: int | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    storage: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.storage not in STORAGE:
+            raise ValueError(f"a final shortcut's storage is {self.storage!r}, not one of {', '.join(STORAGE)}")
         for kind, weight in self.weights.items():
             if kind not in ("image", "audio"):
                 raise ValueError(f"a final shortcut's weight names {kind!r}, not 'image' or 'audio'")
@@ -65,6 +71,9 @@ class FinalShortcut(nn.Module):
         self.config = config
         self.shortcuts = shortcuts
         self.eval()  # an MLP map's dropout is for its fit only
+        with torch.no_grad():  # the values it is saved as
+            for parameter in shortcuts.parameters():
+                parameter.copy_(parameter.to(STORAGE[config.storage]))
         missing = sorted(k for k, w in config.weights.items() if w > 0 and k not in shortcuts)
         if missing:
             raise ValueError(f"the final shortcut blends maps for {missing} but has none for them")
@@ -80,7 +89,7 @@ class FinalShortcut(nn.Module):
         target = folder / FINAL_FOLDER
         target.mkdir(parents=True, exist_ok=True)
         self.config.write(target / FINAL_CONFIG)
-        save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE)
+        save_shortcuts(self.shortcuts, target / SHORTCUTS_FILE, STORAGE[self.config.storage])
 
     @classmethod
     def load(cls, folder: Path, new_shortcut) -> FinalShortcut | None:

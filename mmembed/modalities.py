@@ -192,10 +192,12 @@ def blend_shortcuts(output: torch.Tensor, media: dict, shortcuts: nn.ModuleDict,
     return blended
 
 
-def save_shortcuts(shortcuts: nn.ModuleDict, path: Path) -> None:
-    """Tower shortcuts into one safetensors file (none written when there are none)."""
+def save_shortcuts(shortcuts: nn.ModuleDict, path: Path, dtype: torch.dtype | None = None) -> None:
+    """Tower shortcuts into one safetensors file (none written when there are none), in ``dtype`` if given (loading
+    casts them back to the model's)."""
     if len(shortcuts):
-        save_file({k: v.detach().cpu().contiguous() for k, v in shortcuts.state_dict().items()}, str(path))
+        state = {k: v.detach().cpu().to(dtype or v.dtype).contiguous() for k, v in shortcuts.state_dict().items()}
+        save_file(state, str(path))
 
 
 def load_shortcuts(path: Path, new_shortcut) -> nn.ModuleDict:

@@ -122,6 +122,13 @@ def register(subparsers) -> None:
         default=2048,
         help="with --final: the maps' hidden layer (a two-layer MLP); 0 for linear maps",
     )
+    shortcut.add_argument(
+        "--final-storage",
+        choices=("float16", "float32"),
+        default="float16",
+        help="with --final: the dtype the maps (kept ones too) are saved in; float16 halves the file, the values are "
+        "rounded to it before their weights are chosen",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -246,7 +253,7 @@ def run_fit_final_shortcut(args) -> int:
     rows = [row for data in args.data for row in read_manifest(data, "train")]
     embedder = load_model(args)
     source = " ".join(Path(data).stem for data in args.data)
-    config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None)
+    config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None, storage=args.final_storage)
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:
         had = embedder.final_shortcut is not None and kind in embedder.final_shortcut.shortcuts

@@ -14,6 +14,7 @@ tower shortcuts and view are not touched."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class FinalShortcutFitConfig:
     weight_decay: float = 1e-2
     hidden_dim: int | None = 2048  # None: a linear map
     dropout: float = 0.2  # in the MLP's hidden layer, while it fits
+    storage: str = "float16"  # the maps' saved dtype (kept maps too); rounded to it before the weight is chosen
     temperature: float = 0.07  # initial; learned
     check_fraction: float = 0.1  # of the training captions, held out of the fit for the weight sweep
     weights: tuple[float, ...] = DEFAULT_WEIGHTS
@@ -153,7 +155,7 @@ def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, c
 
 def kept_maps(embedder, kinds: list[str], hidden_dim: int | None) -> tuple[dict, dict[str, float], dict[str, str]]:
     """The model's final maps of the kinds this fit leaves alone (maps, weights, sources): kept as they are, which
-    needs them to be the fit's shape of map."""
+    needs them to be the fit's shape of map (their values are stored in the fit's dtype: rounded if it is narrower)."""
     if embedder.final_shortcut is None:
         return {}, {}, {}
     own = embedder.final_shortcut
@@ -201,7 +203,7 @@ def fit_final_shortcut(
         )
     maps, weights, sources = kept_maps(embedder, kinds, config.hidden_dim)
     # a map fitted here reads the vectors without any final map of its kind (the sweep sets its weight to 0 too)
-    kept_config = FinalShortcutConfig(weights, config.hidden_dim, sources)
+    kept_config = FinalShortcutConfig(weights, config.hidden_dim, sources, config.storage)
     embedder.final_shortcut = FinalShortcut(kept_config, torch.nn.ModuleDict(maps)) if maps else None
     fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[kind for kind in in_data if kind not in kinds])
     shortcuts, checks = torch.nn.ModuleDict(maps), {}
@@ -219,12 +221,15 @@ def fit_final_shortcut(
         fit.pairs[kind] = len(fitted)
     sources.update(dict.fromkeys(kinds, source) if source else {})
     embedder.final_shortcut = FinalShortcut(
-        FinalShortcutConfig({**weights, **dict.fromkeys(kinds, 0.0)}, config.hidden_dim, sources), shortcuts
+        FinalShortcutConfig({**weights, **dict.fromkeys(kinds, 0.0)}, config.hidden_dim, sources, config.storage),
+        shortcuts,
     )
     for kind in kinds:
         sweep = sweep_final_weight(embedder, kind, checks[kind] + select_rows, cache_dir, config, batch_size)
         fit.sweeps[kind] = sweep
         fit.weights[kind] = max(config.weights, key=lambda w: (round(fit.score(kind, w), 6), -w))
-    embedder.final_shortcut.config = FinalShortcutConfig({**weights, **fit.weights}, config.hidden_dim, sources)
+    embedder.final_shortcut.config = dataclasses.replace(
+        embedder.final_shortcut.config, weights={**weights, **fit.weights}
+    )
     embedder.calibration = None  # fitted on the media cosines before the map: `mmembed calibrate` fits a new one
     return fit

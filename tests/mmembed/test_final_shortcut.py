@@ -9,10 +9,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from media_files import circle, square
+from safetensors.torch import load_file
 from test_view import TEXTS, random_head
 
 import mmembed
-from mmembed.final_shortcut import FinalShortcut, FinalShortcutConfig
+from mmembed.final_shortcut import STORAGE, FinalShortcut, FinalShortcutConfig
 from mmembed.fingerprint import space_id, text_space_id
 from mmembed.view import add_view
 
@@ -23,9 +24,11 @@ def pictures():
     return [square("red"), circle("blue"), square("green", offset=4)]
 
 
-def give_final_shortcut(embedder, weight: float, seed: int = 5, hidden: int | None = None) -> FinalShortcut:
+def give_final_shortcut(
+    embedder, weight: float, seed: int = 5, hidden: int | None = None, storage: str = "float32"
+) -> FinalShortcut:
     new = embedder.modalities.new_shortcut("image", seed, out_dim=embedder.dimension, hidden_dim=hidden, dropout=0.5)
-    config = FinalShortcutConfig({"image": weight}, hidden_dim=hidden, sources={"image": "test"})
+    config = FinalShortcutConfig({"image": weight}, hidden_dim=hidden, sources={"image": "test"}, storage=storage)
     embedder.final_shortcut = FinalShortcut(config, torch.nn.ModuleDict({"image": new}))
     return embedder.final_shortcut
 
@@ -85,18 +88,24 @@ def test_a_model_without_a_view_blends_into_its_unit_vectors(make_multimodal_emb
     torch.testing.assert_close(same, plain, atol=TOLERANCE, rtol=0)  # weight 0: left as they were, not normalized
 
 
-@pytest.mark.parametrize("hidden", [None, 16])
-def test_it_saves_loads_and_changes_the_space_id_with_its_weights(viewed, tmp_path, hidden):
-    give_final_shortcut(viewed, 0.4, hidden=hidden)
+@pytest.mark.parametrize("hidden, storage", [(None, "float32"), (16, "float32"), (16, "float16")])
+def test_it_saves_loads_and_changes_the_space_id_with_its_weights(viewed, tmp_path, hidden, storage):
+    unrounded = give_final_shortcut(viewed, 0.4, hidden=hidden).shortcuts["image"].state_dict()
+    final = give_final_shortcut(viewed, 0.4, hidden=hidden, storage=storage)
+    for name, value in final.shortcuts["image"].state_dict().items():  # rounded to its storage when set
+        assert value.dtype == torch.float32  # computing in the model's dtype
+        torch.testing.assert_close(value, unrounded[name].to(STORAGE[storage]).float(), atol=0, rtol=0)
     inputs = [*TEXTS, square("green")]
     before, space = viewed.encode(inputs), space_id(viewed)
     np.testing.assert_array_equal(viewed.encode(inputs), before)  # no dropout at encode time: the same each call
     viewed.save_pretrained(tmp_path / "final")
     saved = json.loads((tmp_path / "final" / "final_shortcut" / "final_shortcut.json").read_text())
-    assert saved == {"weights": {"image": 0.4}, "hidden_dim": hidden, "sources": {"image": "test"}}
+    assert saved == {"weights": {"image": 0.4}, "hidden_dim": hidden, "sources": {"image": "test"}, "storage": storage}
+    tensors = load_file(str(tmp_path / "final" / "final_shortcut" / "shortcuts.safetensors"))
+    assert {value.dtype for value in tensors.values()} == {STORAGE[storage]}
     loaded = mmembed.load(str(tmp_path / "final"), device="cpu")
     assert loaded.final_shortcut.config.weights == {"image": 0.4}
-    assert space_id(loaded) == space
+    assert space_id(loaded) == space  # the saved copy is the model in memory
     np.testing.assert_allclose(loaded.encode(inputs), before, atol=TOLERANCE, rtol=0)
     loaded.final_shortcut.config = FinalShortcutConfig({"image": 0.5})
     assert space_id(loaded) != space
@@ -121,6 +130,8 @@ def test_bad_final_shortcut_configs_are_refused(make_multimodal_embedder):
         FinalShortcutConfig({"image": 1.2})
     with pytest.raises(ValueError, match="'video', not 'image' or 'audio'"):
         FinalShortcutConfig({"video": 0.5})
+    with pytest.raises(ValueError, match="storage is 'int8', not one of float32, float16"):
+        FinalShortcutConfig({"image": 0.5}, storage="int8")
     with pytest.raises(ValueError, match="blends maps for \\['audio'\\]"):
         FinalShortcut(FinalShortcutConfig({"audio": 0.5}), torch.nn.ModuleDict())
     model = make_multimodal_embedder()

@@ -74,7 +74,7 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
     best = max(WEIGHTS, key=lambda w: (round(fit.score("image", w), 6), -w))
     assert fit.weights == {"image": best}
     assert embedder.final_shortcut.config == FinalShortcutConfig(
-        {"image": best}, hidden_dim=32, sources={"image": "shapes"}
+        {"image": best}, hidden_dim=32, sources={"image": "shapes"}, storage="float16"
     )
     np.testing.assert_array_equal(embedder.encode(texts, instruction="query"), before)  # bit for bit
 
@@ -157,6 +157,7 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     assert "| final weight | held-shapes | shapes (check) | score |" in printed
     loaded = mmembed.load(str(tmp_path / "out"), device="cpu")
     assert loaded.final_shortcut.config.sources == {"image": "shapes"} and loaded.final_shortcut.config.hidden_dim == 16
+    assert loaded.final_shortcut.config.storage == "float16"  # the default: half the file
     assert not loaded.final_shortcut.training
     assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
     assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was
