@@ -64,12 +64,12 @@ def shape_rows(folder: Path, source: str = "shapes") -> list[dict]:
     return rows
 
 
-def tone_rows(folder: Path, source: str = "tones", count: int = 12) -> list[dict]:
-    """``count`` captioned sine tones (0.3 s, 200 Hz apart) written to ``folder``, as manifest rows."""
+def tone_rows(folder: Path, source: str = "tones", count: int = 12, lowest: int = 200) -> list[dict]:
+    """``count`` captioned sine tones (0.3 s, 200 Hz apart from ``lowest``) written to ``folder``, as manifest rows."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for i in range(count):
-        hz = 200 + 200 * i
+        hz = lowest + 200 * i
         path = write_audio(folder / f"tone-{hz}.wav", seconds=0.3, hz=hz)
         rows.append({"audio": str(path), "text": f"A tone of {hz} hertz.", "source": source})
     return rows

@@ -259,6 +259,9 @@ def run_fit_final_shortcut(args) -> int:
         had = embedder.final_shortcut is not None and kind in embedder.final_shortcut.shortcuts
         kept = f"the model's final {kind} map kept as it was" if had else f"no final {kind} map"
         print(f"fit-shortcut --final: no {kind} rows in --select-data, so {kept}")
+    for kind, count in fit.dropped.items():
+        if count:
+            print(f"fit-shortcut --final: {count} {kind} selection rows dropped: the fit data has their captions")
     for kind, sweep in fit.sweeps.items():
         title = (
             f"final {kind} shortcut ({fit.pairs[kind]} training pairs): mean mAP of both directions on the check rows "

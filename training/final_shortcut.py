@@ -8,9 +8,9 @@ default (``hidden_dim``; None: linear); its width, dropout and weight decay are 
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
 fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
-trained on (how far the map carries beyond its sources); each item scored against the model's own query vectors of
-the captions, the mean of both directions' mAP per source. Ties go to the smaller weight. The model's text side,
-tower shortcuts and view are not touched."""
+trained on (how far the map carries beyond its sources; a row whose caption the fit data has is dropped); each item
+scored against the model's own query vectors of the captions, the mean of both directions' mAP per source. Ties go to
+the smaller weight. The model's text side, tower shortcuts and view are not touched."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ class FinalShortcutFit:
     sweeps: dict[str, dict[float, dict[str, float]]]
     pairs: dict[str, int] = field(default_factory=dict)  # kind -> training pairs the map was fitted on
     left_out: list[str] = field(default_factory=list)  # kinds in the data with no selection rows (not fitted)
+    # kind -> selection rows dropped because the fit data has their caption (the map learnt that very target)
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def score(self, kind: str, weight: float) -> float:
         """What the weight was chosen by: the mean over the check sources and the mean over the selection sources,
@@ -153,6 +155,24 @@ def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, c
     return score_weights(vectors_at, sources, [r["text"] for r in rows], queries, config.weights)[1]
 
 
+def unseen_captions(rows: list[dict], select_rows: list[dict], kinds: list[str]) -> tuple[list[dict], dict[str, int]]:
+    """The selection rows whose caption no fit row of their kind has, and per kind how many were dropped: a map
+    fitted onto a caption's vector finds that caption again in any voice or rendering, so such rows measure memory,
+    not how far the map carries (new-voice speech says the training sentences in new voices)."""
+    kept, dropped = [], dict.fromkeys(kinds, 0)
+    for kind in kinds:
+        fitted = {r["text"] for r in rows if kind in r}
+        of_kind = [r for r in select_rows if kind in r]
+        kept += [r for r in of_kind if r["text"] not in fitted]
+        dropped[kind] = len(of_kind) - sum(r["text"] not in fitted for r in of_kind)
+        if dropped[kind] == len(of_kind):
+            raise ValueError(
+                f"every {kind} selection row has a caption the fit data has: the weight would be chosen on what "
+                "the map memorised (give --select-data with other captions)"
+            )
+    return kept, dropped
+
+
 def kept_maps(embedder, kinds: list[str], hidden_dim: int | None) -> tuple[dict, dict[str, float], dict[str, str]]:
     """The model's final maps of the kinds this fit leaves alone (maps, weights, sources): kept as they are, which
     needs them to be the fit's shape of map (their values are stored in the fit's dtype: rounded if it is narrower)."""
@@ -201,11 +221,12 @@ def fit_final_shortcut(
             f"the selection data holds no {' or '.join(in_data)} rows: the final shortcut's weight is chosen on "
             "them (give --select-data with items of sources nothing trained on)"
         )
+    select_rows, dropped = unseen_captions(rows, select_rows, kinds)
     maps, weights, sources = kept_maps(embedder, kinds, config.hidden_dim)
     # a map fitted here reads the vectors without any final map of its kind (the sweep sets its weight to 0 too)
     kept_config = FinalShortcutConfig(weights, config.hidden_dim, sources, config.storage)
     embedder.final_shortcut = FinalShortcut(kept_config, torch.nn.ModuleDict(maps)) if maps else None
-    fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[kind for kind in in_data if kind not in kinds])
+    fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[k for k in in_data if k not in kinds], dropped=dropped)
     shortcuts, checks = torch.nn.ModuleDict(maps), {}
     for kind in kinds:
         media, kept = pooled_pairs(embedder, rows, kind, cache_dir)

@@ -18,6 +18,11 @@ from training.shortcut import is_check
 WEIGHTS = (0.0, 0.5, 1.0)
 
 
+def held_shapes(folder):
+    """Shapes of a source never fitted on, in captions the fit data does not have ("One ..." for "A ...")."""
+    return [{**r, "text": "One" + r["text"][1:]} for r in shape_rows(folder, source="held-shapes")]
+
+
 def test_the_map_learns_to_find_its_captions(make_multimodal_embedder, tmp_path):
     torch.manual_seed(0)
     embedder = make_multimodal_embedder()
@@ -58,7 +63,7 @@ def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_mul
 def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_multimodal_embedder, tmp_path):
     torch.manual_seed(0)
     embedder = make_multimodal_embedder()
-    rows, held = shape_rows(tmp_path / "fit"), shape_rows(tmp_path / "held", source="held-shapes")
+    rows, held = shape_rows(tmp_path / "fit"), held_shapes(tmp_path / "held")
     texts = sorted({r["text"] for r in rows})
     before = embedder.encode(texts, instruction="query")
     config = FinalShortcutFitConfig(steps=20, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
@@ -82,7 +87,7 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
 def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_embedder, tmp_path):
     torch.manual_seed(0)
     embedder = make_multimodal_embedder()
-    images, held_images = shape_rows(tmp_path / "fit"), shape_rows(tmp_path / "held", source="held-shapes")
+    images, held_images = shape_rows(tmp_path / "fit"), held_shapes(tmp_path / "held")
     config = FinalShortcutFitConfig(steps=10, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
     cache = tmp_path / "cache"
     fit_final_shortcut(embedder, images, held_images[::2], cache, config, source="shapes")
@@ -92,10 +97,15 @@ def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_emb
         image_vectors = embedder.encode(items, instruction="document")
     image_weight = embedder.final_shortcut.config.weights["image"]
 
-    tones, held_tones = tone_rows(tmp_path / "tones", count=20), tone_rows(tmp_path / "held-tones", source="bells")
+    tones = tone_rows(tmp_path / "tones", count=20)  # 200-4,000 Hz
+    said_again = tone_rows(tmp_path / "again", source="bells", count=4)  # the fit data's captions: memory, not reach
+    with pytest.raises(ValueError, match="every audio selection row has a caption the fit data has"):
+        fit_final_shortcut(embedder, tones, said_again, cache, config)
+    held_tones = tone_rows(tmp_path / "held-tones", source="bells", count=8, lowest=4_200) + said_again
     # the fit data holds images too: no selection rows of them, so their map is not refitted
     fit = fit_final_shortcut(embedder, images + tones, held_tones, cache, config, source="tones")
-    assert fit.left_out == ["image"] and list(fit.weights) == ["audio"]
+    assert fit.left_out == ["image"] and list(fit.weights) == ["audio"] and fit.dropped == {"audio": 4}
+    assert all(set(scores) == {"bells", "tones (check)"} for scores in fit.sweeps["audio"].values())
     final = embedder.final_shortcut
     assert final.shortcuts["image"] is image_map and set(final.shortcuts) == {"image", "audio"}
     assert final.config.weights == {"image": image_weight, "audio": fit.weights["audio"]}
@@ -107,7 +117,7 @@ def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_emb
 
     linear = FinalShortcutFitConfig(steps=2, batch_size=16, hidden_dim=None, weights=WEIGHTS)
     with pytest.raises(ValueError, match="final image map has hidden layer 32, this fit None"):
-        fit_final_shortcut(embedder, tones, held_tones, cache, linear)
+        fit_final_shortcut(embedder, tones, held_tones[:8], cache, linear)
 
 
 def test_a_config_written_with_one_source_reads_it_for_every_kind(tmp_path):
@@ -137,7 +147,7 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     torch.manual_seed(0)
     make_multimodal_embedder().save_pretrained(tmp_path / "start")
     data = write_manifest(tmp_path / "shapes.jsonl", shape_rows(tmp_path / "fit"))
-    select = write_manifest(tmp_path / "held.jsonl", shape_rows(tmp_path / "held", source="held-shapes"))
+    select = write_manifest(tmp_path / "held.jsonl", held_shapes(tmp_path / "held"))
     common = ["--model", str(tmp_path / "start"), "--feature-cache", str(tmp_path / "cache"), "--device", "cpu"]
     refused = ["fit-shortcut", "--final", "--data", str(data), "--out", str(tmp_path / "x"), *common]
     assert main([*refused, "--select-data", str(select), "--head"]) == 2
