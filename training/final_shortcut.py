@@ -110,7 +110,14 @@ def pooled_pairs(embedder, rows: list[dict], kind: str, cache_dir: Path) -> tupl
 
 def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
     """One kind's map onto the final space: ``config.steps`` AdamW steps on batches of ``config.batch_size`` pairs;
-    returned in eval mode (no dropout)."""
+    returned in eval mode (no dropout). Its dropout draws from torch's global generator, seeded here by
+    ``config.seed`` (and restored after), so a fit is the same whatever ran before it in the process."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return fit_seeded_map(embedder, kind, media, texts, captions, config)
+
+
+def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
     shortcut = embedder.modalities.new_shortcut(
         kind, config.seed, out_dim=embedder.dimension, hidden_dim=config.hidden_dim, dropout=config.dropout
     )

@@ -1,6 +1,7 @@
 """Fitting the final shortcut (training/final_shortcut.py, ``mmembed fit-shortcut --final``): a map from tower features
 onto the model's own final query vectors, its weight chosen on a source never fitted on; the text side never moves."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,23 @@ def test_the_map_learns_to_find_its_captions(make_multimodal_embedder, tmp_path)
         assert not fitted.training  # dropout is for the fit only
         assert fitted(media[:2]).shape == (2, embedder.dimension)
         assert accuracy(fitted) > max(10 * chance, 5 * accuracy(untrained)), (accuracy(fitted), accuracy(untrained))
+
+
+def test_a_fit_with_dropout_is_the_same_whatever_drew_random_numbers_before(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    media, kept = pooled_pairs(embedder, shape_rows(tmp_path / "fit"), "image", tmp_path / "cache")
+    captions = [r["text"] for r in kept]
+    texts = torch.nn.functional.normalize(torch.randn(len(kept), embedder.dimension), dim=-1)
+    config = FinalShortcutFitConfig(steps=5, batch_size=16, hidden_dim=32, dropout=0.5)
+    first = fit_map(embedder, "image", media, texts, captions, config).state_dict()
+    torch.rand(7)  # another draw from the global generator between the two fits
+    state = torch.random.get_rng_state()
+    second = fit_map(embedder, "image", media, texts, captions, config).state_dict()
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's generator is left as it was
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    other = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, seed=1)).state_dict()
+    assert not torch.equal(first["mlp.0.weight"], other["mlp.0.weight"])
 
 
 def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_multimodal_embedder, tmp_path):
