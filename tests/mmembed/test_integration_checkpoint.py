@@ -61,10 +61,10 @@ def check_the_tower_shortcut_blend(model) -> None:
     assert float((llm_only @ shortcut_only.T).item()) < 0.999  # the shortcut is a second, different view
 
 
-def test_the_default_g1_2_is_g1_1_with_a_final_image_shortcut():
+def test_g1_2_is_g1_1_with_a_final_image_shortcut():
     """g1.2 = g1.1's files and a final image shortcut (an MLP from the image tower onto the final vectors, blended at
     0.5): at weight 0 every vector is g1.1's; texts and sounds never pass through it."""
-    model = mmembed.load("mmembed-default", device="cpu")
+    model = mmembed.load("mmembed-multisource-g1.2", device="cpu")
     g1_1 = mmembed.load("mmembed-multisource-g1.1", device="cpu")
     final = model.final_shortcut
     assert final.config.weights == {"image": 0.5} and final.config.hidden_dim == 2048
@@ -83,15 +83,43 @@ def test_the_default_g1_2_is_g1_1_with_a_final_image_shortcut():
     assert np.abs(vectors[1:3] - before[1:3]).max() > 1e-2  # the map does move the images
 
 
+def test_the_default_g1_3_is_g1_2_with_a_final_audio_shortcut():
+    """g1.3 = g1.2's files, its final image map rounded to float16 (how g1.3 stores both maps), and a final audio map
+    (an MLP from the audio tower onto the final vectors, blended at 0.3): texts are g1.2's vectors; with the audio map
+    at weight 0 sounds are too, and images within float16's rounding of the image map."""
+    model = mmembed.load("mmembed-default", device="cpu")
+    g1_2 = mmembed.load("mmembed-multisource-g1.2", device="cpu")
+    final = model.final_shortcut
+    assert final.config.weights == {"image": 0.5, "audio": 0.3} and final.config.storage == "float16"
+    assert final.config.hidden_dim == 2048 and set(final.shortcuts) == {"image", "audio"}
+    for name, value in final.shortcuts["image"].state_dict().items():
+        expected = g1_2.final_shortcut.shortcuts["image"].state_dict()[name].half().float()
+        assert torch.equal(value, expected), name
+    inputs = ["a red square", square("red", 224), (tone(1.0), 16_000), (tone(0.7, hz=880.0), 16_000)]
+    vectors = model.encode(inputs, instruction="query")
+    before = g1_2.encode(inputs, instruction="query")
+    np.testing.assert_allclose(vectors[0], before[0], atol=1e-6, rtol=0)  # texts never pass through a final map
+    with model.overrides(final_weights={"audio": 0.0}):
+        own = model.encode(inputs, instruction="query")
+    np.testing.assert_allclose(own[2:], before[2:], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(own[1], before[1], atol=2e-3, rtol=0)  # the image map's float16 rounding
+    with model.overrides(final_weights={"audio": 1.0}):
+        mapped = model.encode(inputs[2:], instruction="query")
+    expected = 0.7 * own[2:] + 0.3 * mapped
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors[2:], expected, atol=1e-5, rtol=0)
+    assert np.abs(vectors[2:] - before[2:]).max() > 1e-2  # the map does move the sounds
+
+
 def test_the_default_carries_g1_1s_own_view_at_its_fitted_shares():
-    """g1.1's view (g1.2's too) was fitted on its own LLM path (nothing carried across); each part of a vector is
-    weighted by its share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on
+    """g1.1's view (g1.2's and g1.3's too) was fitted on its own LLM path (nothing carried across); each part of a
+    vector is weighted by its share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on
     never-trained audio: a sound is the view's alone), and its sts instruction is the query text."""
     model = mmembed.load("mmembed-default", device="cpu")
     assert model.view.config.carried_across == []
     assert model.config.instructions["sts"] == model.config.instructions["query"]
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
-    with model.overrides(final_weights={"image": 0.0}):  # the view's join, before the final shortcut's blend
+    with model.overrides(final_weights={"image": 0.0, "audio": 0.0}):  # the view's join, before the final maps' blend
         vectors = model.encode(inputs, instruction="query")
     shares = [model.view.config.share(kind) for kind in (None, None, "image", "audio")]
     assert shares == [0.5, 0.5, 0.8, 1.0]
