@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from ..evaluation.report import output_paths
+
 
 def machine() -> dict:
     info = {
@@ -154,8 +156,7 @@ def suite_table(results: dict) -> str:
 
 
 def write_suite(results: dict, out: Path) -> tuple[Path, Path]:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out.with_suffix(".json"), out.with_suffix(".md")
+    json_path, md_path = output_paths(out)
     json_path.write_text(json.dumps(results, indent=2, default=str))
     md_path.write_text(suite_table(results) + "\n")
     return json_path, md_path

@@ -101,14 +101,21 @@ def paired_summary(paired: dict[str, dict], first: str, shown: set) -> str:
     return "\n".join([intro, "", header, "|---|---|---|---|---|---|---|", *lines])
 
 
-def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> tuple[Path, Path]:
-    """OUT.json (the figures and their standard errors, without per-query samples), OUT.md (the table) and, where
-    models could be paired, OUT-paired.json: the first model minus each other one, with standard errors."""
+def output_paths(out: Path) -> tuple[Path, Path]:
+    """OUT.json and OUT.md (OUT's folder made): OUT's own dots stay (``bench-g1.3``: ``with_suffix`` would write
+    ``bench-g1.json``); a .json or .md OUT names the pair too."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix in (".json", ".md"):
         out = out.with_suffix("")
-    # OUT's own dots stay (``gemma-g1.1-peers``: ``with_suffix`` would write ``gemma-g1.json``)
-    json_path, md_path = out.parent / f"{out.name}.json", out.parent / f"{out.name}.md"
+    return out.parent / f"{out.name}.json", out.parent / f"{out.name}.md"
+
+
+def write_results(results: dict, out: Path, ratios_against: list[str] = ()) -> tuple[Path, Path]:
+    """OUT.json (the figures and their standard errors, without per-query samples), OUT.md (the table) and, where
+    models could be paired, OUT-paired.json: the first model minus each other one, with standard errors."""
+    json_path, md_path = output_paths(out)
+    out = json_path.with_suffix("")
     json_path.write_text(json.dumps(without_samples(results), indent=2, default=str))
     paired = paired_against_first(results)
     md_path.write_text(markdown_table(results, ratios_against, paired) + "\n")
