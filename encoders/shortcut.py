@@ -28,5 +28,4 @@ class Shortcut(nn.Module):
         if features.dim() == 3:
             features = features.mean(dim=1)
         layer = self.mlp if hasattr(self, "mlp") else self.linear
-        first = layer[0] if isinstance(layer, nn.Sequential) else layer
-        return layer(features.to(first.weight.dtype))
+        return layer(features.to(next(self.parameters()).dtype))

@@ -71,9 +71,10 @@ class FinalShortcut(nn.Module):
         self.config = config
         self.shortcuts = shortcuts
         self.eval()  # an MLP map's dropout is for its fit only
-        with torch.no_grad():  # the values it is saved as
-            for parameter in shortcuts.parameters():
-                parameter.copy_(parameter.to(STORAGE[config.storage]))
+        if config.storage != "float32":  # the values it is saved as (float32 holds any model's values as they are)
+            with torch.no_grad():
+                for parameter in shortcuts.parameters():
+                    parameter.copy_(parameter.to(STORAGE[config.storage]))
         missing = sorted(k for k, w in config.weights.items() if w > 0 and k not in shortcuts)
         if missing:
             raise ValueError(f"the final shortcut blends maps for {missing} but has none for them")

@@ -170,9 +170,10 @@ def unseen_captions(rows: list[dict], select_rows: list[dict], kinds: list[str])
     for kind in kinds:
         fitted = {r["text"] for r in rows if kind in r}
         of_kind = [r for r in select_rows if kind in r]
-        kept += [r for r in of_kind if r["text"] not in fitted]
-        dropped[kind] = len(of_kind) - sum(r["text"] not in fitted for r in of_kind)
-        if dropped[kind] == len(of_kind):
+        unseen = [r for r in of_kind if r["text"] not in fitted]
+        kept += unseen
+        dropped[kind] = len(of_kind) - len(unseen)
+        if not unseen:
             raise ValueError(
                 f"every {kind} selection row has a caption the fit data has: the weight would be chosen on what "
                 "the map memorised (give --select-data with other captions)"
@@ -230,9 +231,6 @@ def fit_final_shortcut(
         )
     select_rows, dropped = unseen_captions(rows, select_rows, kinds)
     maps, weights, sources = kept_maps(embedder, kinds, config.hidden_dim)
-    # a map fitted here reads the vectors without any final map of its kind (the sweep sets its weight to 0 too)
-    kept_config = FinalShortcutConfig(weights, config.hidden_dim, sources, config.storage)
-    embedder.final_shortcut = FinalShortcut(kept_config, torch.nn.ModuleDict(maps)) if maps else None
     fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[k for k in in_data if k not in kinds], dropped=dropped)
     shortcuts, checks = torch.nn.ModuleDict(maps), {}
     for kind in kinds:
