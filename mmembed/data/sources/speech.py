@@ -105,15 +105,21 @@ def speech_rows(
     return rows
 
 
+def image_captions(data_dir: Path, name: str, build) -> list[dict]:
+    """The image captions of source ``name`` (one row per caption, with its split and category), its manifest built
+    by ``build(data_dir)`` first if needed."""
+    manifest = data_dir / f"{name}.jsonl"
+    if not manifest.is_file():
+        build(data_dir)
+    captions = {row["text"]: row for row in read_manifest(manifest) if "image" in row}
+    return sorted(captions.values(), key=lambda r: r["text"])
+
+
 def tuxpaint_captions(data_dir: Path) -> list[dict]:
-    """The Tux Paint image captions (one row per caption, with its split and category), fetched first if needed."""
+    """The Tux Paint image captions, fetched first if needed."""
     from .tuxpaint import build_tuxpaint_manifest
 
-    tuxpaint = data_dir / "tuxpaint.jsonl"
-    if not tuxpaint.is_file():
-        build_tuxpaint_manifest(data_dir)
-    captions = {row["text"]: row for row in read_manifest(tuxpaint) if "image" in row}
-    return sorted(captions.values(), key=lambda r: r["text"])
+    return image_captions(data_dir, "tuxpaint", build_tuxpaint_manifest)
 
 
 @register("speech")

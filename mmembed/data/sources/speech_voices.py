@@ -25,9 +25,9 @@ def held_out_voices() -> list[str]:
     return [f"espeak-ng:{accent}{variant}" for accent in ACCENTS for variant in HELD_OUT_VARIANTS]
 
 
-def held_out_voice_rows(captions: list[dict], data_dir: Path, seed: int = 0) -> list[dict]:
+def held_out_voice_rows(captions: list[dict], data_dir: Path, seed: int = 0, source: str = "speech-voices"):
     """``captions``: ``{"text", "split", "label"}`` rows; each spoken once by a random held-out voice."""
-    return speech_rows(captions, data_dir, takes=1, seed=seed, pool=held_out_voices(), source="speech-voices")
+    return speech_rows(captions, data_dir, takes=1, seed=seed, pool=held_out_voices(), source=source)
 
 
 @register("speech-voices")

@@ -23,6 +23,7 @@ def test_every_source_module_registers_a_builder():
         "wordnet-sts",
         "speech",
         "speech-voices",
+        "speech-emoji",
         "fashion-mnist",
         "sonic-pi",
         "instruments",

@@ -187,6 +187,30 @@ def test_held_out_voices_are_outside_the_training_pool_and_each_changes_the_audi
     assert all(r["voice"] in held_out_voices() and (tmp_path / r["audio"]).stat().st_size > 5_000 for r in rows)
 
 
+def test_spoken_emoji_names_keep_the_emoji_split_in_held_out_voices(tmp_path):
+    from mmembed.data.sources.speech import voice_pool
+    from mmembed.data.sources.speech_emoji import emoji_captions
+    from mmembed.data.sources.speech_voices import held_out_voice_rows, held_out_voices
+
+    write_manifest(
+        tmp_path / "emoji.jsonl",
+        [
+            {"image": "a.png", "text": "Frog face.", "split": "test", "label": "Animals & Nature"},
+            {"image": "b.png", "text": "Red apple.", "split": "train", "label": "Food & Drink"},
+            {"image": "c.png", "text": "Red apple.", "split": "train", "label": "Food & Drink"},  # one name, once
+        ],
+    )
+    captions = emoji_captions(tmp_path)
+    assert [(c["text"], c["split"]) for c in captions] == [("Frog face.", "test"), ("Red apple.", "train")]
+    rows = held_out_voice_rows(captions, tmp_path, source="speech-emoji")
+    assert [(r["text"], r["split"], r["label"], r["source"]) for r in rows] == [
+        ("Frog face.", "test", "Animals & Nature", "speech-emoji"),
+        ("Red apple.", "train", "Food & Drink", "speech-emoji"),
+    ]
+    assert all(r["voice"] in held_out_voices() and r["voice"] not in voice_pool() for r in rows)
+    assert all((tmp_path / r["audio"]).read_bytes()[:4] == b"RIFF" for r in rows)
+
+
 def write_idx(path, array):
     import gzip
     import struct
