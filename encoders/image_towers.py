@@ -3,7 +3,8 @@
 
 - :class:`OpenClipImageTower`: any open_clip model name + pretrained tag, with open_clip's own preprocessing.
   ViT towers give their patch grid; others (ResNet, timm) give their pooled output as a 1x1 grid.
-- :class:`EfficientNetLite0Tower`: the packaged ImageNet EfficientNet-Lite0 (offline default): (1280, 7, 7) grid.
+- :class:`EfficientNetLite0Tower`: the packaged ImageNet EfficientNet-Lite0 (offline default): (1280, 7, 7) grid;
+  with ``summary_blocks``, an image summary from earlier blocks follows each token's grid features.
 """
 
 from __future__ import annotations
@@ -75,8 +76,12 @@ class ImageTower(nn.Module):
         """(B, 3, H, W) -> (B, h*w, feature_dim)"""
         raise NotImplementedError
 
+    summary_dim: int = 0  # width of the image summary after the grid features (EfficientNet's summary_blocks)
+
     @torch.no_grad()
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, num_tokens, feature_dim + summary_dim): the pooled grid, then the image's summary
+        (the same in every token; none without summary blocks)."""
         return pool_grid(self.grid_tokens(pixels), self.grid, self.config.num_tokens)
 
     def train(self, mode: bool = True):  # frozen: always in eval mode (batch norm statistics stay put)
@@ -130,6 +135,7 @@ class EfficientNetLite0Tower(ImageTower):
             self.net.load_state_dict(torch.load(packaged_efficientnet_weights(), map_location="cpu", weights_only=True))
         self.net.eval().requires_grad_(False)
         self.feature_dim, self.grid = 1280, (7, 7)
+        self.summary_dim = config.summary_dim
         self._preprocess = transforms.Compose(
             [
                 transforms.Resize(self.image_size, interpolation=transforms.InterpolationMode.BICUBIC),
@@ -141,6 +147,27 @@ class EfficientNetLite0Tower(ImageTower):
 
     def grid_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.net.extract_features(pixels).flatten(2).transpose(1, 2)
+
+    @torch.no_grad()
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        if not self.config.summary_blocks:
+            return super().forward(pixels)
+        grid, summary = self.grid_and_summary(pixels)
+        tokens = pool_grid(grid, self.grid, self.config.num_tokens)
+        return torch.cat([tokens, summary[:, None].expand(-1, tokens.shape[1], -1)], dim=-1)
+
+    def grid_and_summary(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last layer's grid (B, 49, 1280), as ``extract_features`` computes it, and the summary (B,
+        summary_dim): each summary block's map's mean and standard deviation over the image, block by block."""
+        net, taps = self.net, set(self.config.summary_blocks)
+        x = net._swish(net._bn0(net._conv_stem(pixels)))
+        summary = []
+        for index, block in enumerate(net._blocks):
+            x = block(x)  # in eval mode: no drop connect
+            if index in taps:
+                summary += [x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
+        grid = net._swish(net._bn1(net._conv_head(x)))
+        return grid.flatten(2).transpose(1, 2), torch.cat(summary, dim=1)
 
 
 def build_image_tower(config: ImageTowerConfig) -> ImageTower:

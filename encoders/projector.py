@@ -17,5 +17,6 @@ class Projector(nn.Module):
         )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """(..., in_dim) -> (..., out_dim)"""
-        return self.net(features)
+        """(..., in_dim) -> (..., out_dim); wider features (an image summary after the grid features) are read up to
+        ``in_dim``."""
+        return self.net(features[..., : self.config.in_dim])

@@ -23,9 +23,14 @@ class Shortcut(nn.Module):
         else:
             self.linear = nn.Linear(in_dim, out_dim)
 
+    @property
+    def in_dim(self) -> int:
+        return (self.mlp[0] if hasattr(self, "mlp") else self.linear).in_features
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """(B, num_tokens, in_dim) soft-token features, or (B, in_dim) pooled ones -> (B, out_dim)."""
+        """(B, num_tokens, F) soft-token features, or (B, F) pooled ones -> (B, out_dim): the leading ``in_dim``
+        features are read (a map built without the image summary that follows the grid features ignores it)."""
         if features.dim() == 3:
             features = features.mean(dim=1)
         layer = self.mlp if hasattr(self, "mlp") else self.linear
-        return layer(features.to(next(self.parameters()).dtype))
+        return layer(features[..., : self.in_dim].to(next(self.parameters()).dtype))

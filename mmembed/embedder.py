@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from encoders import MediaError
+from encoders import ImageTowerConfig, MediaError
 
 from .attention import bidirectional_attention, bidirectional_mask
 from .batching import TokenBatch, collate, length_sorted_batches
@@ -168,6 +168,27 @@ class Embedder:
                     self.view.config = saved_view
                 if self.final_shortcut is not None:
                     self.final_shortcut.config = saved_final
+
+    def set_image_summary(self, blocks) -> None:
+        """From now on every image's tower features end with an image summary of these EfficientNet-Lite0 blocks
+        (``ImageTowerConfig.summary_blocks``; none: no summary), for a final image map fitted to read it
+        (``mmembed fit-shortcut --final --image-summary-blocks``). The projector and the tower shortcuts read the grid
+        features as before, so every vector stays as it was until such a map is fitted; saved with the model."""
+        if "image" not in self.modalities.kinds:
+            raise ValueError("this model has no image tower to summarise images with")
+        blocks = [int(block) for block in blocks]
+        ImageTowerConfig(**{**self.config.image_tower, "summary_blocks": blocks})  # checked before anything changes
+        final = self.final_shortcut
+        if final is not None and "image" in final.shortcuts:
+            grid = self.modalities.feature_dim("image")
+            wide = grid + ImageTowerConfig(summary_blocks=blocks).summary_dim
+            if final.shortcuts["image"].in_dim not in (grid, wide):
+                raise ValueError(
+                    "this model's final image map reads another image summary than these blocks give: refit it "
+                    "(mmembed fit-shortcut --final) with the blocks it was fitted on"
+                )
+        self.modalities.set_summary_blocks(blocks)
+        self.config.image_tower = {**self.config.image_tower, "summary_blocks": blocks}
 
     def _view_config_with(self, shares: dict[str, float]):
         """The view's config with ``shares`` (``"text"`` and media kinds) in place of its own."""

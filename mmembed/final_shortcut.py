@@ -94,11 +94,13 @@ class FinalShortcut(nn.Module):
 
     @classmethod
     def load(cls, folder: Path, new_shortcut) -> FinalShortcut | None:
-        """The final shortcut saved in a model folder, or None; ``new_shortcut(kind, hidden_dim)`` builds an empty
-        map."""
+        """The final shortcut saved in a model folder, or None; ``new_shortcut(kind, hidden_dim, in_dim)`` builds an
+        empty map."""
         target = folder / FINAL_FOLDER
         if not (target / FINAL_CONFIG).is_file():
             return None
         config = FinalShortcutConfig.read(target / FINAL_CONFIG)
-        maps = load_shortcuts(target / SHORTCUTS_FILE, lambda kind: new_shortcut(kind, config.hidden_dim))
+        maps = load_shortcuts(
+            target / SHORTCUTS_FILE, lambda kind, in_dim: new_shortcut(kind, config.hidden_dim, in_dim)
+        )
         return cls(config, maps)

@@ -30,6 +30,9 @@ def text_space_id(embedder) -> str:
 def fingerprint(embedder, with_projectors: bool) -> str:
     settings = embedder.config.to_dict()
     shortcut_weights = settings.pop("shortcut_weights")  # media only: never part of the text side's id
+    summary = (settings.get("image_tower") or {}).pop("summary_blocks", None)  # so is the image summary
+    if with_projectors and summary:
+        settings["image_tower"]["summary_blocks"] = summary
     if with_projectors and shortcut_weights:
         settings["shortcut_weights"] = shortcut_weights
     view = getattr(embedder, "view", None)

@@ -50,7 +50,7 @@ class Modalities(nn.Module):
         with torch.random.fork_rng(devices=[]):  # the caller's generator is left as it was
             torch.manual_seed(seed)  # the same config builds the same initial projectors
             for kind in self.tower_configs:
-                feature_dim = self._feature_dim(kind)
+                feature_dim = self.feature_dim(kind)
                 self.projectors[kind] = Projector(ProjectorConfig(feature_dim, llm_dim, hidden_dim))
 
     @property
@@ -68,6 +68,12 @@ class Modalities(nn.Module):
         if kind in self._towers:
             self._towers[kind].config = self.tower_configs[kind]
 
+    def set_summary_blocks(self, blocks) -> None:
+        """Give the image tower's features an image summary of these EfficientNet-Lite0 blocks from now on (none:
+        the grid features alone); the tower is rebuilt on next use."""
+        self.tower_configs["image"] = dataclasses.replace(self.tower_configs["image"], summary_blocks=tuple(blocks))
+        self._towers.pop("image", None)
+
     def set_transcribe(self, transcribe: bool) -> None:
         """Turn the audio tower's transcript channel on or off from now on (the features do not change: a tower
         built beside the transcriber shares its encoder, one built without it loads the same weights)."""
@@ -82,7 +88,7 @@ class Modalities(nn.Module):
             limits["max_seconds"] = self.tower_configs["audio"].max_seconds
         return limits
 
-    def _feature_dim(self, kind: str) -> int:
+    def feature_dim(self, kind: str) -> int:
         config = self.tower_configs[kind]
         key = (kind, config.kind if kind == "image" else config.source)
         if key in KNOWN_FEATURE_DIMS:
@@ -157,16 +163,35 @@ class Modalities(nn.Module):
             self.shortcuts[kind] = self.new_shortcut(kind, seed)
         return self.shortcuts[kind]
 
+    def summary_dim(self, kind: str) -> int:
+        """The width of the image summary that follows the grid features (``ImageTowerConfig.summary_blocks``)."""
+        return getattr(self.tower_configs[kind], "summary_dim", 0)
+
     def new_shortcut(
-        self, kind: str, seed: int = 0, out_dim: int | None = None, hidden_dim: int | None = None, dropout: float = 0.0
+        self,
+        kind: str,
+        seed: int = 0,
+        out_dim: int | None = None,
+        hidden_dim: int | None = None,
+        dropout: float = 0.0,
+        in_dim: int | None = None,
     ) -> Shortcut:
         """A freshly initialised tower shortcut for ``kind`` (not added to this model's own), into the LLM's
-        dimension or ``out_dim`` (a final shortcut's: the model's final vectors); an MLP with ``hidden_dim``."""
+        dimension or ``out_dim`` (a final shortcut's: the model's final vectors); an MLP with ``hidden_dim``. It
+        reads the grid features, or with ``in_dim`` that many: the grid features and the image summary after them."""
         if kind not in self.tower_configs:
             raise ValueError(f"this model has no {kind} tower to take a shortcut from")
+        grid, summary = self.feature_dim(kind), self.summary_dim(kind)
+        if in_dim is not None and in_dim not in (grid, grid + summary):
+            raise ValueError(
+                f"a {kind} map reading {in_dim} features does not fit this model's {kind} tower: it gives {grid} "
+                f"grid features"
+                + (f" and a {summary}-wide summary" if summary else "")
+                + " (summary_blocks in its config)"
+            )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return Shortcut(self._feature_dim(kind), out_dim or self.llm_dim, hidden_dim, dropout).to(self.device)
+            return Shortcut(in_dim or grid, out_dim or self.llm_dim, hidden_dim, dropout).to(self.device)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""
@@ -201,11 +226,13 @@ def save_shortcuts(shortcuts: nn.ModuleDict, path: Path, dtype: torch.dtype | No
 
 
 def load_shortcuts(path: Path, new_shortcut) -> nn.ModuleDict:
-    """The tower shortcuts saved at ``path`` (empty without the file); ``new_shortcut(kind)`` builds each one."""
+    """The tower shortcuts saved at ``path`` (empty without the file); ``new_shortcut(kind, in_dim=...)`` builds each
+    one, as wide as its saved first layer (the grid features, or with an image summary after them)."""
     shortcuts = nn.ModuleDict()
     if path.is_file():
         state = load_file(str(path))
         for kind in sorted({key.split(".")[0] for key in state}):
-            shortcuts[kind] = new_shortcut(kind)
+            first = state.get(f"{kind}.mlp.0.weight", state.get(f"{kind}.linear.weight"))
+            shortcuts[kind] = new_shortcut(kind, in_dim=first.shape[1] if first is not None else None)
         shortcuts.load_state_dict(state)
     return shortcuts

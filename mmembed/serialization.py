@@ -142,7 +142,9 @@ def load_embedder(cls, folder: Path, device=None, dtype=torch.float32):
     embedder.view = view.to(embedder.device) if view is not None else None
     final = FinalShortcut.load(
         folder,
-        lambda kind, hidden: embedder.modalities.new_shortcut(kind, out_dim=embedder.dimension, hidden_dim=hidden),
+        lambda kind, hidden, in_dim: embedder.modalities.new_shortcut(
+            kind, out_dim=embedder.dimension, hidden_dim=hidden, in_dim=in_dim
+        ),
     )
     embedder.final_shortcut = final.to(embedder.device) if final is not None else None
     missing = sorted(k for k, w in config.shortcut_weights.items() if w > 0 and k not in embedder.modalities.shortcuts)

@@ -129,6 +129,15 @@ def register(subparsers) -> None:
         help="with --final: the dtype the maps (kept ones too) are saved in; float16 halves the file, the values are "
         "rounded to it before their weights are chosen",
     )
+    shortcut.add_argument(
+        "--image-summary-blocks",
+        nargs="+",
+        type=non_negative_int,
+        metavar="BLOCK",
+        help="with --final: first give every image's tower features a summary of these EfficientNet-Lite0 blocks "
+        "(0-15: each block's mean and spread over the image), which the final image map then reads beside the last "
+        "layer's; saved with the model (e.g. 10 14 15)",
+    )
     shortcut.add_argument("--steps", type=positive_int, default=400, help="optimiser steps per media kind")
     shortcut.add_argument("--feature-cache", default="runs/feature_cache", help="cached tower features and banks")
     shortcut.add_argument("--out", required=True, help="where to save the model with its shortcuts")
@@ -160,6 +169,8 @@ def run_fit_shortcut(args) -> int:
 
     if args.final:
         return run_fit_final_shortcut(args)
+    if args.image_summary_blocks is not None:
+        raise ValueError("--image-summary-blocks is read by the final image map only: add --final")
     if args.keep_shortcuts and not args.select_data:
         raise ValueError("--keep-shortcuts chooses the weights again on --select-data: give at least one")
     if not args.keep_shortcuts and not args.data:
@@ -252,6 +263,8 @@ def run_fit_final_shortcut(args) -> int:
     select = selection_rows(select, args.select_limit)
     rows = [row for data in args.data for row in read_manifest(data, "train")]
     embedder = load_model(args)
+    if args.image_summary_blocks is not None:
+        embedder.set_image_summary(args.image_summary_blocks)
     source = " ".join(Path(data).stem for data in args.data)
     config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None, storage=args.final_storage)
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)

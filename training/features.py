@@ -16,13 +16,16 @@ from mmembed.inputs import parse_input
 
 def feature_settings(tower_config) -> str:
     """The tower settings that make its features: the transcript channel's do not (it blends vectors after the
-    tower), so a model that transcribes shares the cache of one that does not."""
+    tower), so a model that transcribes shares the cache of one that does not. An image summary
+    (``summary_blocks``) is named only when there is one: a tower without it keeps the keys it had before the
+    setting existed."""
     if getattr(tower_config, "transcribe", None) is not None:
         defaults = type(tower_config)
         tower_config = dataclasses.replace(
             tower_config, transcribe=defaults.transcribe, transcript_weight=defaults.transcript_weight
         )
-    return repr(tower_config)
+    summary = getattr(tower_config, "summary_blocks", ())
+    return repr(tower_config) + (f" summary_blocks={list(summary)}" if summary else "")
 
 
 def cache_key(row: dict, kind: str, tower_config) -> str:

@@ -118,8 +118,13 @@ def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, capti
 
 
 def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
-    shortcut = embedder.modalities.new_shortcut(
-        kind, config.seed, out_dim=embedder.dimension, hidden_dim=config.hidden_dim, dropout=config.dropout
+    shortcut = embedder.modalities.new_shortcut(  # reads every feature the tower gives (with its image summary)
+        kind,
+        config.seed,
+        out_dim=embedder.dimension,
+        hidden_dim=config.hidden_dim,
+        dropout=config.dropout,
+        in_dim=media.shape[1],
     )
     shortcut = shortcut.cpu().float().train()
     log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / config.temperature))))

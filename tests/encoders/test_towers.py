@@ -44,6 +44,49 @@ def test_efficientnet_tower_shapes():
     assert not tower.training  # frozen: batch norm statistics never move
 
 
+def test_an_image_summary_follows_the_grid_features_unchanged():
+    """With summary blocks, each token's features are the grid features as before, then the image's summary: each
+    block's map's mean and standard deviation per channel over the image, the same in every token."""
+    torch.manual_seed(0)
+    plain = EfficientNetLite0Tower(ImageTowerConfig(num_tokens=4), weights=False)
+    summarised = EfficientNetLite0Tower(ImageTowerConfig(num_tokens=4, summary_blocks=(3, 15)), weights=False)
+    summarised.net.load_state_dict(plain.net.state_dict())
+    assert summarised.summary_dim == 2 * (40 + 320) == summarised.config.summary_dim
+    pixels = torch.stack([plain.preprocess(square("red")), plain.preprocess(circle("blue"))])
+    grid, wide = plain(pixels), summarised(pixels)
+    assert wide.shape == (2, 4, 1280 + 720)
+    torch.testing.assert_close(wide[..., :1280], grid, atol=1e-5, rtol=0)  # the same layers, run in the same order
+    taps = {}
+    hooks = [plain.net._blocks[i].register_forward_hook(lambda m, a, out, i=i: taps.update({i: out})) for i in (3, 15)]
+    plain(pixels)
+    for hook in hooks:
+        hook.remove()
+    expected = torch.cat([f(taps[i]) for i in (3, 15) for f in (lambda x: x.mean((2, 3)), lambda x: x.std((2, 3)))], 1)
+    for token in range(4):
+        torch.testing.assert_close(wide[:, token, 1280:], expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(wide[0, 0, 1280:], wide[1, 0, 1280:])  # it tells the images apart
+
+
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ({"kind": "open_clip", "model_name": "RN50", "summary_blocks": (3,)}, "open_clip tower has none"),
+        ({"summary_blocks": (16,)}, "block indices 0-15"),
+        ({"summary_blocks": (14, 3)}, "in order"),
+        ({"summary_blocks": (3, 3)}, "distinct"),
+    ],
+)
+def test_bad_summary_blocks_are_refused_by_name(bad, reason):
+    with pytest.raises(ValueError, match=reason):
+        ImageTowerConfig(**bad)
+
+
+def test_a_saved_list_of_summary_blocks_reads_as_a_tuple_and_stays_out_of_the_repr():
+    config = ImageTowerConfig(summary_blocks=[10, 14])
+    assert config.summary_blocks == (10, 14) and config.summary_dim == 2 * (112 + 192)
+    assert repr(config) == repr(ImageTowerConfig())  # feature caches name it only when set (training/features.py)
+
+
 @pytest.mark.parametrize("bad", [{"kind": "vgg"}, {"kind": "open_clip"}, {"num_tokens": 5}])
 def test_bad_image_tower_configs(bad):
     with pytest.raises(ValueError):

@@ -13,6 +13,7 @@ import mmembed
 from mmembed.cli import main
 from mmembed.data import write_manifest
 from mmembed.final_shortcut import FinalShortcutConfig
+from mmembed.fingerprint import space_id, text_space_id
 from training.final_shortcut import FinalShortcutFitConfig, final_queries, fit_final_shortcut, fit_map, pooled_pairs
 from training.shortcut import is_check
 
@@ -138,6 +139,47 @@ def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_emb
         fit_final_shortcut(embedder, tones, held_tones[:8], cache, linear)
 
 
+def test_a_final_image_map_reads_the_image_summary_the_tower_is_given(make_multimodal_embedder, tmp_path):
+    """``set_image_summary`` widens the image features (grid, then summary); the projector and tower shortcuts read
+    the grid as before, so every vector stays; a final map fitted after it reads the summary too, and the model
+    saves and loads with it."""
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder(image_tower={"kind": "efficientnet_lite0", "num_tokens": 4})
+    embedder.modalities.add_shortcut("image", seed=3)
+    embedder.config.shortcut_weights = {"image": 0.4}
+    rows, held = shape_rows(tmp_path / "fit"), held_shapes(tmp_path / "held")
+    items = [Path(r["image"]) for r in held[:4]]
+    cache = tmp_path / "cache"
+    before, (grid, _) = embedder.encode(items), pooled_pairs(embedder, rows, "image", cache)
+    text_space, space = text_space_id(embedder), space_id(embedder)
+    embedder.set_image_summary([10, 15])
+    assert text_space_id(embedder) == text_space and space_id(embedder) != space  # texts never see a tower
+    np.testing.assert_allclose(embedder.encode(items), before, atol=1e-5, rtol=0)  # the grid features, as before
+    wide, _ = pooled_pairs(embedder, rows, "image", cache)  # the same cache, other keys: computed again
+    assert grid.shape[1] == 1280 and wide.shape[1] == 1280 + 2 * (112 + 320)
+    torch.testing.assert_close(wide[:, :1280], grid, atol=1e-5, rtol=0)
+    config = FinalShortcutFitConfig(steps=10, batch_size=16, hidden_dim=16, check_fraction=0.3, weights=WEIGHTS)
+    fit_final_shortcut(embedder, rows, held[::2], cache, config, source="shapes")
+    assert embedder.final_shortcut.shortcuts["image"].in_dim == wide.shape[1]
+    with pytest.raises(ValueError, match="reading 999 features does not fit this model's image tower: it gives 1280"):
+        embedder.modalities.new_shortcut("image", in_dim=999)
+    with embedder.overrides(final_weights={"image": 0.5}):
+        vectors = embedder.encode(items)
+    with pytest.raises(ValueError, match="final image map reads another image summary"):
+        embedder.set_image_summary([14])
+    with pytest.raises(ValueError, match="final image map reads another image summary"):
+        embedder.set_image_summary([])
+    folder = embedder.save_pretrained(tmp_path / "summarised")
+    loaded = mmembed.load(str(folder), device="cpu")
+    assert loaded.modalities.tower_configs["image"].summary_blocks == (10, 15)
+    assert loaded.final_shortcut.shortcuts["image"].in_dim == wide.shape[1]
+    with loaded.overrides(final_weights={"image": 0.5}):
+        np.testing.assert_allclose(loaded.encode(items), vectors, atol=1e-5, rtol=0)  # rounded to float16 when set
+    with pytest.raises(ValueError, match="summary_blocks must be distinct block indices 0-15"):
+        loaded.set_image_summary([16])
+    assert loaded.modalities.tower_configs["image"].summary_blocks == (10, 15)  # refused: nothing changed
+
+
 def test_a_config_written_with_one_source_reads_it_for_every_kind(tmp_path):
     path = tmp_path / "final_shortcut.json"
     path.write_text('{"hidden_dim": 8, "source": "a b", "weights": {"audio": 0.2, "image": 0.5}}')
@@ -176,6 +218,11 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     with pytest.raises(SystemExit):  # argparse refuses it by name
         main([*refused, "--select-data", str(select), "--final-hidden", "-1"])
     assert "--final-hidden" in capsys.readouterr().err
+    summary = ["--select-data", str(select), "--image-summary-blocks", "10", "15"]
+    assert main([arg for arg in refused if arg != "--final"] + summary) == 2
+    assert "--image-summary-blocks is read by the final image map only: add --final" in capsys.readouterr().err
+    assert main([*refused, *summary]) == 2  # this model's image tower is open_clip's
+    assert "summary_blocks name EfficientNet-Lite0 blocks: an open_clip tower has none" in capsys.readouterr().err
     code = main(
         ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
          "--final-hidden", "16", "--out", str(tmp_path / "out"), *common]

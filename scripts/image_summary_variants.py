@@ -1,0 +1,174 @@
+"""Which tower features should the final image map read? Variants of its input, each fitted as ``fit-shortcut
+--final`` fits the map (MLP 2,048 wide, dropout 0.2, 400 AdamW steps of 1,024 pairs onto the model's final query
+vectors) on the non-check training pairs of the four image sources, and scored as its weight is chosen: the mean of
+both directions' mAP per source on the check rows (held-out training captions) and on the selection rows (train splits
+of glyphs and Fashion-MNIST, never trained on), at b = 0.5 and at the best b; the score is the two sets' means,
+averaged. The held-out test splits are not read.
+
+Variants: the last layer's mean over the image (what the shipped map reads, as ``raw``), with EfficientNet-Lite0
+blocks' per-channel mean and standard deviation over the image beside it, each either raw, standardized per feature
+(``z``: minus the fit rows' mean, over their standard deviation) or per group (``group``: each feature group centred
+and scaled to unit total variance). Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores, most of it the
+tower and the model's own image vectors, cached in runs/image-summary-variants/):
+
+    python scripts/image_summary_variants.py mmembed-multisource-g1.3
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+import mmembed
+from encoders import ImageTowerConfig, open_image
+from encoders.image_towers import EfficientNetLite0Tower
+from encoders.shortcut import Shortcut
+from mmembed.contrastive import shared_targets, symmetric_clip_loss
+from mmembed.data.manifest import read_manifest
+from mmembed.evaluation.lit_peer import endless_batches
+from mmembed.evaluation.transcript_weight import source_map
+from training.final_shortcut import caption_rows, final_queries
+from training.shortcut import is_check
+
+FIT, SELECT = ["tuxpaint", "emoji", "fluent-emoji", "tabler-icons"], ["glyphs", "fashion-mnist"]
+BLOCKS = (4, 7, 10, 14, 15)  # each stage's last block at 28x28, 14x14 (two) and 7x7 (two)
+WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
+CACHE = Path("runs/image-summary-variants")
+BLOCK_KEYS = {blocks: ["head_mean"] + [f"b{i}_{s}" for i in blocks for s in ("mean", "std")] for blocks in
+              [(14, 15), (10, 14, 15), BLOCKS]}  # fmt: skip
+VARIANTS = {
+    "last layer, raw (shipped)": (["head_mean"], "raw"),
+    "last layer, z": (["head_mean"], "z"),
+    "last layer + its max and spread, z": (["head_mean", "head_max", "head_std"], "z"),
+    "+ blocks 14, 15, z": (BLOCK_KEYS[(14, 15)], "z"),
+    "+ blocks 10, 14, 15, z": (BLOCK_KEYS[(10, 14, 15)], "z"),
+    "+ blocks 10, 14, 15, raw": (BLOCK_KEYS[(10, 14, 15)], "raw"),
+    "+ blocks 10, 14, 15, group": (BLOCK_KEYS[(10, 14, 15)], "group"),
+    "+ blocks 4, 7, 10, 14, 15, z": (BLOCK_KEYS[BLOCKS], "z"),
+}
+
+
+def tower_features(paths: list[str]) -> dict[str, torch.Tensor]:
+    """Per image: the last layer's mean, max and spread over the image, and each of BLOCKS' mean and spread."""
+    target = CACHE / "features.safetensors"
+    if target.is_file():
+        return load_file(str(target))
+    tower = EfficientNetLite0Tower(ImageTowerConfig(summary_blocks=BLOCKS))
+    features: dict[str, list] = {}
+    with torch.no_grad():
+        for start in tqdm(range(0, len(paths), 32), desc="tower", unit="batch"):
+            pixels = torch.stack([tower.preprocess(open_image(p)) for p in paths[start : start + 32]])
+            grid, summary = tower.grid_and_summary(pixels)
+            parts = {"head_mean": grid.mean(1), "head_max": grid.amax(1), "head_std": grid.std(1)}
+            widths = [2 * tower.net._blocks[i]._block_args.output_filters for i in BLOCKS]
+            for block, part in zip(BLOCKS, summary.split(widths, dim=1)):
+                parts[f"b{block}_mean"], parts[f"b{block}_std"] = part.chunk(2, dim=1)
+            for key, value in parts.items():
+                features.setdefault(key, []).append(value)
+    tensors = {key: torch.cat(values).contiguous() for key, values in features.items()}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(target))
+    return tensors
+
+
+def own_vectors(model, name: str, rows: list[dict]) -> np.ndarray:
+    """The model's own image vectors (its final image map at 0), cached."""
+    target = CACHE / f"own-{name}.npy"
+    if not target.is_file():
+        with model.overrides(final_weights={"image": 0.0}):
+            vectors = model.encode([Path(r["image"]) for r in rows], 32, "document", on_error="nan",
+                                   show_progress_bar=True)  # fmt: skip
+        np.save(target, vectors)
+    return np.load(target)
+
+
+def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], seed: int = 0) -> Shortcut:
+    torch.manual_seed(seed)
+    ids = {c: i for i, c in enumerate(sorted(set(captions)))}
+    caption_ids = torch.tensor([ids[c] for c in captions])
+    shortcut = Shortcut(x.shape[1], texts.shape[1], 2048, 0.2).train()
+    log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
+    optimizer = torch.optim.AdamW(
+        [{"params": shortcut.parameters(), "weight_decay": 1e-2}, {"params": [log_scale]}], lr=1e-3
+    )
+    batches = endless_batches(len(x), 1024, torch.Generator().manual_seed(seed))
+    for _ in range(400):
+        pick = next(batches)
+        items = F.normalize(shortcut(x[pick]), dim=-1)
+        loss = symmetric_clip_loss(
+            items, texts[pick], log_scale.exp().clamp(max=100), shared_targets(caption_ids[pick])
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return shortcut.eval()
+
+
+def scaling_of(x: torch.Tensor, widths: list[int], scaling: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(shift, scale) that standardize the fit rows' features ``x`` (groups of ``widths`` columns) as named."""
+    if scaling == "raw":
+        return torch.zeros(x.shape[1]), torch.ones(x.shape[1])
+    if scaling == "group":
+        groups = [float(part.var(0).sum().sqrt()) for part in x.split(widths, dim=1)]
+        return x.mean(0), torch.cat([torch.full((w,), g) for w, g in zip(widths, groups)])
+    return x.mean(0), x.std(0) + 1e-6
+
+
+def set_scores(own: np.ndarray, mapped: np.ndarray, part: list[dict], queries: dict) -> dict[float, float]:
+    """Per weight b, the mean over sources of both directions' mAP of the blend ``(1 - b) own + b mapped``."""
+    scores = {}
+    for b in WEIGHTS:
+        blend = (1 - b) * own + b * mapped
+        blend /= np.linalg.norm(blend, axis=1, keepdims=True)
+        per_source = []
+        for source in sorted({r["source"] for r in part}):
+            ix = [i for i, r in enumerate(part) if r["source"] == source]
+            per_source.append(source_map(blend[ix], [part[i]["text"] for i in ix], queries))
+        scores[b] = float(np.mean(per_source))
+    return scores
+
+
+def main(model_name: str) -> None:
+    rows = [r for s in FIT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r]
+    fitted = [r for r in rows if not is_check(r["text"], 0.1, 0)]
+    sets = {
+        "check": [r for r in rows if is_check(r["text"], 0.1, 0)],
+        "select": [r for s in SELECT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r],
+    }
+    paths = sorted({r["image"] for r in rows + sets["select"]})
+    index = {p: i for i, p in enumerate(paths)}
+    features = tower_features(paths)
+    model = mmembed.load(model_name)
+    cache = Path("runs/feature_cache")
+    queries = final_queries(model, [r["text"] for r in rows], cache)
+    queries.update(final_queries(model, [r["text"] for r in sets["check"] + sets["select"]], cache))
+    own = {}
+    for name, part in sets.items():
+        vectors = own_vectors(model, name, part)
+        keep = np.isfinite(vectors).all(axis=1)
+        sets[name], own[name] = [r for r, k in zip(part, keep) if k], vectors[keep]
+    texts = torch.stack([queries[r["text"]] for r in fitted]).float()
+    print("| variant | features | check, b = 0.5 | selection, b = 0.5 | score, b = 0.5 | best b | score there |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (keys, scaling) in VARIANTS.items():
+        columns = [[index[r["image"]] for r in part] for part in (fitted, sets["check"], sets["select"])]
+        x, check, select = (torch.cat([features[k][c] for k in keys], dim=1).float() for c in columns)
+        shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
+        shortcut = fit_map((x - shift) / scale, texts, [r["text"] for r in fitted])
+        scores = {}
+        for set_name, matrix in (("check", check), ("select", select)):
+            with torch.no_grad():
+                mapped = F.normalize(shortcut((matrix - shift) / scale), dim=-1).numpy()
+            scores[set_name] = set_scores(own[set_name], mapped, sets[set_name], queries)
+        score = {b: (scores["check"][b] + scores["select"][b]) / 2 for b in WEIGHTS}
+        best = max(WEIGHTS, key=lambda b: (round(score[b], 6), -b))
+        print(f"| {name} | {x.shape[1]} | {scores['check'][0.5]:.3f} | {scores['select'][0.5]:.3f} | "
+              f"{score[0.5]:.3f} | {best} | {score[best]:.3f} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "mmembed-multisource-g1.3")
