@@ -177,11 +177,11 @@ class Embedder:
         if "image" not in self.modalities.kinds:
             raise ValueError("this model has no image tower to summarise images with")
         blocks = [int(block) for block in blocks]
-        ImageTowerConfig(**{**self.config.image_tower, "summary_blocks": blocks})  # checked before anything changes
+        checked = ImageTowerConfig(**{**self.config.image_tower, "summary_blocks": blocks})  # before anything changes
         final = self.final_shortcut
         if final is not None and "image" in final.shortcuts:
             grid = self.modalities.feature_dim("image")
-            wide = grid + ImageTowerConfig(summary_blocks=blocks).summary_dim
+            wide = grid + checked.summary_dim
             if final.shortcuts["image"].in_dim not in (grid, wide):
                 raise ValueError(
                     "this model's final image map reads another image summary than these blocks give: refit it "

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 import mmembed
 from encoders import ImageTowerConfig, open_image
+from encoders.config import EFFICIENTNET_LITE0_CHANNELS
 from encoders.image_towers import EfficientNetLite0Tower
 from encoders.shortcut import Shortcut
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
@@ -64,7 +65,7 @@ def tower_features(paths: list[str]) -> dict[str, torch.Tensor]:
             pixels = torch.stack([tower.preprocess(open_image(p)) for p in paths[start : start + 32]])
             grid, summary = tower.grid_and_summary(pixels)
             parts = {"head_mean": grid.mean(1), "head_max": grid.amax(1), "head_std": grid.std(1)}
-            widths = [2 * tower.net._blocks[i]._block_args.output_filters for i in BLOCKS]
+            widths = [2 * EFFICIENTNET_LITE0_CHANNELS[i] for i in BLOCKS]
             for block, part in zip(BLOCKS, summary.split(widths, dim=1)):
                 parts[f"b{block}_mean"], parts[f"b{block}_std"] = part.chunk(2, dim=1)
             for key, value in parts.items():
