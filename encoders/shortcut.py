@@ -27,6 +27,23 @@ class Shortcut(nn.Module):
     def in_dim(self) -> int:
         return (self.mlp[0] if hasattr(self, "mlp") else self.linear).in_features
 
+    def fold_standardization(self, shift: torch.Tensor, scale: torch.Tensor) -> None:
+        """After a fit on standardized features ``(x - shift) / scale`` (each ``(in_dim,)``), fold the
+        standardization into the first layer, so the map reads raw features and computes the same function (to
+        float rounding): ``W (x - shift) / scale + b = (W / scale) x + (b - (W / scale) shift)``."""
+        first = self.mlp[0] if hasattr(self, "mlp") else self.linear
+        if shift.shape != (self.in_dim,) or scale.shape != (self.in_dim,):
+            raise ValueError(
+                f"a standardization of {tuple(shift.shape)} shifts and {tuple(scale.shape)} scales does not fit a "
+                f"map that reads {self.in_dim} features"
+            )
+        if not bool((scale > 0).all()):
+            raise ValueError("a standardization's scales must all be positive")
+        with torch.no_grad():
+            weight = first.weight / scale.to(first.weight)
+            first.bias.sub_(weight @ shift.to(first.weight))
+            first.weight.copy_(weight)
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(B, num_tokens, F) soft-token features, or (B, F) pooled ones -> (B, out_dim): the leading ``in_dim``
         features are read (a map built without the image summary that follows the grid features ignores it)."""

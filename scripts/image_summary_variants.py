@@ -7,14 +7,17 @@ averaged. The held-out test splits are not read.
 
 Variants: the last layer's mean over the image (what the shipped map reads, as ``raw``), with EfficientNet-Lite0
 blocks' per-channel mean and standard deviation over the image beside it, each either raw, standardized per feature
-(``z``: minus the fit rows' mean, over their standard deviation) or per group (``group``: each feature group centred
-and scaled to unit total variance). Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores, most of it the
-tower and the model's own image vectors, cached in runs/image-summary-variants/):
+(``z``: minus the fit rows' mean, over their standard deviation), standardized in the summary only (``summary-z``: the
+last layer raw) or per group (``group``: each feature group centred and scaled to unit total variance). A variant of
+two maps fits each on its own and reads the mean of their unit outputs. Each line names the per-source check and
+selection figures at b = 0.5 below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores,
+most of it the tower and the model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the
+variants whose names hold one of its words):
 
-    python scripts/image_summary_variants.py mmembed-multisource-g1.3
+    python scripts/image_summary_variants.py mmembed-multisource-g1.3 [--only summary-z "two maps"]
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +44,19 @@ WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
 CACHE = Path("runs/image-summary-variants")
 BLOCK_KEYS = {blocks: ["head_mean"] + [f"b{i}_{s}" for i in blocks for s in ("mean", "std")] for blocks in
               [(14, 15), (10, 14, 15), BLOCKS]}  # fmt: skip
-VARIANTS = {
-    "last layer, raw (shipped)": (["head_mean"], "raw"),
-    "last layer, z": (["head_mean"], "z"),
-    "last layer + its max and spread, z": (["head_mean", "head_max", "head_std"], "z"),
-    "+ blocks 14, 15, z": (BLOCK_KEYS[(14, 15)], "z"),
-    "+ blocks 10, 14, 15, z": (BLOCK_KEYS[(10, 14, 15)], "z"),
-    "+ blocks 10, 14, 15, raw": (BLOCK_KEYS[(10, 14, 15)], "raw"),
-    "+ blocks 10, 14, 15, group": (BLOCK_KEYS[(10, 14, 15)], "group"),
-    "+ blocks 4, 7, 10, 14, 15, z": (BLOCK_KEYS[BLOCKS], "z"),
+LAST, SUMMARY = (["head_mean"], "raw"), (BLOCK_KEYS[(10, 14, 15)], "raw")
+VARIANTS = {  # each a list of maps: (feature keys, scaling)
+    "last layer, raw (shipped)": [LAST],
+    "last layer, z": [(["head_mean"], "z")],
+    "last layer + its max and spread, z": [(["head_mean", "head_max", "head_std"], "z")],
+    "+ blocks 14, 15, z": [(BLOCK_KEYS[(14, 15)], "z")],
+    "+ blocks 10, 14, 15, z": [(BLOCK_KEYS[(10, 14, 15)], "z")],
+    "+ blocks 10, 14, 15, raw": [SUMMARY],
+    "+ blocks 10, 14, 15, summary-z": [(BLOCK_KEYS[(10, 14, 15)], "summary-z")],
+    "+ blocks 10, 14, 15, group": [(BLOCK_KEYS[(10, 14, 15)], "group")],
+    "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
+    "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
+    "two maps: last layer raw, + blocks 10, 14, 15 z": [LAST, (BLOCK_KEYS[(10, 14, 15)], "z")],
 }
 
 
@@ -113,27 +120,50 @@ def scaling_of(x: torch.Tensor, widths: list[int], scaling: str) -> tuple[torch.
     """(shift, scale) that standardize the fit rows' features ``x`` (groups of ``widths`` columns) as named."""
     if scaling == "raw":
         return torch.zeros(x.shape[1]), torch.ones(x.shape[1])
+    if scaling == "summary-z":  # the first group (the last layer) raw, the summary standardized per feature
+        shift, scale = x.mean(0), x.std(0) + 1e-6
+        shift[: widths[0]], scale[: widths[0]] = 0.0, 1.0
+        return shift, scale
     if scaling == "group":
         groups = [float(part.var(0).sum().sqrt()) for part in x.split(widths, dim=1)]
         return x.mean(0), torch.cat([torch.full((w,), g) for w, g in zip(widths, groups)])
     return x.mean(0), x.std(0) + 1e-6
 
 
-def set_scores(own: np.ndarray, mapped: np.ndarray, part: list[dict], queries: dict) -> dict[float, float]:
-    """Per weight b, the mean over sources of both directions' mAP of the blend ``(1 - b) own + b mapped``."""
+def set_scores(own: np.ndarray, mapped: np.ndarray, part: list[dict], queries: dict) -> dict[float, dict[str, float]]:
+    """Per weight b and source, both directions' mean mAP of the blend ``(1 - b) own + b mapped``."""
     scores = {}
     for b in WEIGHTS:
         blend = (1 - b) * own + b * mapped
         blend /= np.linalg.norm(blend, axis=1, keepdims=True)
-        per_source = []
+        scores[b] = {}
         for source in sorted({r["source"] for r in part}):
             ix = [i for i, r in enumerate(part) if r["source"] == source]
-            per_source.append(source_map(blend[ix], [part[i]["text"] for i in ix], queries))
-        scores[b] = float(np.mean(per_source))
+            scores[b][source] = source_map(blend[ix], [part[i]["text"] for i in ix], queries)
     return scores
 
 
-def main(model_name: str) -> None:
+def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tensor, captions: list[str]):
+    """Fit each of ``maps`` ((keys, scaling)) on the fit columns; return the variant's width and a function of a
+    column list to the mean of the maps' unit outputs, renormalized."""
+    fitted = []
+    for keys, scaling in maps:
+        x = torch.cat([features[k][columns] for k in keys], dim=1).float()
+        shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
+        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions)))
+
+    def mapped(rows: list[int]) -> np.ndarray:
+        outputs = []
+        with torch.no_grad():
+            for keys, shift, scale, shortcut in fitted:
+                x = torch.cat([features[k][rows] for k in keys], dim=1).float()
+                outputs.append(F.normalize(shortcut((x - shift) / scale), dim=-1))
+        return F.normalize(torch.stack(outputs).mean(0), dim=-1).numpy()
+
+    return sum(len(s) for _, s, _, _ in fitted), mapped
+
+
+def main(model_name: str, only: list[str] | None = None) -> None:
     rows = [r for s in FIT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r]
     fitted = [r for r in rows if not is_check(r["text"], 0.1, 0)]
     sets = {
@@ -155,21 +185,24 @@ def main(model_name: str) -> None:
     texts = torch.stack([queries[r["text"]] for r in fitted]).float()
     print("| variant | features | check, b = 0.5 | selection, b = 0.5 | score, b = 0.5 | best b | score there |")
     print("|---|---|---|---|---|---|---|")
-    for name, (keys, scaling) in VARIANTS.items():
-        columns = [[index[r["image"]] for r in part] for part in (fitted, sets["check"], sets["select"])]
-        x, check, select = (torch.cat([features[k][c] for k in keys], dim=1).float() for c in columns)
-        shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
-        shortcut = fit_map((x - shift) / scale, texts, [r["text"] for r in fitted])
-        scores = {}
-        for set_name, matrix in (("check", check), ("select", select)):
-            with torch.no_grad():
-                mapped = F.normalize(shortcut((matrix - shift) / scale), dim=-1).numpy()
-            scores[set_name] = set_scores(own[set_name], mapped, sets[set_name], queries)
-        score = {b: (scores["check"][b] + scores["select"][b]) / 2 for b in WEIGHTS}
+    columns = {name: [index[r["image"]] for r in part] for name, part in (("fit", fitted), *sets.items())}
+    for name, maps in VARIANTS.items():
+        if only and not any(word in name for word in only):
+            continue
+        width, mapped = fitted_variant(maps, features, columns["fit"], texts, [r["text"] for r in fitted])
+        scores = {n: set_scores(own[n], mapped(columns[n]), sets[n], queries) for n in sets}
+        means = {n: {b: float(np.mean(list(scores[n][b].values()))) for b in WEIGHTS} for n in sets}
+        score = {b: (means["check"][b] + means["select"][b]) / 2 for b in WEIGHTS}
         best = max(WEIGHTS, key=lambda b: (round(score[b], 6), -b))
-        print(f"| {name} | {x.shape[1]} | {scores['check'][0.5]:.3f} | {scores['select'][0.5]:.3f} | "
+        print(f"| {name} | {width} | {means['check'][0.5]:.3f} | {means['select'][0.5]:.3f} | "
               f"{score[0.5]:.3f} | {best} | {score[best]:.3f} |", flush=True)  # fmt: skip
+        sources = {s: v for n in sets for s, v in scores[n][0.5].items()}
+        print("<!-- b = 0.5: " + ", ".join(f"{s} {v:.3f}" for s, v in sources.items()) + " -->", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "mmembed-multisource-g1.3")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", default="mmembed-multisource-g1.3")
+    parser.add_argument("--only", nargs="+", help="run the variants whose names hold one of these words")
+    arguments = parser.parse_args()
+    main(arguments.model, arguments.only)

@@ -130,6 +130,14 @@ def register(subparsers) -> None:
         "rounded to it before their weights are chosen",
     )
     shortcut.add_argument(
+        "--final-standardize",
+        choices=("none", "summary", "all"),  # training.final_shortcut.STANDARDIZE (not imported: keeps the CLI light)
+        default="none",
+        help="with --final: fit each map on standardized features (per feature: minus the fit rows' mean, over their "
+        "spread), all of them or the image summary's alone; folded into the map's first layer, so it reads the "
+        "features as they come",
+    )
+    shortcut.add_argument(
         "--image-summary-blocks",
         nargs="+",
         type=non_negative_int,
@@ -266,7 +274,12 @@ def run_fit_final_shortcut(args) -> int:
     if args.image_summary_blocks is not None:
         embedder.set_image_summary(args.image_summary_blocks)
     source = " ".join(Path(data).stem for data in args.data)
-    config = FinalShortcutFitConfig(steps=args.steps, hidden_dim=args.final_hidden or None, storage=args.final_storage)
+    config = FinalShortcutFitConfig(
+        steps=args.steps,
+        hidden_dim=args.final_hidden or None,
+        storage=args.final_storage,
+        standardize=args.final_standardize,
+    )
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:
         had = embedder.final_shortcut is not None and kind in embedder.final_shortcut.shortcuts

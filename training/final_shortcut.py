@@ -5,6 +5,11 @@ The fit is LiT's with the text side locked: mini-batches of (item, caption) pair
 a learned temperature (pairs that share a caption are not each other's negatives), LiT's steps and batch size (chosen
 on a held-back tenth of its training pairs: ``docs/results/lit-fit-selection.md``). The map is a two-layer MLP by
 default (``hidden_dim``; None: linear); its width, dropout and weight decay are the first setting tried, not tuned.
+With ``standardize`` the map is fitted on standardized features (each feature minus the fit rows' mean, over their
+standard deviation: ``"all"`` of them, or ``"summary"``, the image summary's alone, the grid features left as they
+are), then the standardization is folded into its first layer, so the saved map reads the tower's features as
+they come (no new state; ``docs/results/g1.4-image-summary-fit.md``: the summary's features are up to ten times
+the grid's, and unscaled they crowd the grid out for line icons).
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
 fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
@@ -36,6 +41,7 @@ from .features import media_features
 from .shortcut import is_check, source_names
 
 KINDS = ("image", "audio")
+STANDARDIZE = ("none", "summary", "all")
 
 
 @dataclass
@@ -51,6 +57,11 @@ class FinalShortcutFitConfig:
     check_fraction: float = 0.1  # of the training captions, held out of the fit for the weight sweep
     weights: tuple[float, ...] = DEFAULT_WEIGHTS
     seed: int = 0
+    standardize: str = "none"  # which features the map is fitted on standardized: none, the image summary's, all
+
+    def __post_init__(self) -> None:
+        if self.standardize not in STANDARDIZE:
+            raise ValueError(f"standardize is {self.standardize!r}, not one of {', '.join(STANDARDIZE)}")
 
 
 @dataclass
@@ -117,7 +128,23 @@ def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, capti
         return fit_seeded_map(embedder, kind, media, texts, captions, config)
 
 
+def standardization(media: torch.Tensor, which: str, summary_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(shift, scale) per feature of ``media`` (N, F) that standardize ``which`` of its features (``STANDARDIZE``;
+    ``"summary"``: the trailing ``summary_dim``) to mean 0 and standard deviation 1 over its rows; the others get
+    shift 0, scale 1. A feature constant over the rows keeps scale 1."""
+    shift, scale = torch.zeros(media.shape[1]), torch.ones(media.shape[1])
+    first = {"none": media.shape[1], "summary": media.shape[1] - summary_dim, "all": 0}[which]
+    if first < media.shape[1]:
+        part = media[:, first:].double()
+        spread = part.std(dim=0) if len(media) > 1 else torch.zeros(part.shape[1], dtype=part.dtype)
+        shift[first:] = part.mean(dim=0).float()
+        scale[first:] = torch.where(spread > 1e-6, spread, torch.ones_like(spread)).float()
+    return shift, scale
+
+
 def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
+    shift, spread = standardization(media, config.standardize, embedder.modalities.summary_dim(kind))
+    media = (media - shift) / spread
     shortcut = embedder.modalities.new_shortcut(  # reads every feature the tower gives (with its image summary)
         kind,
         config.seed,
@@ -142,6 +169,7 @@ def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    shortcut.fold_standardization(shift, spread)
     return shortcut.eval().to(embedder.device)
 
 

@@ -14,7 +14,14 @@ from mmembed.cli import main
 from mmembed.data import write_manifest
 from mmembed.final_shortcut import FinalShortcutConfig
 from mmembed.fingerprint import space_id, text_space_id
-from training.final_shortcut import FinalShortcutFitConfig, final_queries, fit_final_shortcut, fit_map, pooled_pairs
+from training.final_shortcut import (
+    FinalShortcutFitConfig,
+    final_queries,
+    fit_final_shortcut,
+    fit_map,
+    pooled_pairs,
+    standardization,
+)
 from training.shortcut import is_check
 
 WEIGHTS = (0.0, 0.5, 1.0)
@@ -64,6 +71,41 @@ def test_a_fit_with_dropout_is_the_same_whatever_drew_random_numbers_before(make
     assert all(torch.equal(first[name], second[name]) for name in first)
     other = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, seed=1)).state_dict()
     assert not torch.equal(first["mlp.0.weight"], other["mlp.0.weight"])
+
+
+def test_standardization_centres_and_scales_the_features_it_names():
+    media = torch.tensor([[1.0, 10.0, 5.0, 0.0], [3.0, 30.0, 5.0, 2.0], [5.0, 50.0, 5.0, 4.0]])
+    shift, scale = standardization(media, "all", summary_dim=2)
+    torch.testing.assert_close(shift, torch.tensor([3.0, 30.0, 5.0, 2.0]))
+    torch.testing.assert_close(scale, torch.tensor([2.0, 20.0, 1.0, 2.0]))  # a constant feature keeps scale 1
+    shift, scale = standardization(media, "summary", summary_dim=2)  # the trailing two: the image summary
+    torch.testing.assert_close(shift, torch.tensor([0.0, 0.0, 5.0, 2.0]))
+    torch.testing.assert_close(scale, torch.tensor([1.0, 1.0, 1.0, 2.0]))
+    for which, summary_dim in (("none", 2), ("summary", 0)):  # nothing to standardize
+        shift, scale = standardization(media, which, summary_dim)
+        assert torch.equal(shift, torch.zeros(4)) and torch.equal(scale, torch.ones(4))
+    with pytest.raises(ValueError, match="standardize is 'grid', not one of none, summary, all"):
+        FinalShortcutFitConfig(standardize="grid")
+
+
+def test_a_map_fitted_on_standardized_features_reads_the_raw_ones(make_multimodal_embedder, tmp_path):
+    """The fit standardizes, fits, then folds the standardization into the map: the saved map is the one fitted on
+    standardized features, reading the tower's features as they come."""
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    media, kept = pooled_pairs(embedder, shape_rows(tmp_path / "fit"), "image", tmp_path / "cache")
+    captions = [r["text"] for r in kept]
+    texts = torch.nn.functional.normalize(torch.randn(len(kept), embedder.dimension), dim=-1)
+    config = FinalShortcutFitConfig(steps=5, batch_size=16, hidden_dim=32)
+    shift, scale = standardization(media, "all", 0)
+    assert not torch.equal(scale, torch.ones_like(scale))
+    fitted = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, standardize="all"))
+    by_hand = fit_map(embedder, "image", (media - shift) / scale, texts, captions, config)
+    with torch.no_grad():
+        torch.testing.assert_close(fitted(media), by_hand((media - shift) / scale), atol=1e-5, rtol=1e-5)
+    plain = fit_map(embedder, "image", media, texts, captions, config).state_dict()
+    no_summary = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, standardize="summary"))
+    assert all(torch.equal(plain[name], value) for name, value in no_summary.state_dict().items())  # no summary here
 
 
 def test_the_caption_vectors_are_the_final_query_vectors_and_are_cached(make_multimodal_embedder, tmp_path):
