@@ -29,10 +29,15 @@ def text_space_id(embedder) -> str:
 
 def fingerprint(embedder, with_projectors: bool) -> str:
     settings = embedder.config.to_dict()
-    shortcut_weights = settings.pop("shortcut_weights")  # media only: never part of the text side's id
-    summary = (settings.get("image_tower") or {}).pop("summary_blocks", None)  # so is the image summary
-    if with_projectors and summary:
-        settings["image_tower"]["summary_blocks"] = summary
+    # Media only, never part of the text side's id: the tower shortcuts' weights and the towers' settings (a text
+    # never passes a tower: the image summary, the transcript channel and its weight move media vectors alone).
+    shortcut_weights = settings.pop("shortcut_weights")
+    towers = {key: settings.pop(key) for key in ("image_tower", "audio_tower") if key in settings}
+    if with_projectors:
+        summary = (towers.get("image_tower") or {}).pop("summary_blocks", None)
+        if summary:  # named only when set, so a model without one keeps the id it had before summaries
+            towers["image_tower"]["summary_blocks"] = summary
+        settings.update(towers)
     if with_projectors and shortcut_weights:
         settings["shortcut_weights"] = shortcut_weights
     view = getattr(embedder, "view", None)
