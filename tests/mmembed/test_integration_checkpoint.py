@@ -83,11 +83,11 @@ def test_g1_2_is_g1_1_with_a_final_image_shortcut():
     assert np.abs(vectors[1:3] - before[1:3]).max() > 1e-2  # the map does move the images
 
 
-def test_the_default_g1_3_is_g1_2_with_a_final_audio_shortcut():
+def test_g1_3_is_g1_2_with_a_final_audio_shortcut():
     """g1.3 = g1.2's files, its final image map rounded to float16 (how g1.3 stores both maps), and a final audio map
     (an MLP from the audio tower onto the final vectors, blended at 0.3): texts are g1.2's vectors; with the audio map
     at weight 0 sounds are too, and images within float16's rounding of the image map."""
-    model = mmembed.load("mmembed-default", device="cpu")
+    model = mmembed.load("mmembed-multisource-g1.3", device="cpu")
     g1_2 = mmembed.load("mmembed-multisource-g1.2", device="cpu")
     final = model.final_shortcut
     assert final.config.weights == {"image": 0.5, "audio": 0.3} and final.config.storage == "float16"
@@ -111,11 +111,12 @@ def test_the_default_g1_3_is_g1_2_with_a_final_audio_shortcut():
     assert np.abs(vectors[2:] - before[2:]).max() > 1e-2  # the map does move the sounds
 
 
-def test_the_default_carries_g1_1s_own_view_at_its_fitted_shares():
-    """g1.1's view (g1.2's and g1.3's too) was fitted on its own LLM path (nothing carried across); each part of a
-    vector is weighted by its share (texts 0.5 and images 0.8 as v7; sounds 1.0, fitted with the transcript weight on
-    never-trained audio: a sound is the view's alone), and its sts instruction is the query text."""
-    model = mmembed.load("mmembed-default", device="cpu")
+def test_g1_3_carries_g1_1s_own_view_at_its_fitted_shares():
+    """g1.1's view (g1.2's, g1.3's and g1.5's too) was fitted on its own LLM path (nothing carried across); each part
+    of a vector is weighted by its share (texts 0.5 and images 0.8 as v7; sounds 1.0 in g1.1-g1.3, fitted with the
+    transcript weight on never-trained audio: a sound is the view's alone), and its sts instruction is the query
+    text."""
+    model = mmembed.load("mmembed-multisource-g1.3", device="cpu")
     assert model.view.config.carried_across == []
     assert model.config.instructions["sts"] == model.config.instructions["query"]
     inputs = ["a red square", "Un chien.", square("red", 224), (tone(1.0), 16_000)]
@@ -126,6 +127,34 @@ def test_the_default_carries_g1_1s_own_view_at_its_fitted_shares():
     assert not vectors[3, : model.hidden_size].any()
     np.testing.assert_allclose(np.linalg.norm(vectors[:, model.hidden_size :], axis=1), np.sqrt(shares), atol=1e-6)
     np.testing.assert_allclose(model.encode(inputs[:2], instruction="sts"), vectors[:2], atol=1e-5, rtol=0)
+
+
+def test_the_default_g1_5_is_g1_3_reading_new_sentences_and_the_image_summary():
+    """g1.5 = g1.3's LLM path and view, its transcript weight (0.6) and the view's audio share (0.9) chosen on new
+    sentences, g1.3's audio map bit for bit at 0.4, and a final image map reading the image summary of blocks 10, 14
+    and 15 beside the last layer (blended at 0.5): texts are g1.3's vectors, and so are images before the final map."""
+    model = mmembed.load("mmembed-default", device="cpu")
+    g1_3 = mmembed.load("mmembed-multisource-g1.3", device="cpu")
+    final = model.final_shortcut
+    assert final.config.weights == {"image": 0.5, "audio": 0.4} and final.config.storage == "float16"
+    assert model.config.audio_tower["transcript_weight"] == 0.6 and model.view.config.share("audio") == 0.9
+    assert [model.view.config.share(kind) for kind in (None, "image")] == [0.5, 0.8]
+    assert model.modalities.tower_configs["image"].summary_blocks == (10, 14, 15)
+    assert final.shortcuts["image"].in_dim == 1280 + 2 * (112 + 192 + 320)
+    for name, value in final.shortcuts["audio"].state_dict().items():
+        assert torch.equal(value, g1_3.final_shortcut.shortcuts["audio"].state_dict()[name]), name
+    inputs = ["a red square", square("red", 224), circle("blue", 224)]
+    vectors = model.encode(inputs, instruction="query")
+    np.testing.assert_allclose(vectors[0], g1_3.encode(inputs[:1], instruction="query")[0], atol=1e-6, rtol=0)
+    with model.overrides(final_weights={"image": 0.0}):
+        own = model.encode(inputs[1:], instruction="query")
+    with g1_3.overrides(final_weights={"image": 0.0}):
+        np.testing.assert_allclose(own, g1_3.encode(inputs[1:], instruction="query"), atol=1e-6, rtol=0)
+    with model.overrides(final_weights={"image": 1.0}):
+        mapped = model.encode(inputs[1:], instruction="query")
+    expected = 0.5 * own + 0.5 * mapped
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors[1:], expected, atol=1e-5, rtol=0)
 
 
 def test_v8_is_v8t_beside_v7s_view_carried_across():

@@ -260,14 +260,18 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     with pytest.raises(SystemExit):  # argparse refuses it by name
         main([*refused, "--select-data", str(select), "--final-hidden", "-1"])
     assert "--final-hidden" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*refused, "--select-data", str(select), "--final-standardize", "grid"])
+    assert "--final-standardize: invalid choice: 'grid'" in capsys.readouterr().err
     summary = ["--select-data", str(select), "--image-summary-blocks", "10", "15"]
     assert main([arg for arg in refused if arg != "--final"] + summary) == 2
     assert "--image-summary-blocks is read by the final image map only: add --final" in capsys.readouterr().err
     assert main([*refused, *summary]) == 2  # this model's image tower is open_clip's
     assert "summary_blocks name EfficientNet-Lite0 blocks: an open_clip tower has none" in capsys.readouterr().err
+    # a map fitted on standardized features is saved reading them raw: no other state to save
     code = main(
         ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
-         "--final-hidden", "16", "--out", str(tmp_path / "out"), *common]
+         "--final-hidden", "16", "--final-standardize", "all", "--out", str(tmp_path / "out"), *common]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
