@@ -53,6 +53,11 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     "+ blocks 10, 14, 15, z": [(BLOCK_KEYS[(10, 14, 15)], "z")],
     "+ blocks 10, 14, 15, raw": [SUMMARY],
     "+ blocks 10, 14, 15, summary-z": [(BLOCK_KEYS[(10, 14, 15)], "summary-z")],
+    "+ blocks 14, 15, summary-z": [(BLOCK_KEYS[(14, 15)], "summary-z")],
+    "+ blocks 4, 7, 10, 14, 15, summary-z": [(BLOCK_KEYS[BLOCKS], "summary-z")],
+    "+ its max and spread, blocks 10, 14, 15, summary-z": [
+        (["head_mean", "head_max", "head_std"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z")
+    ],
     "+ blocks 10, 14, 15, group": [(BLOCK_KEYS[(10, 14, 15)], "group")],
     "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],

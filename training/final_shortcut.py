@@ -8,7 +8,7 @@ default (``hidden_dim``; None: linear); its width, dropout and weight decay are 
 With ``standardize`` the map is fitted on standardized features (each feature minus the fit rows' mean, over their
 standard deviation: ``"all"`` of them, or ``"summary"``, the image summary's alone, the grid features left as they
 are), then the standardization is folded into its first layer, so the saved map reads the tower's features as
-they come (no new state; ``docs/results/g1.4-image-summary-fit.md``: the summary's features are up to ten times
+they come (no new state; ``docs/results/g1.5-image-map-fit.md``: the summary's features are up to ten times
 the grid's, and unscaled they crowd the grid out for line icons).
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
