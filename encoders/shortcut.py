@@ -5,7 +5,9 @@ linear head on the same frozen features reaches it in one step. An item's vector
 that, with the weight in its config); the LLM path is kept, so generation and the text side are untouched.
 
 A shortcut is linear by default; with ``hidden_dim`` it is a two-layer MLP (GELU, dropout while it trains), which a
-final shortcut (mmembed/final_shortcut.py) may use."""
+final shortcut (mmembed/final_shortcut.py) may use. It reads the mean of an item's soft tokens, or with ``tokens``
+(> 1) the tokens side by side (an image's 2 x 2 layout: where things are, which the mean throws away), each
+``token_dim`` grid features, and the image summary that follows them once (``lay_out_tokens``)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,31 @@ import torch
 from torch import nn
 
 
+def lay_out_tokens(features: torch.Tensor, tokens: int, token_dim: int) -> torch.Tensor:
+    """(B, num_tokens, F) soft-token features -> (B, tokens * token_dim + F - token_dim): the tokens' leading
+    ``token_dim`` (grid) features side by side, then the rest of the first token's (the image summary, the same in
+    every token); ``tokens`` 1: their mean over the tokens."""
+    if tokens == 1:
+        return features.mean(dim=1)
+    if features.shape[1] != tokens:
+        raise ValueError(f"a map that reads {tokens} soft tokens side by side was given {features.shape[1]}")
+    return torch.cat([features[:, :, :token_dim].flatten(1), features[:, 0, token_dim:]], dim=1)
+
+
 class Shortcut(nn.Module):
-    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int | None = None, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        hidden_dim: int | None = None,
+        dropout: float = 0.0,
+        tokens: int = 1,
+        token_dim: int | None = None,
+    ):
         super().__init__()
+        if tokens > 1 and (token_dim is None or tokens * token_dim > in_dim):
+            raise ValueError(f"a map reading {tokens} tokens side by side needs their width, at most in_dim / tokens")
+        self.tokens, self.token_dim = tokens, token_dim
         if hidden_dim:
             self.mlp = nn.Sequential(
                 nn.Linear(in_dim, hidden_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden_dim, out_dim)
@@ -45,9 +69,10 @@ class Shortcut(nn.Module):
             first.weight.copy_(weight)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """(B, num_tokens, F) soft-token features, or (B, F) pooled ones -> (B, out_dim): the leading ``in_dim``
-        features are read (a map built without the image summary that follows the grid features ignores it)."""
+        """(B, num_tokens, F) soft-token features, or (B, F) ones already laid out (pooled, or side by side) ->
+        (B, out_dim): the leading ``in_dim`` features are read (a map built without the image summary that follows
+        the grid features ignores it)."""
         if features.dim() == 3:
-            features = features.mean(dim=1)
+            features = lay_out_tokens(features, self.tokens, self.token_dim)
         layer = self.mlp if hasattr(self, "mlp") else self.linear
         return layer(features[..., : self.in_dim].to(next(self.parameters()).dtype))

@@ -178,20 +178,27 @@ class Modalities(nn.Module):
     ) -> Shortcut:
         """A freshly initialised tower shortcut for ``kind`` (not added to this model's own), into the LLM's
         dimension or ``out_dim`` (a final shortcut's: the model's final vectors); an MLP with ``hidden_dim``. It
-        reads the grid features, or with ``in_dim`` that many: the grid features and the image summary after them."""
+        reads the mean of the soft tokens' grid features, or with ``in_dim`` one of the other widths its tower
+        gives: the grid features and the image summary after them, and either of those with the soft tokens side by
+        side (``num_tokens`` times the grid features)."""
         if kind not in self.tower_configs:
             raise ValueError(f"this model has no {kind} tower to take a shortcut from")
-        grid, summary = self.feature_dim(kind), self.summary_dim(kind)
-        if in_dim is not None and in_dim not in (grid, grid + summary):
+        grid, summary, tokens = self.feature_dim(kind), self.summary_dim(kind), self.tower_configs[kind].num_tokens
+        widths = {grid: 1, grid + summary: 1, tokens * grid: tokens, tokens * grid + summary: tokens}
+        if in_dim is not None and in_dim not in widths:
             raise ValueError(
                 f"a {kind} map reading {in_dim} features does not fit this model's {kind} tower: it gives {grid} "
                 f"grid features"
                 + (f" and a {summary}-wide summary" if summary else "")
                 + " (summary_blocks in its config)"
+                + (f", read pooled or as {tokens} tokens side by side" if tokens > 1 else "")
             )
+        if in_dim == grid + summary == tokens * grid and summary:
+            raise ValueError(f"a {summary}-wide image summary makes a map's width ambiguous: choose other blocks")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return Shortcut(in_dim or grid, out_dim or self.llm_dim, hidden_dim, dropout).to(self.device)
+            width = in_dim or grid
+            return Shortcut(width, out_dim or self.llm_dim, hidden_dim, dropout, widths[width], grid).to(self.device)
 
     def project(self, kind: str, features: torch.Tensor) -> torch.Tensor:
         """Projector in its own dtype (float32 by default, also beside a bf16 backbone)."""

@@ -29,6 +29,7 @@ from tqdm import tqdm
 import mmembed
 from encoders import ImageTowerConfig, open_image
 from encoders.config import EFFICIENTNET_LITE0_CHANNELS
+from encoders.grid_pooling import pool_grid
 from encoders.image_towers import EfficientNetLite0Tower
 from encoders.shortcut import Shortcut
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
@@ -58,6 +59,8 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     "+ its max and spread, blocks 10, 14, 15, summary-z": [
         (["head_mean", "head_max", "head_std"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z")
     ],
+    "2 x 2 grid, raw": [(["head_grid"], "raw")],
+    "2 x 2 grid + blocks 10, 14, 15, summary-z": [(["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z")],
     "+ blocks 10, 14, 15, group": [(BLOCK_KEYS[(10, 14, 15)], "group")],
     "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
@@ -77,6 +80,7 @@ def tower_features(paths: list[str]) -> dict[str, torch.Tensor]:
             pixels = torch.stack([tower.preprocess(open_image(p)) for p in paths[start : start + 32]])
             grid, summary = tower.grid_and_summary(pixels)
             parts = {"head_mean": grid.mean(1), "head_max": grid.amax(1), "head_std": grid.std(1)}
+            parts["head_grid"] = pool_grid(grid, tower.grid, 4).flatten(1)  # the soft tokens side by side (2 x 2)
             widths = [2 * EFFICIENTNET_LITE0_CHANNELS[i] for i in BLOCKS]
             for block, part in zip(BLOCKS, summary.split(widths, dim=1)):
                 parts[f"b{block}_mean"], parts[f"b{block}_std"] = part.chunk(2, dim=1)

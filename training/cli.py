@@ -138,6 +138,13 @@ def register(subparsers) -> None:
         "features as they come",
     )
     shortcut.add_argument(
+        "--final-tokens",
+        choices=("mean", "side-by-side"),  # training.final_shortcut.TOKENS
+        default="mean",
+        help="with --final: each map reads the mean of an item's soft tokens, or the tokens side by side (an "
+        "image's 2 x 2 layout: where things are), the image summary once",
+    )
+    shortcut.add_argument(
         "--image-summary-blocks",
         nargs="+",
         type=non_negative_int,
@@ -279,6 +286,7 @@ def run_fit_final_shortcut(args) -> int:
         hidden_dim=args.final_hidden or None,
         storage=args.final_storage,
         standardize=args.final_standardize,
+        tokens=args.final_tokens,
     )
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:

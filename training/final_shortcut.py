@@ -9,7 +9,8 @@ With ``standardize`` the map is fitted on standardized features (each feature mi
 standard deviation: ``"all"`` of them, or ``"summary"``, the image summary's alone, the grid features left as they
 are), then the standardization is folded into its first layer, so the saved map reads the tower's features as
 they come (no new state; ``docs/results/g1.5-image-map-fit.md``: the summary's features are up to ten times
-the grid's, and unscaled they crowd the grid out for line icons).
+the grid's, and unscaled they crowd the grid out for line icons). With ``tokens`` "side-by-side" the map reads an
+item's soft tokens side by side instead of their mean (an image's 2 x 2 layout; the summary once).
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
 fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
@@ -30,6 +31,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
+from encoders.shortcut import lay_out_tokens
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
 from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, score_weights
@@ -42,6 +44,7 @@ from .shortcut import is_check, source_names
 
 KINDS = ("image", "audio")
 STANDARDIZE = ("none", "summary", "all")
+TOKENS = ("mean", "side-by-side")
 
 
 @dataclass
@@ -58,10 +61,13 @@ class FinalShortcutFitConfig:
     weights: tuple[float, ...] = DEFAULT_WEIGHTS
     seed: int = 0
     standardize: str = "none"  # which features the map is fitted on standardized: none, the image summary's, all
+    tokens: str = "mean"  # how the map reads an item's soft tokens: their mean, or side by side (the image's layout)
 
     def __post_init__(self) -> None:
         if self.standardize not in STANDARDIZE:
             raise ValueError(f"standardize is {self.standardize!r}, not one of {', '.join(STANDARDIZE)}")
+        if self.tokens not in TOKENS:
+            raise ValueError(f"tokens is {self.tokens!r}, not one of {', '.join(TOKENS)}")
 
 
 @dataclass
@@ -109,14 +115,19 @@ def final_queries(embedder, captions: list[str], cache_dir: Path, batch_size: in
     return dict(zip(captions, vectors))
 
 
-def pooled_pairs(embedder, rows: list[dict], kind: str, cache_dir: Path) -> tuple[torch.Tensor, list[dict]]:
-    """Mean-pooled tower features of ``rows``' items of ``kind`` (the decodable ones) and those rows."""
+def pooled_pairs(
+    embedder, rows: list[dict], kind: str, cache_dir: Path, tokens: str = "mean"
+) -> tuple[torch.Tensor, list[dict]]:
+    """Tower features of ``rows``' items of ``kind`` (the decodable ones), laid out as a map reads them (``tokens``:
+    their soft tokens' mean, or side by side), and those rows."""
     rows = [r for r in rows if kind in r]
     features = media_features(embedder, rows, cache_dir)
     kept = sorted(features)
     if not kept:
         raise ValueError(f"none of the {len(rows)} {kind} rows decodes: no {kind} features to fit or sweep on")
-    return torch.stack([features[i].float().mean(dim=0) for i in kept]), [rows[i] for i in kept]
+    count = embedder.modalities.tower_configs[kind].num_tokens if tokens == "side-by-side" else 1
+    stacked = torch.stack([features[i].float() for i in kept])
+    return lay_out_tokens(stacked, count, embedder.modalities.feature_dim(kind)), [rows[i] for i in kept]
 
 
 def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
@@ -176,7 +187,7 @@ def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor
 def sweep_final_weight(embedder, kind: str, rows: list[dict], cache_dir: Path, config, batch_size: int = 32):
     """Every weight of the grid on ``rows`` of ``kind``: the model's own vectors (its final shortcut at 0) blended
     with the map's, scored against its own query vectors of the captions; every score, per weight and source."""
-    media, rows = pooled_pairs(embedder, rows, kind, cache_dir)
+    media, rows = pooled_pairs(embedder, rows, kind, cache_dir, config.tokens)
     with embedder.overrides(final_weights={kind: 0.0}):
         items = [Path(r[kind]) for r in rows]
         own = embedder.encode(items, batch_size, "document", normalize=True, on_error="nan", show_progress_bar=True)
@@ -267,7 +278,7 @@ def fit_final_shortcut(
     fit = FinalShortcutFit(weights={}, sweeps={}, left_out=[k for k in in_data if k not in kinds], dropped=dropped)
     shortcuts, checks = torch.nn.ModuleDict(maps), {}
     for kind in kinds:
-        media, kept = pooled_pairs(embedder, rows, kind, cache_dir)
+        media, kept = pooled_pairs(embedder, rows, kind, cache_dir, config.tokens)
         on_check = torch.tensor([is_check(r["text"], config.check_fraction, config.seed) for r in kept])
         fitted = [r for r, check in zip(kept, on_check) if not check]
         checks[kind] = [

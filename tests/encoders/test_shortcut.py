@@ -1,9 +1,10 @@
-"""The tower shortcut's map (encoders/shortcut.py): folding a standardization of its input into its first layer."""
+"""The tower shortcut's map (encoders/shortcut.py): folding a standardization of its input into its first layer;
+reading soft tokens pooled or side by side."""
 
 import pytest
 import torch
 
-from encoders.shortcut import Shortcut
+from encoders.shortcut import Shortcut, lay_out_tokens
 
 
 @pytest.mark.parametrize("hidden_dim", [None, 16])  # a linear map and an MLP
@@ -25,3 +26,25 @@ def test_a_standardization_that_does_not_fit_the_map_is_refused():
         shortcut.fold_standardization(torch.zeros(5), torch.ones(5))
     with pytest.raises(ValueError, match="scales must all be positive"):
         shortcut.fold_standardization(torch.zeros(6), torch.tensor([1.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
+
+
+def test_a_map_reading_tokens_side_by_side_sees_their_order_and_reads_the_summary_once():
+    torch.manual_seed(0)
+    grid, summary = 3, 2
+    tokens = torch.randn(5, 4, grid + summary)
+    tokens[:, :, grid:] = torch.randn(5, 1, summary)  # the image summary: the same in every token
+    laid_out = lay_out_tokens(tokens, 4, grid)
+    assert laid_out.shape == (5, 4 * grid + summary)
+    torch.testing.assert_close(laid_out[:, :grid], tokens[:, 0, :grid])
+    torch.testing.assert_close(laid_out[:, 3 * grid : 4 * grid], tokens[:, 3, :grid])
+    torch.testing.assert_close(laid_out[:, 4 * grid :], tokens[:, 0, grid:])
+    side_by_side, pooled = Shortcut(4 * grid + summary, 6, 8, tokens=4, token_dim=grid).eval(), Shortcut(5, 6).eval()
+    swapped = tokens[:, [1, 0, 3, 2]]  # the image mirrored left to right
+    with torch.no_grad():
+        torch.testing.assert_close(side_by_side(tokens), side_by_side(laid_out))
+        assert not torch.allclose(side_by_side(swapped), side_by_side(tokens), atol=1e-4)
+        torch.testing.assert_close(pooled(swapped), pooled(tokens))  # the mean cannot tell
+    with pytest.raises(ValueError, match="reads 4 soft tokens side by side was given 3"):
+        side_by_side(tokens[:, :3])
+    with pytest.raises(ValueError, match="side by side needs their width"):
+        Shortcut(14, 6, tokens=4)

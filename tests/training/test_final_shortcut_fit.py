@@ -86,6 +86,8 @@ def test_standardization_centres_and_scales_the_features_it_names():
         assert torch.equal(shift, torch.zeros(4)) and torch.equal(scale, torch.ones(4))
     with pytest.raises(ValueError, match="standardize is 'grid', not one of none, summary, all"):
         FinalShortcutFitConfig(standardize="grid")
+    with pytest.raises(ValueError, match="tokens is 'grid', not one of mean, side-by-side"):
+        FinalShortcutFitConfig(tokens="grid")
 
 
 def test_a_map_fitted_on_standardized_features_reads_the_raw_ones(make_multimodal_embedder, tmp_path):
@@ -222,6 +224,42 @@ def test_a_final_image_map_reads_the_image_summary_the_tower_is_given(make_multi
     assert loaded.modalities.tower_configs["image"].summary_blocks == (10, 15)  # refused: nothing changed
 
 
+def test_a_final_image_map_can_read_the_soft_tokens_side_by_side(make_multimodal_embedder, tmp_path):
+    """``tokens="side-by-side"``: the map reads the 2 x 2 soft tokens' grid features one after another (where things
+    are in the image), then the image summary once; the model saves and loads it reading them so."""
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder(image_tower={"kind": "efficientnet_lite0", "num_tokens": 4})
+    embedder.set_image_summary([15])
+    rows, held, cache = shape_rows(tmp_path / "fit"), held_shapes(tmp_path / "held"), tmp_path / "cache"
+    pooled, _ = pooled_pairs(embedder, rows, "image", cache)
+    laid_out, _ = pooled_pairs(embedder, rows, "image", cache, tokens="side-by-side")
+    assert pooled.shape[1] == 1280 + 2 * 320 and laid_out.shape[1] == 4 * 1280 + 2 * 320
+    grid = laid_out[:, : 4 * 1280].reshape(-1, 4, 1280)
+    torch.testing.assert_close(grid.mean(dim=1), pooled[:, :1280], atol=1e-5, rtol=0)
+    torch.testing.assert_close(laid_out[:, 4 * 1280 :], pooled[:, 1280:])  # the summary, once
+    config = FinalShortcutFitConfig(
+        steps=10, batch_size=16, hidden_dim=16, check_fraction=0.3, weights=WEIGHTS, tokens="side-by-side"
+    )
+    fit_final_shortcut(embedder, rows, held[::2], cache, config, source="shapes")
+    image_map = embedder.final_shortcut.shortcuts["image"]
+    assert (image_map.in_dim, image_map.tokens) == (laid_out.shape[1], 4)
+    items = [Path(r["image"]) for r in held[:4]]
+    with embedder.overrides(final_weights={"image": 1.0}):  # the map alone: it reads what it was fitted on
+        mapped = torch.nn.functional.normalize(
+            image_map(pooled_pairs(embedder, held[:4], "image", cache, tokens="side-by-side")[0]), dim=-1
+        )
+        np.testing.assert_allclose(embedder.encode(items), mapped.detach().numpy(), atol=1e-5, rtol=0)
+    with embedder.overrides(final_weights={"image": 0.5}):
+        vectors = embedder.encode(items)
+    loaded = mmembed.load(str(embedder.save_pretrained(tmp_path / "laid-out")), device="cpu")
+    assert (loaded.final_shortcut.shortcuts["image"].in_dim, loaded.final_shortcut.shortcuts["image"].tokens) == (
+        laid_out.shape[1],
+        4,
+    )
+    with loaded.overrides(final_weights={"image": 0.5}):
+        np.testing.assert_allclose(loaded.encode(items), vectors, atol=1e-5, rtol=0)
+
+
 def test_a_config_written_with_one_source_reads_it_for_every_kind(tmp_path):
     path = tmp_path / "final_shortcut.json"
     path.write_text('{"hidden_dim": 8, "source": "a b", "weights": {"audio": 0.2, "image": 0.5}}')
@@ -271,7 +309,8 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     # a map fitted on standardized features is saved reading them raw: no other state to save
     code = main(
         ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
-         "--final-hidden", "16", "--final-standardize", "all", "--out", str(tmp_path / "out"), *common]
+         "--final-hidden", "16", "--final-standardize", "all", "--final-tokens", "side-by-side",
+         "--out", str(tmp_path / "out"), *common]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
@@ -282,3 +321,4 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     assert not loaded.final_shortcut.training
     assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
     assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was
+    assert loaded.final_shortcut.shortcuts["image"].tokens == loaded.modalities.tower_configs["image"].num_tokens > 1
