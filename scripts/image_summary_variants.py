@@ -8,8 +8,10 @@ averaged. The held-out test splits are not read.
 Variants: the last layer's mean over the image (what the shipped map reads, as ``raw``), with EfficientNet-Lite0
 blocks' per-channel mean and standard deviation over the image beside it, each either raw, standardized per feature
 (``z``: minus the fit rows' mean, over their standard deviation), standardized in the summary only (``summary-z``: the
-last layer raw) or per group (``group``: each feature group centred and scaled to unit total variance). A variant of
-two maps fits each on its own and reads the mean of their unit outputs. Each line names the per-source check and
+last layer raw) or per group (``group``: each feature group centred and scaled to unit total variance); the ``2 x 2
+grid`` is the four soft tokens' last-layer features side by side (``fit-shortcut --final --final-tokens
+side-by-side``). A variant may name its steps (400 otherwise). A variant of two maps fits each on its own and reads
+the mean of their unit outputs. Each line names the per-source check and
 selection figures at b = 0.5 below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores,
 most of it the tower and the model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the
 variants whose names hold one of its words):
@@ -61,10 +63,22 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     ],
     "2 x 2 grid, raw": [(["head_grid"], "raw")],
     "2 x 2 grid + blocks 10, 14, 15, summary-z": [(["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z")],
+    "2 x 2 grid + blocks 10, 14, 15, summary-z, 800 steps": [
+        (["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z", 800)
+    ],
+    "+ blocks 10, 14, 15, summary-z, 800 steps": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", 800)],
+    "+ blocks 10, 14, 15, summary-z, 200 steps": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", 200)],
+    "2 x 2 grid + blocks 10, 14, 15, summary-z, 200 steps": [
+        (["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z", 200)
+    ],
     "+ blocks 10, 14, 15, group": [(BLOCK_KEYS[(10, 14, 15)], "group")],
     "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
     "two maps: last layer raw, + blocks 10, 14, 15 z": [LAST, (BLOCK_KEYS[(10, 14, 15)], "z")],
+    "two maps: + blocks 10, 14, 15 summary-z, 2 x 2 grid + them summary-z": [
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z"),
+        (["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z"),
+    ],
 }
 
 
@@ -103,7 +117,7 @@ def own_vectors(model, name: str, rows: list[dict]) -> np.ndarray:
     return np.load(target)
 
 
-def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], seed: int = 0) -> Shortcut:
+def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], seed: int = 0, steps: int = 400) -> Shortcut:
     torch.manual_seed(seed)
     ids = {c: i for i, c in enumerate(sorted(set(captions)))}
     caption_ids = torch.tensor([ids[c] for c in captions])
@@ -113,7 +127,7 @@ def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], seed: int
         [{"params": shortcut.parameters(), "weight_decay": 1e-2}, {"params": [log_scale]}], lr=1e-3
     )
     batches = endless_batches(len(x), 1024, torch.Generator().manual_seed(seed))
-    for _ in range(400):
+    for _ in range(steps):
         pick = next(batches)
         items = F.normalize(shortcut(x[pick]), dim=-1)
         loss = symmetric_clip_loss(
@@ -156,10 +170,10 @@ def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tenso
     """Fit each of ``maps`` ((keys, scaling)) on the fit columns; return the variant's width and a function of a
     column list to the mean of the maps' unit outputs, renormalized."""
     fitted = []
-    for keys, scaling in maps:
+    for keys, scaling, *steps in maps:  # a map may name its steps (400 otherwise)
         x = torch.cat([features[k][columns] for k in keys], dim=1).float()
         shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
-        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions)))
+        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, 0, *steps)))
 
     def mapped(rows: list[int]) -> np.ndarray:
         outputs = []
