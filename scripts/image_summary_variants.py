@@ -10,11 +10,11 @@ blocks' per-channel mean and standard deviation over the image beside it, each e
 (``z``: minus the fit rows' mean, over their standard deviation), standardized in the summary only (``summary-z``: the
 last layer raw) or per group (``group``: each feature group centred and scaled to unit total variance); the ``2 x 2
 grid`` is the four soft tokens' last-layer features side by side (``fit-shortcut --final --final-tokens
-side-by-side``). A variant may name its steps (400 otherwise). A variant of two maps fits each on its own and reads
-the mean of their unit outputs. Each line names the per-source check and
-selection figures at b = 0.5 below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores,
-most of it the tower and the model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the
-variants whose names hold one of its words):
+side-by-side``). A map may name its steps (400 otherwise) and seed (0). A variant of two maps fits each on its own
+and reads the mean of their unit outputs. Each line names the per-source check and selection figures at b = 0.5
+below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores, most of it the tower and the
+model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the variants whose names hold one
+of its words):
 
     python scripts/image_summary_variants.py mmembed-multisource-g1.3 [--only summary-z "two maps"]
 """
@@ -75,6 +75,10 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
     "two maps: last layer raw, + blocks 10, 14, 15 z": [LAST, (BLOCK_KEYS[(10, 14, 15)], "z")],
+    "two maps: + blocks 10, 14, 15 summary-z, seeds 0 and 1": [
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z"),
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z", 400, 1),
+    ],
     "two maps: + blocks 10, 14, 15 summary-z, 2 x 2 grid + them summary-z": [
         (BLOCK_KEYS[(10, 14, 15)], "summary-z"),
         (["head_grid"] + BLOCK_KEYS[(10, 14, 15)][1:], "summary-z"),
@@ -117,7 +121,7 @@ def own_vectors(model, name: str, rows: list[dict]) -> np.ndarray:
     return np.load(target)
 
 
-def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], seed: int = 0, steps: int = 400) -> Shortcut:
+def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], steps: int = 400, seed: int = 0) -> Shortcut:
     torch.manual_seed(seed)
     ids = {c: i for i, c in enumerate(sorted(set(captions)))}
     caption_ids = torch.tensor([ids[c] for c in captions])
@@ -170,10 +174,10 @@ def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tenso
     """Fit each of ``maps`` ((keys, scaling)) on the fit columns; return the variant's width and a function of a
     column list to the mean of the maps' unit outputs, renormalized."""
     fitted = []
-    for keys, scaling, *steps in maps:  # a map may name its steps (400 otherwise)
+    for keys, scaling, *options in maps:  # a map may name its steps (400 otherwise) and seed (0)
         x = torch.cat([features[k][columns] for k in keys], dim=1).float()
         shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
-        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, 0, *steps)))
+        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, *options)))
 
     def mapped(rows: list[int]) -> np.ndarray:
         outputs = []
