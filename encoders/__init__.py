@@ -10,7 +10,7 @@ from .errors import MediaError
 from .image_loading import declared_pixels, open_image
 from .image_towers import EfficientNetLite0Tower, ImageTower, OpenClipImageTower, build_image_tower
 from .projector import Projector
-from .shortcut import Shortcut
+from .shortcut import Shortcut, ShortcutEnsemble
 
 __all__ = [
     "AudioTowerConfig",
@@ -19,6 +19,7 @@ __all__ = [
     "MediaError",
     "Projector",
     "Shortcut",
+    "ShortcutEnsemble",
     "ImageTower",
     "OpenClipImageTower",
     "EfficientNetLite0Tower",

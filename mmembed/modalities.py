@@ -17,6 +17,7 @@ from encoders import (
     Projector,
     ProjectorConfig,
     Shortcut,
+    ShortcutEnsemble,
     WhisperAudioTower,
     build_audio_tower,
     build_image_tower,
@@ -234,12 +235,19 @@ def save_shortcuts(shortcuts: nn.ModuleDict, path: Path, dtype: torch.dtype | No
 
 def load_shortcuts(path: Path, new_shortcut) -> nn.ModuleDict:
     """The tower shortcuts saved at ``path`` (empty without the file); ``new_shortcut(kind, in_dim=...)`` builds each
-    one, as wide as its saved first layer (the grid features, or with an image summary after them)."""
+    one (each member of an ensemble), as wide as its saved first layer (the grid features, or with an image summary
+    after them)."""
     shortcuts = nn.ModuleDict()
     if path.is_file():
         state = load_file(str(path))
         for kind in sorted({key.split(".")[0] for key in state}):
-            first = state.get(f"{kind}.mlp.0.weight", state.get(f"{kind}.linear.weight"))
-            shortcuts[kind] = new_shortcut(kind, in_dim=first.shape[1] if first is not None else None)
+            members = sorted({int(key.split(".")[2]) for key in state if key.startswith(f"{kind}.members.")})
+            prefix = f"{kind}.members.0." if members else f"{kind}."
+            first = state.get(f"{prefix}mlp.0.weight", state.get(f"{prefix}linear.weight"))
+            in_dim = first.shape[1] if first is not None else None
+            if members:
+                shortcuts[kind] = ShortcutEnsemble([new_shortcut(kind, in_dim=in_dim) for _ in members])
+            else:
+                shortcuts[kind] = new_shortcut(kind, in_dim=in_dim)
         shortcuts.load_state_dict(state)
     return shortcuts

@@ -145,6 +145,13 @@ def register(subparsers) -> None:
         "image's 2 x 2 layout: where things are), the image summary once",
     )
     shortcut.add_argument(
+        "--final-members",
+        type=positive_int,
+        default=1,
+        help="with --final: maps fitted per kind, each with its own seed, read as the mean of their unit outputs "
+        "(an ensemble: less of one fit's variance; each member adds a map to the checkpoint)",
+    )
+    shortcut.add_argument(
         "--image-summary-blocks",
         nargs="+",
         type=non_negative_int,
@@ -287,6 +294,7 @@ def run_fit_final_shortcut(args) -> int:
         storage=args.final_storage,
         standardize=args.final_standardize,
         tokens=args.final_tokens,
+        members=args.final_members,
     )
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:

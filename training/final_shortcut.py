@@ -10,7 +10,9 @@ standard deviation: ``"all"`` of them, or ``"summary"``, the image summary's alo
 are), then the standardization is folded into its first layer, so the saved map reads the tower's features as
 they come (no new state; ``docs/results/g1.5-image-map-fit.md``: the summary's features are up to ten times
 the grid's, and unscaled they crowd the grid out for line icons). With ``tokens`` "side-by-side" the map reads an
-item's soft tokens side by side instead of their mean (an image's 2 x 2 layout; the summary once).
+item's soft tokens side by side instead of their mean (an image's 2 x 2 layout; the summary once). With ``members``
+> 1 each kind gets that many maps fitted apart (seeds ``seed``, ``seed + 1``, ...), read as the mean of their unit
+outputs (``ShortcutEnsemble``).
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
 fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
@@ -31,7 +33,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
-from encoders.shortcut import lay_out_tokens
+from encoders.shortcut import ShortcutEnsemble, lay_out_tokens
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
 from mmembed.evaluation.lit_peer import endless_batches
 from mmembed.evaluation.transcript_weight import DEFAULT_WEIGHTS, score_weights
@@ -62,12 +64,15 @@ class FinalShortcutFitConfig:
     seed: int = 0
     standardize: str = "none"  # which features the map is fitted on standardized: none, the image summary's, all
     tokens: str = "mean"  # how the map reads an item's soft tokens: their mean, or side by side (the image's layout)
+    members: int = 1  # maps fitted per kind (seeds seed, seed + 1, ...), read as the mean of their unit outputs
 
     def __post_init__(self) -> None:
         if self.standardize not in STANDARDIZE:
             raise ValueError(f"standardize is {self.standardize!r}, not one of {', '.join(STANDARDIZE)}")
         if self.tokens not in TOKENS:
             raise ValueError(f"tokens is {self.tokens!r}, not one of {', '.join(TOKENS)}")
+        if self.members < 1:
+            raise ValueError(f"members is {self.members}: a final map needs at least one")
 
 
 @dataclass
@@ -133,10 +138,16 @@ def pooled_pairs(
 def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):
     """One kind's map onto the final space: ``config.steps`` AdamW steps on batches of ``config.batch_size`` pairs;
     returned in eval mode (no dropout). Its dropout draws from torch's global generator, seeded here by
-    ``config.seed`` (and restored after), so a fit is the same whatever ran before it in the process."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        return fit_seeded_map(embedder, kind, media, texts, captions, config)
+    ``config.seed`` (and restored after), so a fit is the same whatever ran before it in the process. With
+    ``config.members`` > 1, that many maps fitted apart (seeds ``seed``, ``seed + 1``, ...: their own initial weights,
+    batches and dropout), as one ``ShortcutEnsemble``."""
+    maps = []
+    for member in range(config.members):
+        seeded = dataclasses.replace(config, seed=config.seed + member)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seeded.seed)
+            maps.append(fit_seeded_map(embedder, kind, media, texts, captions, seeded))
+    return maps[0] if len(maps) == 1 else ShortcutEnsemble(maps).eval()
 
 
 def standardization(media: torch.Tensor, which: str, summary_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -172,7 +183,7 @@ def fit_seeded_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor
     )
     caption_ids = torch.tensor([{c: i for i, c in enumerate(sorted(set(captions)))}[c] for c in captions])
     batches = endless_batches(len(media), config.batch_size, torch.Generator().manual_seed(config.seed))
-    for _ in tqdm(range(config.steps), desc=f"final shortcut {kind}", unit="step"):
+    for _ in tqdm(range(config.steps), desc=f"final shortcut {kind} (seed {config.seed})", unit="step"):
         pick = next(batches)
         items = F.normalize(shortcut(media[pick]), dim=-1)
         scale = log_scale.exp().clamp(max=100)

@@ -1,10 +1,11 @@
 """The tower shortcut's map (encoders/shortcut.py): folding a standardization of its input into its first layer;
-reading soft tokens pooled or side by side."""
+reading soft tokens pooled or side by side; an ensemble of maps."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from encoders.shortcut import Shortcut, lay_out_tokens
+from encoders.shortcut import Shortcut, ShortcutEnsemble, lay_out_tokens
 
 
 @pytest.mark.parametrize("hidden_dim", [None, 16])  # a linear map and an MLP
@@ -48,3 +49,22 @@ def test_a_map_reading_tokens_side_by_side_sees_their_order_and_reads_the_summar
         side_by_side(tokens[:, :3])
     with pytest.raises(ValueError, match="side by side needs their width"):
         Shortcut(14, 6, tokens=4)
+
+
+def test_an_ensemble_reads_the_mean_of_its_members_unit_outputs():
+    torch.manual_seed(0)
+    members = [Shortcut(6, 4, 8).eval(), Shortcut(6, 4, 8).eval()]
+    ensemble = ShortcutEnsemble(members)
+    features = torch.randn(5, 6)
+    with torch.no_grad():
+        expected = (F.normalize(members[0](features), dim=-1) + F.normalize(members[1](features), dim=-1)) / 2
+        torch.testing.assert_close(ensemble(features), expected)
+        shift, scale = features.mean(0), torch.full((6,), 2.0)
+        before = ensemble((features - shift) / scale)
+        ensemble.fold_standardization(shift, scale)  # folded into every member
+        torch.testing.assert_close(ensemble(features), before, atol=1e-5, rtol=1e-5)
+    assert ensemble.in_dim == 6 and ensemble.tokens == 1
+    with pytest.raises(ValueError, match="two or more members that read the same features"):
+        ShortcutEnsemble([Shortcut(6, 4)])
+    with pytest.raises(ValueError, match="two or more members that read the same features"):
+        ShortcutEnsemble([Shortcut(6, 4), Shortcut(5, 4)])

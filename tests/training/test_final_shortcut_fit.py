@@ -10,6 +10,7 @@ import torch
 from media_files import shape_rows, tone_rows
 
 import mmembed
+from encoders import ShortcutEnsemble
 from mmembed.cli import main
 from mmembed.data import write_manifest
 from mmembed.final_shortcut import FinalShortcutConfig
@@ -71,6 +72,13 @@ def test_a_fit_with_dropout_is_the_same_whatever_drew_random_numbers_before(make
     assert all(torch.equal(first[name], second[name]) for name in first)
     other = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, seed=1)).state_dict()
     assert not torch.equal(first["mlp.0.weight"], other["mlp.0.weight"])
+    # an ensemble of two: the maps of seeds 0 and 1, each as it is fitted alone
+    ensemble = fit_map(embedder, "image", media, texts, captions, dataclasses.replace(config, members=2))
+    assert isinstance(ensemble, ShortcutEnsemble) and not ensemble.training
+    for member, alone in zip(ensemble.members, (first, other)):
+        assert all(torch.equal(member.state_dict()[name], alone[name]) for name in alone)
+    with pytest.raises(ValueError, match="members is 0: a final map needs at least one"):
+        FinalShortcutFitConfig(members=0)
 
 
 def test_standardization_centres_and_scales_the_features_it_names():
@@ -299,6 +307,9 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
         main([*refused, "--select-data", str(select), "--final-hidden", "-1"])
     assert "--final-hidden" in capsys.readouterr().err
     with pytest.raises(SystemExit):
+        main([*refused, "--select-data", str(select), "--final-members", "0"])
+    assert "--final-members" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         main([*refused, "--select-data", str(select), "--final-standardize", "grid"])
     assert "--final-standardize: invalid choice: 'grid'" in capsys.readouterr().err
     summary = ["--select-data", str(select), "--image-summary-blocks", "10", "15"]
@@ -310,7 +321,7 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     code = main(
         ["fit-shortcut", "--final", "--data", str(data), "--select-data", str(select), "--steps", "10",
          "--final-hidden", "16", "--final-standardize", "all", "--final-tokens", "side-by-side",
-         "--out", str(tmp_path / "out"), *common]
+         "--final-members", "2", "--out", str(tmp_path / "out"), *common]
     )  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
@@ -322,3 +333,4 @@ def test_the_command_saves_a_model_with_a_final_shortcut(make_multimodal_embedde
     assert loaded.final_shortcut.config.weights["image"] in FinalShortcutFitConfig().weights
     assert loaded.modalities.shortcuts.keys() == set()  # the model is kept as it was
     assert loaded.final_shortcut.shortcuts["image"].tokens == loaded.modalities.tower_configs["image"].num_tokens > 1
+    assert len(loaded.final_shortcut.shortcuts["image"].members) == 2  # an ensemble loads as one
