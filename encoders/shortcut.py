@@ -103,4 +103,6 @@ class ShortcutEnsemble(nn.Module):
             member.fold_standardization(shift, scale)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if features.dim() == 3:  # laid out once for every member (they read the same features)
+            features = lay_out_tokens(features, self.tokens, self.members[0].token_dim)
         return torch.stack([F.normalize(member(features).float(), dim=-1) for member in self.members]).mean(dim=0)

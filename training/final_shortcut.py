@@ -131,8 +131,9 @@ def pooled_pairs(
     if not kept:
         raise ValueError(f"none of the {len(rows)} {kind} rows decodes: no {kind} features to fit or sweep on")
     count = embedder.modalities.tower_configs[kind].num_tokens if tokens == "side-by-side" else 1
-    stacked = torch.stack([features[i].float() for i in kept])
-    return lay_out_tokens(stacked, count, embedder.modalities.feature_dim(kind)), [rows[i] for i in kept]
+    width = embedder.modalities.feature_dim(kind)  # laid out item by item: no (N, tokens, F) copy of every item
+    laid_out = torch.cat([lay_out_tokens(features[i][None].float(), count, width) for i in kept])
+    return laid_out, [rows[i] for i in kept]
 
 
 def fit_map(embedder, kind: str, media: torch.Tensor, texts: torch.Tensor, captions: list[str], config):

@@ -59,6 +59,12 @@ def test_an_ensemble_reads_the_mean_of_its_members_unit_outputs():
     with torch.no_grad():
         expected = (F.normalize(members[0](features), dim=-1) + F.normalize(members[1](features), dim=-1)) / 2
         torch.testing.assert_close(ensemble(features), expected)
+        torch.testing.assert_close(ensemble(features.unsqueeze(1)), expected)  # soft tokens: laid out as a member would
+        side_by_side = ShortcutEnsemble([Shortcut(8, 4, 8, tokens=2, token_dim=3).eval() for _ in range(2)])
+        tokens = torch.randn(5, 2, 5)
+        laid_out = lay_out_tokens(tokens, 2, 3)
+        alone = [F.normalize(m(laid_out), dim=-1) for m in side_by_side.members]
+        torch.testing.assert_close(side_by_side(tokens), (alone[0] + alone[1]) / 2)
         shift, scale = features.mean(0), torch.full((6,), 2.0)
         before = ensemble((features - shift) / scale)
         ensemble.fold_standardization(shift, scale)  # folded into every member
