@@ -6,6 +6,7 @@ import torch
 from media_files import circle, square, tone
 
 import mmembed
+from encoders.shortcut import ShortcutEnsemble
 
 pytestmark = pytest.mark.integration
 
@@ -129,11 +130,11 @@ def test_g1_3_carries_g1_1s_own_view_at_its_fitted_shares():
     np.testing.assert_allclose(model.encode(inputs[:2], instruction="sts"), vectors[:2], atol=1e-5, rtol=0)
 
 
-def test_the_default_g1_5_is_g1_3_reading_new_sentences_and_the_image_summary():
+def test_g1_5_is_g1_3_reading_new_sentences_and_the_image_summary():
     """g1.5 = g1.3's LLM path and view, its transcript weight (0.6) and the view's audio share (0.9) chosen on new
     sentences, g1.3's audio map bit for bit at 0.4, and a final image map reading the image summary of blocks 10, 14
     and 15 beside the last layer (blended at 0.5): texts are g1.3's vectors, and so are images before the final map."""
-    model = mmembed.load("mmembed-default", device="cpu")
+    model = mmembed.load("mmembed-multisource-g1.5", device="cpu")
     g1_3 = mmembed.load("mmembed-multisource-g1.3", device="cpu")
     final = model.final_shortcut
     assert final.config.weights == {"image": 0.5, "audio": 0.4} and final.config.storage == "float16"
@@ -155,6 +156,41 @@ def test_the_default_g1_5_is_g1_3_reading_new_sentences_and_the_image_summary():
     expected = 0.5 * own + 0.5 * mapped
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(vectors[1:], expected, atol=1e-5, rtol=0)
+
+
+def test_the_default_g1_6_is_g1_5_with_an_ensemble_of_four_image_maps():
+    """g1.6 = g1.5 with its final image map fitted as four maps of g1.5's recipe (seeds 0-3), read as the mean of their
+    unit outputs and blended at 0.6: texts and sounds are g1.5's vectors (its audio map bit for bit), and so are images
+    before the final map."""
+    model = mmembed.load("mmembed-default", device="cpu")
+    g1_5 = mmembed.load("mmembed-multisource-g1.5", device="cpu")
+    final = model.final_shortcut
+    assert final.config.weights == {"image": 0.6, "audio": 0.4} and final.config.storage == "float16"
+    image_map = final.shortcuts["image"]
+    assert isinstance(image_map, ShortcutEnsemble) and len(image_map.members) == 4
+    assert image_map.in_dim == g1_5.final_shortcut.shortcuts["image"].in_dim == 1280 + 2 * (112 + 192 + 320)
+    for name, value in final.shortcuts["audio"].state_dict().items():
+        assert torch.equal(value, g1_5.final_shortcut.shortcuts["audio"].state_dict()[name]), name
+    inputs = ["a red square", square("red", 224), circle("blue", 224), (tone(1.0), 16_000)]
+    vectors = model.encode(inputs, instruction="query")
+    before = g1_5.encode(inputs, instruction="query")
+    np.testing.assert_allclose(vectors[[0, 3]], before[[0, 3]], atol=1e-5, rtol=0)  # a text, a sound: g1.5's
+    images = inputs[1:3]
+    with model.overrides(final_weights={"image": 0.0}):
+        own = model.encode(images, instruction="query")
+    with g1_5.overrides(final_weights={"image": 0.0}):
+        np.testing.assert_allclose(own, g1_5.encode(images, instruction="query"), atol=1e-6, rtol=0)
+    with model.overrides(final_weights={"image": 1.0}):
+        mapped = model.encode(images, instruction="query")
+    expected = 0.4 * own + 0.6 * mapped
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors[1:3], expected, atol=1e-5, rtol=0)
+    # The members are different fits: no two of them map an image alike, and their mean is none of them.
+    features = torch.randn(2, image_map.in_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        outputs = [torch.nn.functional.normalize(m(features).float(), dim=-1) for m in image_map.members]
+    cosines = [float((outputs[i] * outputs[j]).sum(-1).min()) for i in range(4) for j in range(i + 1, 4)]
+    assert max(cosines) < 0.999, cosines
 
 
 def test_v8_is_v8t_beside_v7s_view_carried_across():
