@@ -10,7 +10,8 @@ blocks' per-channel mean and standard deviation over the image beside it, each e
 (``z``: minus the fit rows' mean, over their standard deviation), standardized in the summary only (``summary-z``: the
 last layer raw) or per group (``group``: each feature group centred and scaled to unit total variance); the ``2 x 2
 grid`` is the four soft tokens' last-layer features side by side (``fit-shortcut --final --final-tokens
-side-by-side``). A map may name its steps (400 otherwise) and seed (0). A variant of two maps fits each on its own
+side-by-side``). A map may name its steps (400 otherwise) and seed (0), then a dict of the MLP's settings (hidden
+width 2,048, dropout 0.2, weight decay 0.01 otherwise). A variant of two maps fits each on its own
 and reads the mean of their unit outputs. Each line names the per-source check and selection figures at b = 0.5
 below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores, most of it the tower and the
 model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the variants whose names hold one
@@ -73,6 +74,12 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     ],
     "+ blocks 10, 14, 15, group": [(BLOCK_KEYS[(10, 14, 15)], "group")],
     "+ blocks 4, 7, 10, 14, 15, z": [(BLOCK_KEYS[BLOCKS], "z")],
+    "+ blocks 10, 14, 15, summary-z, map dropout 0.5": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", {"dropout": 0.5})],
+    "+ blocks 10, 14, 15, summary-z, map weight decay 0.1": [
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z", {"weight_decay": 0.1})
+    ],
+    "+ blocks 10, 14, 15, summary-z, map hidden 4096": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", {"hidden": 4096})],
+    "+ blocks 10, 14, 15, summary-z, map hidden 1024": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", {"hidden": 1024})],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
     "two maps: last layer raw, + blocks 10, 14, 15 z": [LAST, (BLOCK_KEYS[(10, 14, 15)], "z")],
     "two maps: + blocks 10, 14, 15 summary-z, seeds 0 and 1": [
@@ -121,14 +128,23 @@ def own_vectors(model, name: str, rows: list[dict]) -> np.ndarray:
     return np.load(target)
 
 
-def fit_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], steps: int = 400, seed: int = 0) -> Shortcut:
+def fit_map(
+    x: torch.Tensor,
+    texts: torch.Tensor,
+    captions: list[str],
+    steps: int = 400,
+    seed: int = 0,
+    hidden: int = 2048,
+    dropout: float = 0.2,
+    weight_decay: float = 1e-2,
+) -> Shortcut:
     torch.manual_seed(seed)
     ids = {c: i for i, c in enumerate(sorted(set(captions)))}
     caption_ids = torch.tensor([ids[c] for c in captions])
-    shortcut = Shortcut(x.shape[1], texts.shape[1], 2048, 0.2).train()
+    shortcut = Shortcut(x.shape[1], texts.shape[1], hidden, dropout).train()
     log_scale = torch.nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
     optimizer = torch.optim.AdamW(
-        [{"params": shortcut.parameters(), "weight_decay": 1e-2}, {"params": [log_scale]}], lr=1e-3
+        [{"params": shortcut.parameters(), "weight_decay": weight_decay}, {"params": [log_scale]}], lr=1e-3
     )
     batches = endless_batches(len(x), 1024, torch.Generator().manual_seed(seed))
     for _ in range(steps):
@@ -174,10 +190,11 @@ def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tenso
     """Fit each of ``maps`` ((keys, scaling)) on the fit columns; return the variant's width and a function of a
     column list to the mean of the maps' unit outputs, renormalized."""
     fitted = []
-    for keys, scaling, *options in maps:  # a map may name its steps (400 otherwise) and seed (0)
+    for keys, scaling, *options in maps:  # a map may name its steps (400) and seed (0), then fit_map's settings
+        settings = options.pop() if options and isinstance(options[-1], dict) else {}
         x = torch.cat([features[k][columns] for k in keys], dim=1).float()
         shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
-        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, *options)))
+        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, *options, **settings)))
 
     def mapped(rows: list[int]) -> np.ndarray:
         outputs = []
