@@ -12,7 +12,8 @@ last layer raw) or per group (``group``: each feature group centred and scaled t
 grid`` is the four soft tokens' last-layer features side by side (``fit-shortcut --final --final-tokens
 side-by-side``). A map may name its steps (400 otherwise) and seed (0), then a dict of the MLP's settings (hidden
 width 2,048, dropout 0.2, weight decay 0.01 otherwise). A variant of two maps fits each on its own
-and reads the mean of their unit outputs. Each line names the per-source check and selection figures at b = 0.5
+and reads the mean of their unit outputs; a variant named "distilled" fits its maps so, then one map onto their mean
+(``distilled_variant``) and reads that map alone. Each line names the per-source check and selection figures at b = 0.5
 below the table row. Usage (README, "g1.4: the image summary"; 35 min on 2 CPU cores, most of it the tower and the
 model's own image vectors, cached in runs/image-summary-variants/; ``--only`` runs the variants whose names hold one
 of its words):
@@ -80,6 +81,12 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
     ],
     "+ blocks 10, 14, 15, summary-z, map hidden 4096": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", {"hidden": 4096})],
     "+ blocks 10, 14, 15, summary-z, map hidden 1024": [(BLOCK_KEYS[(10, 14, 15)], "summary-z", {"hidden": 1024})],
+    "distilled: one map onto four seeds of + blocks 10, 14, 15 summary-z": [
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z", 400, seed) for seed in range(4)
+    ],
+    "four maps: + blocks 10, 14, 15 summary-z, seeds 0-3": [
+        (BLOCK_KEYS[(10, 14, 15)], "summary-z", 400, seed) for seed in range(4)
+    ],
     "two maps: last layer raw, + blocks 10, 14, 15 raw": [LAST, SUMMARY],
     "two maps: last layer raw, + blocks 10, 14, 15 z": [LAST, (BLOCK_KEYS[(10, 14, 15)], "z")],
     "two maps: + blocks 10, 14, 15 summary-z, seeds 0 and 1": [
@@ -207,6 +214,50 @@ def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tenso
     return sum(len(s) for _, s, _, _ in fitted), mapped
 
 
+def distilled_variant(maps: list, features: dict, columns: list, texts: torch.Tensor, captions: list[str]):
+    """Fit ``maps`` (one set of features and scaling, seeds apart) as an ensemble, then one student map (their
+    features, scaling and MLP) onto the ensemble's unit outputs: 1 - cosine on the fit rows and on mixtures of two
+    fit rows (a random share of each, so the student also learns the ensemble between the items it was fitted on).
+    The variant reads the student alone: one map's size."""
+    keys, scaling = maps[0][0], maps[0][1]
+    if any((m[0], m[1]) != (keys, scaling) for m in maps):
+        raise ValueError("a distilled variant's maps read one set of features, scaled alike")
+    x = torch.cat([features[k][columns] for k in keys], dim=1).float()
+    shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
+    x = (x - shift) / scale
+    members = [fit_map(x, texts, captions, *options) for _, _, *options in maps]
+
+    def teacher(inputs: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return F.normalize(torch.stack([F.normalize(m(inputs), dim=-1) for m in members]).mean(0), dim=-1)
+
+    torch.manual_seed(0)
+    student = Shortcut(x.shape[1], texts.shape[1], 2048, 0.2).train()
+    optimizer = torch.optim.AdamW(student.parameters(), lr=1e-3, weight_decay=1e-2)
+    generator = torch.Generator().manual_seed(0)
+    batches = endless_batches(len(x), 1024, generator)
+    for _ in tqdm(range(DISTIL_STEPS), desc="student", unit="step"):
+        pick = next(batches)
+        other = torch.randint(len(x), (len(pick),), generator=generator)
+        share = torch.rand(len(pick), 1, generator=generator)
+        inputs = torch.cat([x[pick], share * x[pick] + (1 - share) * x[other]])
+        loss = (1 - F.cosine_similarity(student(inputs), teacher(inputs), dim=-1)).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    student.eval()
+
+    def mapped(rows: list[int]) -> np.ndarray:
+        with torch.no_grad():
+            rows_x = torch.cat([features[k][rows] for k in keys], dim=1).float()
+            return F.normalize(student((rows_x - shift) / scale), dim=-1).numpy()
+
+    return len(shift), mapped
+
+
+DISTIL_STEPS = 800
+
+
 def main(model_name: str, only: list[str] | None = None) -> None:
     rows = [r for s in FIT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r]
     fitted = [r for r in rows if not is_check(r["text"], 0.1, 0)]
@@ -233,7 +284,8 @@ def main(model_name: str, only: list[str] | None = None) -> None:
     for name, maps in VARIANTS.items():
         if only and not any(word in name for word in only):
             continue
-        width, mapped = fitted_variant(maps, features, columns["fit"], texts, [r["text"] for r in fitted])
+        fit = distilled_variant if name.startswith("distilled") else fitted_variant
+        width, mapped = fit(maps, features, columns["fit"], texts, [r["text"] for r in fitted])
         scores = {n: set_scores(own[n], mapped(columns[n]), sets[n], queries) for n in sets}
         means = {n: {b: float(np.mean(list(scores[n][b].values()))) for b in WEIGHTS} for n in sets}
         score = {b: (means["check"][b] + means["select"][b]) / 2 for b in WEIGHTS}
