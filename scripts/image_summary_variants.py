@@ -35,7 +35,7 @@ from encoders import ImageTowerConfig, open_image
 from encoders.config import EFFICIENTNET_LITE0_CHANNELS
 from encoders.grid_pooling import pool_grid
 from encoders.image_towers import EfficientNetLite0Tower
-from encoders.shortcut import Shortcut
+from encoders.shortcut import Shortcut, ShortcutEnsemble
 from mmembed.contrastive import shared_targets, symmetric_clip_loss
 from mmembed.data.manifest import read_manifest
 from mmembed.evaluation.lit_peer import endless_batches
@@ -193,15 +193,20 @@ def set_scores(own: np.ndarray, mapped: np.ndarray, part: list[dict], queries: d
     return scores
 
 
+def fit_variant_map(x: torch.Tensor, texts: torch.Tensor, captions: list[str], options: list) -> Shortcut:
+    """``fit_map`` with a variant map's options: its steps (400) and seed (0), then a dict of fit_map's settings."""
+    settings = options[-1] if options and isinstance(options[-1], dict) else {}
+    return fit_map(x, texts, captions, *options[: len(options) - bool(settings)], **settings)
+
+
 def fitted_variant(maps: list, features: dict, columns: list, texts: torch.Tensor, captions: list[str]):
     """Fit each of ``maps`` ((keys, scaling)) on the fit columns; return the variant's width and a function of a
     column list to the mean of the maps' unit outputs, renormalized."""
     fitted = []
-    for keys, scaling, *options in maps:  # a map may name its steps (400) and seed (0), then fit_map's settings
-        settings = options.pop() if options and isinstance(options[-1], dict) else {}
+    for keys, scaling, *options in maps:
         x = torch.cat([features[k][columns] for k in keys], dim=1).float()
         shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
-        fitted.append((keys, shift, scale, fit_map((x - shift) / scale, texts, captions, *options, **settings)))
+        fitted.append((keys, shift, scale, fit_variant_map((x - shift) / scale, texts, captions, options)))
 
     def mapped(rows: list[int]) -> np.ndarray:
         outputs = []
@@ -225,11 +230,11 @@ def distilled_variant(maps: list, features: dict, columns: list, texts: torch.Te
     x = torch.cat([features[k][columns] for k in keys], dim=1).float()
     shift, scale = scaling_of(x, [features[k].shape[1] for k in keys], scaling)
     x = (x - shift) / scale
-    members = [fit_map(x, texts, captions, *options) for _, _, *options in maps]
+    ensemble = ShortcutEnsemble([fit_variant_map(x, texts, captions, options) for _, _, *options in maps]).eval()
 
     def teacher(inputs: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return F.normalize(torch.stack([F.normalize(m(inputs), dim=-1) for m in members]).mean(0), dim=-1)
+            return F.normalize(ensemble(inputs), dim=-1)
 
     torch.manual_seed(0)
     student = Shortcut(x.shape[1], texts.shape[1], 2048, 0.2).train()
