@@ -100,6 +100,15 @@ VARIANTS = {  # each a list of maps: (feature keys, scaling)
 }
 
 
+def summary_parts(grid: torch.Tensor, summary: torch.Tensor, blocks: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """A batch's last layer mean over the image (``head_mean``) and each block's mean and spread, by key."""
+    parts = {"head_mean": grid.mean(1)}
+    widths = [2 * EFFICIENTNET_LITE0_CHANNELS[i] for i in blocks]
+    for block, part in zip(blocks, summary.split(widths, dim=1)):
+        parts[f"b{block}_mean"], parts[f"b{block}_std"] = part.chunk(2, dim=1)
+    return parts
+
+
 def tower_features(paths: list[str]) -> dict[str, torch.Tensor]:
     """Per image: the last layer's mean, max and spread over the image, and each of BLOCKS' mean and spread."""
     target = CACHE / "features.safetensors"
@@ -111,15 +120,18 @@ def tower_features(paths: list[str]) -> dict[str, torch.Tensor]:
         for start in tqdm(range(0, len(paths), 32), desc="tower", unit="batch"):
             pixels = torch.stack([tower.preprocess(open_image(p)) for p in paths[start : start + 32]])
             grid, summary = tower.grid_and_summary(pixels)
-            parts = {"head_mean": grid.mean(1), "head_max": grid.amax(1), "head_std": grid.std(1)}
+            parts = summary_parts(grid, summary, BLOCKS)
+            parts.update(head_max=grid.amax(1), head_std=grid.std(1))
             parts["head_grid"] = pool_grid(grid, tower.grid, 4).flatten(1)  # the soft tokens side by side (2 x 2)
-            widths = [2 * EFFICIENTNET_LITE0_CHANNELS[i] for i in BLOCKS]
-            for block, part in zip(BLOCKS, summary.split(widths, dim=1)):
-                parts[f"b{block}_mean"], parts[f"b{block}_std"] = part.chunk(2, dim=1)
             for key, value in parts.items():
                 features.setdefault(key, []).append(value)
+    return saved(features, target)
+
+
+def saved(features: dict[str, list], target: Path) -> dict[str, torch.Tensor]:
+    """Each key's batches joined, written to ``target`` (safetensors) and returned."""
     tensors = {key: torch.cat(values).contiguous() for key, values in features.items()}
-    CACHE.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(target))
     return tensors
 
@@ -263,42 +275,62 @@ def distilled_variant(maps: list, features: dict, columns: list, texts: torch.Te
 DISTIL_STEPS = 800
 
 
-def main(model_name: str, only: list[str] | None = None) -> None:
+def variant_rows() -> tuple[list[dict], list[dict], dict[str, list[dict]], list[str]]:
+    """The four image sources' training rows, the fit rows among them, the check and selection sets, every path."""
     rows = [r for s in FIT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r]
     fitted = [r for r in rows if not is_check(r["text"], 0.1, 0)]
     sets = {
         "check": [r for r in rows if is_check(r["text"], 0.1, 0)],
         "select": [r for s in SELECT for r in caption_rows(read_manifest(f"data/{s}.jsonl", "train")) if "image" in r],
     }
-    paths = sorted({r["image"] for r in rows + sets["select"]})
-    index = {p: i for i, p in enumerate(paths)}
-    features = tower_features(paths)
+    return rows, fitted, sets, sorted({r["image"] for r in rows + sets["select"]})
+
+
+def model_side(model_name: str, rows: list[dict], sets: dict[str, list[dict]]):
+    """The model's query vectors of every caption, and each set's decodable rows with its own image vectors."""
     model = mmembed.load(model_name)
     cache = Path("runs/feature_cache")
     queries = final_queries(model, [r["text"] for r in rows], cache)
     queries.update(final_queries(model, [r["text"] for r in sets["check"] + sets["select"]], cache))
-    own = {}
+    own, kept = {}, {}
     for name, part in sets.items():
         vectors = own_vectors(model, name, part)
         keep = np.isfinite(vectors).all(axis=1)
-        sets[name], own[name] = [r for r, k in zip(part, keep) if k], vectors[keep]
-    texts = torch.stack([queries[r["text"]] for r in fitted]).float()
-    print("| variant | features | check, b = 0.5 | selection, b = 0.5 | score, b = 0.5 | best b | score there |")
+        kept[name], own[name] = [r for r, k in zip(part, keep) if k], vectors[keep]
+    return queries, kept, own
+
+
+def print_header(first: str, second: str = "features") -> None:
+    print(f"| {first} | {second} | check, b = 0.5 | selection, b = 0.5 | score, b = 0.5 | best b | score there |")
     print("|---|---|---|---|---|---|---|")
+
+
+def print_scores(name: str, width: int, mapped, sets: dict, own: dict, queries: dict, columns: dict) -> None:
+    """One table row for a fitted map (``mapped``: column list -> unit vectors), its per-source figures below it."""
+    scores = {n: set_scores(own[n], mapped(columns[n]), sets[n], queries) for n in sets}
+    means = {n: {b: float(np.mean(list(scores[n][b].values()))) for b in WEIGHTS} for n in sets}
+    score = {b: (means["check"][b] + means["select"][b]) / 2 for b in WEIGHTS}
+    best = max(WEIGHTS, key=lambda b: (round(score[b], 6), -b))
+    print(f"| {name} | {width} | {means['check'][0.5]:.3f} | {means['select'][0.5]:.3f} | "
+          f"{score[0.5]:.3f} | {best} | {score[best]:.3f} |", flush=True)  # fmt: skip
+    sources = {s: v for n in sets for s, v in scores[n][0.5].items()}
+    print("<!-- b = 0.5: " + ", ".join(f"{s} {v:.3f}" for s, v in sources.items()) + " -->", flush=True)
+
+
+def main(model_name: str, only: list[str] | None = None) -> None:
+    rows, fitted, sets, paths = variant_rows()
+    index = {p: i for i, p in enumerate(paths)}
+    features = tower_features(paths)
+    queries, sets, own = model_side(model_name, rows, sets)
+    texts = torch.stack([queries[r["text"]] for r in fitted]).float()
+    print_header("variant")
     columns = {name: [index[r["image"]] for r in part] for name, part in (("fit", fitted), *sets.items())}
     for name, maps in VARIANTS.items():
         if only and not any(word in name for word in only):
             continue
         fit = distilled_variant if name.startswith("distilled") else fitted_variant
         width, mapped = fit(maps, features, columns["fit"], texts, [r["text"] for r in fitted])
-        scores = {n: set_scores(own[n], mapped(columns[n]), sets[n], queries) for n in sets}
-        means = {n: {b: float(np.mean(list(scores[n][b].values()))) for b in WEIGHTS} for n in sets}
-        score = {b: (means["check"][b] + means["select"][b]) / 2 for b in WEIGHTS}
-        best = max(WEIGHTS, key=lambda b: (round(score[b], 6), -b))
-        print(f"| {name} | {width} | {means['check'][0.5]:.3f} | {means['select'][0.5]:.3f} | "
-              f"{score[0.5]:.3f} | {best} | {score[best]:.3f} |", flush=True)  # fmt: skip
-        sources = {s: v for n in sets for s, v in scores[n][0.5].items()}
-        print("<!-- b = 0.5: " + ", ".join(f"{s} {v:.3f}" for s, v in sources.items()) + " -->", flush=True)
+        print_scores(name, width, mapped, sets, own, queries, columns)
 
 
 if __name__ == "__main__":

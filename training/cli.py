@@ -152,6 +152,13 @@ def register(subparsers) -> None:
         "(an ensemble: less of one fit's variance; each member adds a map to the checkpoint)",
     )
     shortcut.add_argument(
+        "--final-per-caption",
+        type=positive_int,
+        help="with --final: fit each map on at most this many pairs per caption (a seeded sample), so a source of a "
+        "few classes (digits: 160 drawings of each) cannot crowd the sources that give a caption one item "
+        "(default: every pair)",
+    )
+    shortcut.add_argument(
         "--image-summary-blocks",
         nargs="+",
         type=non_negative_int,
@@ -295,6 +302,7 @@ def run_fit_final_shortcut(args) -> int:
         standardize=args.final_standardize,
         tokens=args.final_tokens,
         members=args.final_members,
+        per_caption=args.final_per_caption,
     )
     fit = fit_final_shortcut(embedder, rows, select, args.feature_cache, config, source=source)
     for kind in fit.left_out:

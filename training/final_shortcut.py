@@ -12,7 +12,7 @@ they come (no new state; ``docs/results/g1.5-image-map-fit.md``: the summary's f
 the grid's, and unscaled they crowd the grid out for line icons). With ``tokens`` "side-by-side" the map reads an
 item's soft tokens side by side instead of their mean (an image's 2 x 2 layout; the summary once). With ``members``
 > 1 each kind gets that many maps fitted apart (seeds ``seed``, ``seed + 1``, ...), read as the mean of their unit
-outputs (``ShortcutEnsemble``).
+outputs (``ShortcutEnsemble``). With ``per_caption`` no caption has more than that many fit pairs.
 10 % of the training captions (*check rows*, split by caption) are held out of the fit. The weight is swept through
 the whole blend, as ``encode`` computes it, on two sets that count equally: the check rows (the sources the map was
 fitted on; the LLM path trained on them, so they lean to it) and *selection rows*, items of sources that nothing
@@ -65,6 +65,7 @@ class FinalShortcutFitConfig:
     standardize: str = "none"  # which features the map is fitted on standardized: none, the image summary's, all
     tokens: str = "mean"  # how the map reads an item's soft tokens: their mean, or side by side (the image's layout)
     members: int = 1  # maps fitted per kind (seeds seed, seed + 1, ...), read as the mean of their unit outputs
+    per_caption: int | None = None  # at most this many fit pairs per caption (a seeded sample); None: every pair
 
     def __post_init__(self) -> None:
         if self.standardize not in STANDARDIZE:
@@ -73,6 +74,8 @@ class FinalShortcutFitConfig:
             raise ValueError(f"tokens is {self.tokens!r}, not one of {', '.join(TOKENS)}")
         if self.members < 1:
             raise ValueError(f"members is {self.members}: a final map needs at least one")
+        if self.per_caption is not None and self.per_caption < 1:
+            raise ValueError(f"per_caption is {self.per_caption}: a caption needs at least one pair to be fitted")
 
 
 @dataclass
@@ -99,6 +102,24 @@ CHECK_SUFFIX = " (check)"  # how a fitted source's check rows are named in a swe
 
 def caption_rows(rows: list[dict]) -> list[dict]:
     return [dict(r) for r in rows if any(kind in r for kind in KINDS) and isinstance(r.get("text"), str)]
+
+
+def capped_per_caption(captions: list[str], cap: int | None, seed: int) -> list[int]:
+    """Indices of the pairs kept when no caption may have more than ``cap`` of them (None: every pair): a seeded
+    sample of each over-full caption's pairs, the kept ones in their order. A source of a few classes (ten digits,
+    160 drawings each) then cannot crowd a map whose other sources give each caption one or two items."""
+    if cap is None:
+        return list(range(len(captions)))
+    by_caption: dict[str, list[int]] = {}
+    for index, caption in enumerate(captions):
+        by_caption.setdefault(caption, []).append(index)
+    generator = torch.Generator().manual_seed(seed)
+    kept = []
+    for indices in by_caption.values():
+        if len(indices) > cap:
+            indices = [indices[i] for i in torch.randperm(len(indices), generator=generator)[:cap].tolist()]
+        kept += indices
+    return sorted(kept)
 
 
 def final_queries(embedder, captions: list[str], cache_dir: Path, batch_size: int = 64) -> dict[str, torch.Tensor]:
@@ -292,14 +313,17 @@ def fit_final_shortcut(
     for kind in kinds:
         media, kept = pooled_pairs(embedder, rows, kind, cache_dir, config.tokens)
         on_check = torch.tensor([is_check(r["text"], config.check_fraction, config.seed) for r in kept])
-        fitted = [r for r, check in zip(kept, on_check) if not check]
+        fit_indices = torch.nonzero(~on_check).squeeze(1)
+        capped = capped_per_caption([kept[i]["text"] for i in fit_indices.tolist()], config.per_caption, config.seed)
+        fit_indices = fit_indices[capped]
+        fitted = [kept[i] for i in fit_indices.tolist()]
         checks[kind] = [
             {**r, "source": f"{r.get('source', 'unknown')}{CHECK_SUFFIX}"} for r, check in zip(kept, on_check) if check
         ]
         queries = final_queries(embedder, [r["text"] for r in kept], cache_dir)  # one cache file for both splits
         captions = [r["text"] for r in fitted]
         texts = torch.stack([queries[c] for c in captions]).float()
-        shortcuts[kind] = fit_map(embedder, kind, media[~on_check], texts, captions, config)
+        shortcuts[kind] = fit_map(embedder, kind, media[fit_indices], texts, captions, config)
         fit.pairs[kind] = len(fitted)
     sources.update(dict.fromkeys(kinds, source) if source else {})
     embedder.final_shortcut = FinalShortcut(

@@ -17,6 +17,7 @@ from mmembed.final_shortcut import FinalShortcutConfig
 from mmembed.fingerprint import space_id, text_space_id
 from training.final_shortcut import (
     FinalShortcutFitConfig,
+    capped_per_caption,
     final_queries,
     fit_final_shortcut,
     fit_map,
@@ -153,6 +154,32 @@ def test_the_fit_sets_the_weight_chosen_on_selection_rows_and_keeps_texts(make_m
         {"image": best}, hidden_dim=32, sources={"image": "shapes"}, storage="float16"
     )
     np.testing.assert_array_equal(embedder.encode(texts, instruction="query"), before)  # bit for bit
+
+
+def test_no_caption_gets_more_fit_pairs_than_the_cap():
+    captions = ["a digit"] * 6 + ["an icon"] + ["a digit"] * 4 + ["a flag"] * 2
+    kept = capped_per_caption(captions, 3, seed=0)
+    assert kept == sorted(kept) and kept == capped_per_caption(captions, 3, seed=0)  # in order, and seeded
+    assert [captions[i] for i in kept].count("a digit") == 3 and {6, 11, 12} <= set(kept)  # the others all kept
+    assert len(kept) == 6 and capped_per_caption(captions, 3, seed=1) != kept  # another seed, another sample
+    assert capped_per_caption(captions, None, seed=0) == list(range(len(captions)))
+    with pytest.raises(ValueError, match="per_caption is 0: a caption needs at least one pair"):
+        FinalShortcutFitConfig(per_caption=0)
+
+
+def test_a_capped_fit_fits_that_many_pairs_of_a_crowded_caption(make_multimodal_embedder, tmp_path):
+    torch.manual_seed(0)
+    embedder = make_multimodal_embedder()
+    crowded = "A round thing."  # every circle's caption: 24 drawings of one class
+    assert not is_check(crowded, 0.3, seed=0)
+    rows = [{**r, "text": crowded} if "circle" in r["image"] else r for r in shape_rows(tmp_path / "fit")]
+    squares = [r for r in rows if r["text"] != crowded and not is_check(r["text"], 0.3, seed=0)]
+    config = FinalShortcutFitConfig(steps=5, batch_size=16, hidden_dim=32, check_fraction=0.3, weights=WEIGHTS)
+    held = held_shapes(tmp_path / "held")[::2]
+    fit = fit_final_shortcut(embedder, rows, held, tmp_path / "cache", config)
+    assert fit.pairs == {"image": len(squares) + 24}
+    capped = fit_final_shortcut(embedder, rows, held, tmp_path / "cache", dataclasses.replace(config, per_caption=4))
+    assert capped.pairs == {"image": len(squares) + 4}
 
 
 def test_a_fit_of_one_kind_keeps_the_models_map_of_the_other(make_multimodal_embedder, tmp_path):

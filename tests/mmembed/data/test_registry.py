@@ -28,6 +28,7 @@ def test_every_source_module_registers_a_builder():
         "sonic-pi",
         "instruments",
         "reviews",
+        "digits",
     } <= set(names)
     modules = {SOURCES[name].__module__.rsplit(".", 1)[1] for name in names}
     assert modules == set(SOURCE_MODULES)  # no module without a source, none registered from elsewhere
@@ -45,7 +46,7 @@ def test_a_new_source_is_one_decorated_function(tmp_path):
 
 
 def test_an_unknown_source_names_the_known_ones(tmp_path):
-    with pytest.raises(ValueError, match="unknown data source 'nope'; known: emoji"):
+    with pytest.raises(ValueError, match="unknown data source 'nope'; known: digits, emoji"):
         fetch("nope", tmp_path)
 
 

@@ -429,3 +429,27 @@ def test_tabler_icons_are_rasterised_black_on_white_with_named_captions(tmp_path
     image = Image.open(tmp_path / rows[0]["image"])
     assert image.size == (32, 32) and image.mode == "RGB"
     assert image.getpixel((0, 0)) == (255, 255, 255) and image.convert("L").getextrema()[0] < 64  # black strokes
+
+
+def test_digits_are_written_white_on_black_with_their_names(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from mmembed.data.sources.digits import digit_rows
+    from training.shortcut import is_check
+
+    images = np.zeros((2, 8, 8))
+    images[0, 2:6, 3] = 16  # a stroke at full ink
+    images[1, 0, 0] = 8
+    rows = digit_rows(images, np.array([1, 7]), tmp_path)
+    assert [(r["text"], r["label"], r["source"]) for r in rows] == [
+        ("A handwritten digit: one (1).", "one", "digits"),
+        ("A handwritten digit: seven (7).", "seven", "digits"),
+    ]
+    first = np.asarray(Image.open(tmp_path / rows[0]["image"]))
+    assert first.shape == (8, 8) and first[2:6, 3].tolist() == [255] * 4 and first[0, 0] == 0
+    assert np.asarray(Image.open(tmp_path / rows[1]["image"]))[0, 0] == 128  # 8 of 16 grey levels
+    assert {r["split"] for r in digit_rows(np.zeros((200, 8, 8)), np.zeros(200, int), tmp_path)} == {"train", "test"}
+    # every digit is fitted by a final map: none of the ten captions falls in its check rows
+    assert not any(is_check(f"A handwritten digit: {w} ({d}).", 0.1, 0) for d, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))  # fmt: skip
