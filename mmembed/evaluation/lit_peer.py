@@ -1,7 +1,8 @@
 """The CLIP-style peer under equal conditions (LiT: locked towers, tuned heads): the same frozen image and audio towers
 as ours, a frozen all-MiniLM-L6-v2 text tower, and linear heads into a shared space trained with the symmetric CLIP
 loss on the same training rows. Only the heads train, in mini-batches; the towers' pooled features of the training
-pairs are kept in the peer cache, so a refit with other settings never runs the towers again."""
+pairs are kept in the peer cache, so a refit with other settings never runs the towers again, and so are each item's,
+so a fit on one more source runs the towers on that source's items only."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def run_tower(kind: str, tower, media: list):
     if kind == "image":
         return tower(torch.stack([tower.preprocess(image) for image in media]))
     return tower(media)
+
+
+def file_digest(path: Path) -> str:
+    """A file's bytes as a digest ("missing" when there is no such file)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
 
 
 def endless_batches(size: int, batch_size: int, generator) -> Iterator:
@@ -94,17 +100,50 @@ class LiTPeer:
                     bar.update(len(group))
         return out, kinds
 
+    def towers_key(self) -> str:
+        return "".join(f"{kind}:{tower.config}|" for kind, tower in sorted(self.towers.items()))
+
     def pairs_key(self, rows: list[dict]) -> str:
         """What the training pairs' features depend on: the towers, the text model and every training pair's file
         bytes and text."""
-        digest = hashlib.sha256(f"{self.text.name}|".encode())
-        for kind, tower in sorted(self.towers.items()):
-            digest.update(f"{kind}:{tower.config}|".encode())
+        digest = hashlib.sha256(f"{self.text.name}|{self.towers_key()}".encode())
         for row in rows:
-            path = Path(row.get("image") or row.get("audio"))
-            content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
-            digest.update(f"{content}|{row['text']}\n".encode())
+            digest.update(f"{file_digest(Path(row.get('image') or row.get('audio')))}|{row['text']}\n".encode())
         return digest.hexdigest()[:24]
+
+    def cached_media_features(self, paths: list[Path], cache_dir: str | Path | None) -> tuple[list, list[str]]:
+        """:meth:`media_features` of ``paths``, each item's kept in ``cache_dir`` (``lit-items-*.safetensors``, keyed
+        by the towers and the file's bytes), so a fit on other rows (one more source) runs the towers on its new
+        items only. An item's features can differ in the last bits with the batch it was first run in."""
+        if not cache_dir:
+            return self.media_features(paths)
+        import torch
+        from safetensors.torch import load_file
+
+        towers = self.towers_key()
+        keys = [hashlib.sha256(f"{towers}{file_digest(p)}".encode()).hexdigest()[:24] for p in paths]
+        stored: dict[str, tuple[str, np.ndarray]] = {}
+        for kept in sorted(Path(cache_dir).glob("lit-items-*.safetensors")):
+            for name, value in load_file(str(kept)).items():
+                kind, key = name.split(".", 1)
+                stored[key] = (kind, value.numpy())
+        missing: dict[str, Path] = {}
+        for key, path in zip(keys, paths):
+            if key not in stored:
+                missing.setdefault(key, path)  # a file named twice runs once
+        if missing:
+            features, kinds = self.media_features(list(missing.values()))
+            new = {}
+            for key, feature, kind in zip(missing, features, kinds):
+                if feature is not None:
+                    stored[key] = (kind, feature)
+                    new[f"{kind}.{key}"] = torch.from_numpy(feature)
+            if new:
+                name = hashlib.sha256("".join(sorted(new)).encode()).hexdigest()[:16]
+                serialization.save_tensors(new, Path(cache_dir) / f"lit-items-{name}.safetensors")
+        return [stored[k][1] if k in stored else None for k in keys], [
+            stored[k][0] if k in stored else "?" for k in keys
+        ]
 
     def fit_key(self, pairs_key: str) -> str:
         """What the fitted heads depend on: the fit's settings and the training pairs (their :meth:`pairs_key`)."""
@@ -151,7 +190,7 @@ class LiTPeer:
                 for kind in ("image", "audio")
                 if f"{kind}.media" in state
             }
-        features, kinds = self.media_features([Path(r.get("image") or r.get("audio")) for r in rows])
+        features, kinds = self.cached_media_features([Path(r.get("image") or r.get("audio")) for r in rows], cache_dir)
         keep = [i for i, f in enumerate(features) if f is not None]
         if not keep:
             raise ValueError(f"LiT: none of the {len(rows)} training rows has an image or sound that decodes")

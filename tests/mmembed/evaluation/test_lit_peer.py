@@ -72,6 +72,26 @@ def test_a_refit_with_other_settings_reads_the_kept_training_pairs_and_fits_as_f
         torch.testing.assert_close(peer.heads[kind].weight, fresh.heads[kind].weight, atol=1e-6, rtol=0)
 
 
+def test_a_fit_on_one_more_source_runs_the_towers_on_its_new_items_only(tmp_path):
+    import torch
+
+    rows = square_rows(tmp_path, ["red", "blue", "green"])
+    cache = tmp_path / "cache"
+    LiTPeer(steps=5).fit(rows[:2], cache_dir=cache)  # the first source
+    circle("yellow", size=224).save(tmp_path / "new.png")
+    more = rows + [{**rows[0], "image": str(tmp_path / "new.png"), "text": "a yellow circle"}]
+    peer = LiTPeer(steps=7, batch_size=2)
+    runs = []
+    for tower in peer.towers.values():
+        tower.register_forward_hook(lambda module, args, out: runs.append(len(args[0])))
+    peer.fit(more, cache_dir=cache)
+    assert sum(runs) == 2  # the green square and the yellow circle; the red and blue ones were kept
+    assert len(list(cache.glob("lit-items-*.safetensors"))) == 2
+    fresh = LiTPeer(steps=7, batch_size=2).fit(more)  # no cache: every item through the towers
+    for kind in ("image", "text"):  # kept features are the towers' own, up to the batch they were run in
+        torch.testing.assert_close(peer.heads[kind].weight, fresh.heads[kind].weight, atol=1e-5, rtol=0)
+
+
 def test_endless_batches_cover_every_row_once_per_epoch_and_the_full_batch_when_it_fits():
     import torch
 
