@@ -17,7 +17,6 @@ caches. Usage:
 
 import argparse
 import hashlib
-import io
 import random
 import re
 from pathlib import Path
@@ -29,6 +28,7 @@ from tqdm import tqdm
 
 from encoders import ImageTowerConfig, open_image
 from encoders.image_towers import EfficientNetLite0Tower
+from mmembed.data.sources.tabler_icons import draw_svg
 from scripts.image_summary_variants import (
     BLOCK_KEYS,
     fitted_variant,
@@ -59,14 +59,9 @@ def tabler_svg(path: str) -> Path | None:
     return svg if svg.is_file() else None
 
 
-def redraw_tabler(svg: Path, stroke: float, size: int = 64) -> Image.Image:
-    import cairosvg
-
-    text = svg.read_text().replace('stroke-width="2"', f'stroke-width="{stroke}"')
-    drawing = Image.open(io.BytesIO(cairosvg.svg2png(bytestring=text.encode(), output_width=size, output_height=size)))
-    image = Image.new("RGB", drawing.size, "white")
-    image.paste(drawing, mask=drawing.convert("RGBA").split()[-1])
-    return image
+def redraw_tabler(svg: Path, stroke: float) -> Image.Image:
+    """The icon drawn as the tabler-icons source draws it, at another stroke width."""
+    return draw_svg(svg.read_bytes().replace(b'stroke-width="2"', f'stroke-width="{stroke}"'.encode()))
 
 
 def draw(path: str, view: int) -> Image.Image:

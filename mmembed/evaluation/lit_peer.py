@@ -141,9 +141,8 @@ class LiTPeer:
             if new:
                 name = hashlib.sha256("".join(sorted(new)).encode()).hexdigest()[:16]
                 serialization.save_tensors(new, Path(cache_dir) / f"lit-items-{name}.safetensors")
-        return [stored[k][1] if k in stored else None for k in keys], [
-            stored[k][0] if k in stored else "?" for k in keys
-        ]
+        found = [stored.get(k, ("?", None)) for k in keys]  # an item that did not decode: no features
+        return [feature for _, feature in found], [kind for kind, _ in found]
 
     def fit_key(self, pairs_key: str) -> str:
         """What the fitted heads depend on: the fit's settings and the training pairs (their :meth:`pairs_key`)."""

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from media_files import circle, square, tone
-from PIL import Image
 
 import mmembed
 from encoders.shortcut import ShortcutEnsemble
@@ -194,14 +193,13 @@ def test_g1_6_is_g1_5_with_an_ensemble_of_four_image_maps():
     assert max(cosines) < 0.999, cosines
 
 
-def test_the_default_g1_7_is_g1_6_whose_image_maps_also_learnt_handwritten_digits():
+def test_the_default_g1_7_is_g1_6_whose_image_maps_also_learnt_handwritten_digits(tmp_path):
     """g1.7 = g1.6's recipe with 30 of each handwritten digit among the final image maps' training pairs: texts and
     sounds are g1.6's vectors (its audio map bit for bit), images before the final map too; held-out digits (the
     source's test split, never fitted) find their own digit's caption, which g1.6 does at chance."""
     from sklearn.datasets import load_digits
 
-    from mmembed.data.manifest import split_of
-    from mmembed.data.sources.digits import caption
+    from mmembed.data.sources.digits import NAMES, caption, digit_rows
 
     model = mmembed.load("mmembed-default", device="cpu")
     g1_6 = mmembed.load("mmembed-multisource-g1.6", device="cpu")
@@ -217,13 +215,13 @@ def test_the_default_g1_7_is_g1_6_whose_image_maps_also_learnt_handwritten_digit
         image = [square("red", 224)]
         np.testing.assert_allclose(model.encode(image), g1_6.encode(image), atol=1e-6, rtol=0)
     digits = load_digits()
-    held = [i for i in range(len(digits.target)) if split_of(f"digits/{i}") == "test"][:60]
-    drawings = [Image.fromarray(np.rint(digits.images[i] * 255 / 16).astype(np.uint8), mode="L") for i in held]
+    held = [r for r in digit_rows(digits.images, digits.target, tmp_path) if r["split"] == "test"][:60]
+    truth = np.array([NAMES.index(r["label"]) for r in held])
     found = {}
     for name, embedder in (("g1.7", model), ("g1.6", g1_6)):
         captions = embedder.encode([caption(d) for d in range(10)], instruction="query")
-        vectors = embedder.encode(drawings, instruction="document")
-        found[name] = float(np.mean((vectors @ captions.T).argmax(1) == digits.target[held]))
+        vectors = embedder.encode([tmp_path / r["image"] for r in held], instruction="document")
+        found[name] = float(np.mean((vectors @ captions.T).argmax(1) == truth))
     assert found["g1.7"] >= 0.7 and found["g1.6"] <= 0.3, found  # 60 held-out digits (0.82 and 0.12); chance 0.1
 
 

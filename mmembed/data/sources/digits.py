@@ -22,6 +22,12 @@ def caption(digit: int) -> str:
     return f"A handwritten digit: {NAMES[digit]} ({digit})."
 
 
+def scan(pixels: np.ndarray) -> Image.Image:
+    """An (8, 8) scan in grey levels 0-16 as an 8-bit grey image, the ink white."""
+    levels = np.clip(np.rint(np.asarray(pixels, dtype=np.float64) * 255 / 16), 0, 255).astype(np.uint8)
+    return Image.fromarray(levels, mode="L")
+
+
 def digit_rows(images: np.ndarray, targets: np.ndarray, data_dir: Path) -> list[dict]:
     """``images`` (N, 8, 8) grey levels 0-16 and their digits -> one row per image, its PNG written once."""
     folder = data_dir / "digits"
@@ -30,8 +36,7 @@ def digit_rows(images: np.ndarray, targets: np.ndarray, data_dir: Path) -> list[
     for i, (pixels, digit) in enumerate(tqdm(list(zip(images, targets)), desc="digits", unit="image")):
         path = folder / f"{i:04d}.png"
         if not path.is_file():
-            levels = np.clip(np.rint(np.asarray(pixels, dtype=np.float64) * 255 / 16), 0, 255).astype(np.uint8)
-            Image.fromarray(levels, mode="L").save(path)
+            scan(pixels).save(path)
         rows.append(
             {
                 "image": str(path.relative_to(data_dir)),

@@ -20,17 +20,23 @@ PACKAGE = "@tabler/icons@3.51.0"
 SIZE = 64
 
 
-def rasterise(svg: Path, out: Path, size: int = SIZE) -> None:
-    """An SVG icon drawn black on white at ``size`` px, as PNG."""
+def draw_svg(svg: bytes, size: int = SIZE) -> Image.Image:
+    """An SVG icon's text drawn black on white at ``size`` px."""
     try:
         import cairosvg
     except (ImportError, OSError) as error:
         raise RuntimeError(
             f"the tabler-icons source rasterises SVG with cairosvg: pip install cairosvg ({error})"
         ) from None
-    drawing = Image.open(io.BytesIO(cairosvg.svg2png(url=str(svg), output_width=size, output_height=size)))
+    drawing = Image.open(io.BytesIO(cairosvg.svg2png(bytestring=svg, output_width=size, output_height=size)))
     image = Image.new("RGB", drawing.size, "white")
     image.paste(drawing, mask=drawing.convert("RGBA").split()[-1])
+    return image
+
+
+def rasterise(svg: Path, out: Path, size: int = SIZE) -> None:
+    """An SVG icon file drawn black on white at ``size`` px, as PNG."""
+    image = draw_svg(svg.read_bytes(), size)
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out)
 
